@@ -1,0 +1,1 @@
+"""ValueLoop: clinicians flag low-value care inside the EHR; quality teams close the loop."""

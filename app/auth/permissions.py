@@ -1,0 +1,36 @@
+"""What each quality-team role may do.
+
+Leads own improvement areas: they read, comment, reply and move flags along. Analysts run the
+queue: everything a lead does plus assignment, bulk export. Admins also manage API tokens and
+read the audit trail.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.auth.models import Role
+
+
+class Permission(StrEnum):
+    READ_FLAGS = "read_flags"
+    WORK_FLAGS = "work_flags"
+    ASSIGN_FLAGS = "assign_flags"
+    EXPORT_FLAGS = "export_flags"
+    MANAGE_TOKENS = "manage_tokens"
+    READ_AUDIT = "read_audit"
+
+
+_LEAD = frozenset({Permission.READ_FLAGS, Permission.WORK_FLAGS})
+_ANALYST = _LEAD | {Permission.ASSIGN_FLAGS, Permission.EXPORT_FLAGS}
+_ADMIN = _ANALYST | {Permission.MANAGE_TOKENS, Permission.READ_AUDIT}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.LEAD: _LEAD,
+    Role.ANALYST: _ANALYST,
+    Role.ADMIN: _ADMIN,
+}
+
+
+def roles_with(permission: Permission) -> list[Role]:
+    return [role for role in Role if permission in ROLE_PERMISSIONS[role]]

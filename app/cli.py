@@ -1,0 +1,198 @@
+"""The ``valueloop`` command: serve, migrate, manage API tokens, seed synthetic data."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from app.config import Settings, get_settings
+
+cli = typer.Typer(
+    help="ValueLoop: clinicians flag low-value care inside the EHR; quality teams close the loop.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+tokens_cli = typer.Typer(
+    help="Create, list and revoke API tokens for the quality team.", no_args_is_help=True
+)
+cli.add_typer(tokens_cli, name="tokens")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        messages = "; ".join(
+            str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
+        )
+        typer.echo(f"Configuration error: {messages}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the web app (API, docs at /docs). The database must be migrated first."""
+    import uvicorn
+
+    from app.db import create_engine_for
+    from app.migrate import DatabaseNotMigrated, ensure_migrated
+
+    settings = _settings()
+
+    async def check() -> None:
+        engine = create_engine_for(settings.database_url)
+        try:
+            await ensure_migrated(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(check())
+    except DatabaseNotMigrated as exc:
+        raise _fail(str(exc)) from exc
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, access_log=False)
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to this release."""
+    from app.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    typer.echo("Database is at the newest schema.")
+
+
+@cli.command()
+def seed(
+    flags: Annotated[
+        int, typer.Option(min=1, max=10_000_000, help="How many flags to create.")
+    ] = 500,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 1,
+    if_empty: Annotated[
+        bool, typer.Option(help="Only seed a registry that has no flags yet.")
+    ] = False,
+) -> None:
+    """Fill the registry with realistic synthetic flags and timelines (never real patients)."""
+    from app.db import create_sync_engine_for
+    from app.registry import synthetic
+    from app.registry.models import Flag
+
+    settings = _settings()
+    engine = create_sync_engine_for(settings.database_url)
+    try:
+        if if_empty:
+            with engine.connect() as connection:
+                existing = connection.execute(
+                    sa.select(sa.func.count()).select_from(Flag)
+                ).scalar_one()
+            if existing:
+                typer.echo(f"The registry already has {existing} flags; nothing seeded.")
+                return
+        written = synthetic.seed(engine, flags, seed=seed)
+    except sa.exc.OperationalError as exc:
+        raise _fail(
+            f"Cannot write to the database ({exc.orig}). Run `valueloop migrate` first?"
+        ) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"Seeded {written} synthetic flags.")
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    role: Annotated[Role, typer.Option(help="analyst, lead or admin.")],
+    name: Annotated[str, typer.Option(help="Who or what uses the token, e.g. 'A. Rivera'.")],
+) -> None:
+    """Create an API token. The token is printed once, alone on the last line."""
+    from app.auth import service
+
+    async def create() -> str:
+        async with _session() as session:
+            issued = service.issue(session, name=name, role=role, created_by="cli")
+            await session.commit()
+            return issued.secret
+
+    secret = asyncio.run(create())
+    typer.echo(f"Created a {role.value} token for {name!r}. It is shown only now; store it safely:")
+    typer.echo(secret)
+
+
+@tokens_cli.command("list")
+def tokens_list() -> None:
+    """List API tokens (never their secrets)."""
+    from app.auth import service
+
+    async def read() -> None:
+        async with _session() as session:
+            for record in await service.list_tokens(session):
+                state = f"revoked {record.revoked_at:%Y-%m-%d}" if record.revoked_at else "active"
+                typer.echo(
+                    f"{record.id}  {record.role:8} {record.token_prefix}…  {state:18} {record.name}"
+                )
+
+    asyncio.run(read())
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (from `tokens list`).")],
+) -> None:
+    """Revoke an API token at once."""
+    import uuid
+
+    from app.auth import service
+    from app.errors import AppError
+
+    try:
+        parsed = uuid.UUID(token_id)
+    except ValueError as exc:
+        raise _fail(f"{token_id!r} is not a token id; see `valueloop tokens list`.") from exc
+
+    async def revoke() -> None:
+        async with _session() as session:
+            await service.revoke(session, parsed)
+            await session.commit()
+
+    try:
+        asyncio.run(revoke())
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    typer.echo(f"Revoked {parsed}.")
+
+
+@asynccontextmanager
+async def _session() -> AsyncIterator[AsyncSession]:
+    """An async session on the configured database, for one CLI command."""
+    from app.db import create_engine_for, session_factory
+
+    engine = create_engine_for(_settings().database_url)
+    try:
+        async with session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    cli(prog_name="valueloop")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""ValueLoop settings: one class, read from the environment (prefix ``VALUELOOP_``).
+
+Settings are built on first use through :func:`get_settings`, never at import time, so tests
+and the CLI can set the environment first. Outside demo mode, unsafe defaults are refused:
+a production process must be given its secret key and a public HTTPS base URL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Mode(StrEnum):
+    """How much the process trusts its defaults."""
+
+    DEMO = "demo"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="VALUELOOP_", extra="ignore")
+
+    mode: Mode = Mode.PRODUCTION
+    database_url: str = "sqlite:///./var/valueloop.db"
+    secret_key: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("./var")
+    max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
+    log_level: str = "INFO"
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_absolute(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL, e.g. https://valueloop.example.org")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production_defaults(self) -> Settings:
+        if self.mode is Mode.DEMO:
+            return self
+        if self.secret_key is None:
+            raise ValueError(
+                "VALUELOOP_SECRET_KEY is required in production mode "
+                f"(at least {MIN_SECRET_KEY_LENGTH} characters; for a local demo set "
+                "VALUELOOP_MODE=demo)"
+            )
+        if len(self.secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"VALUELOOP_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long"
+            )
+        parts = urlsplit(self.base_url)
+        if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError(
+                "VALUELOOP_BASE_URL must use https in production mode (tokens and PHI travel on it)"
+            )
+        return self
+
+    def resolved_secret_key(self) -> str:
+        """The secret key; in demo mode one is generated once and kept in the data directory.
+
+        Persisting it keeps encrypted tokens and signed cursors valid across demo restarts.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text(encoding="utf-8").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.touch(mode=0o600)
+        key_file.write_text(key, encoding="utf-8")
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, built once on first use."""
+    return Settings()

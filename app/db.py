@@ -1,0 +1,143 @@
+"""Database engine, sessions and the request's transaction.
+
+Operators write ordinary URLs (``sqlite:///./var/valueloop.db``,
+``postgresql://user@host/db``); the app picks the drivers: psycopg 3 for PostgreSQL (sync and
+async), aiosqlite for the app and pysqlite for migrations on SQLite.
+
+The request's session dependency owns the transaction: it commits when the handler returns and
+rolls back when it raises, so a flag, its timeline event and its audit event are written together
+or not at all. Services never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    """The same database addressed through its sync driver (migrations) and async driver (app)."""
+
+    sync: URL
+    async_: URL
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sync.get_backend_name() == "sqlite"
+
+
+def database_urls(url: str) -> DatabaseUrls:
+    """Map an operator's URL onto the drivers ValueLoop uses; unknown backends are refused."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return DatabaseUrls(
+            sync=parsed.set(drivername="sqlite"), async_=parsed.set(drivername="sqlite+aiosqlite")
+        )
+    if backend == "postgresql":
+        psycopg = parsed.set(drivername="postgresql+psycopg")
+        return DatabaseUrls(sync=psycopg, async_=psycopg)
+    raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the single writer; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_engine_for(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An async engine for the app, tuned per backend."""
+    urls = database_urls(url)
+    if urls.is_sqlite:
+        _prepare_sqlite_file(urls.async_)
+        engine = create_async_engine(urls.async_)
+        event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        return engine
+    return create_async_engine(
+        urls.async_, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def create_sync_engine_for(url: str) -> sa.Engine:
+    """A sync engine for migrations and bulk seeding."""
+    urls = database_urls(url)
+    if urls.is_sqlite:
+        _prepare_sqlite_file(urls.sync)
+        engine = sa.create_engine(urls.sync)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        return engine
+    return sa.create_engine(urls.sync)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commit on success, roll back on any error."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    async with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+# ``scope="function"`` commits before the response is sent, so a client never sees a success
+# for a write that then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, on PostgreSQL and SQLite alike.
+
+    SQLite has no time zones: values are stored as naive UTC there and given back as aware.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,68 @@
+"""The ValueLoop web application: ``create_app()`` builds it from settings.
+
+Startup refuses an unmigrated database with a message saying what to run, so a half-deployed
+release never serves requests on the wrong schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from app import health
+from app.auth import router as tokens_router
+from app.config import Settings, get_settings
+from app.db import create_engine_for, session_factory
+from app.errors import install_error_handlers
+from app.logging import configure_logging
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from app.migrate import ensure_migrated
+from app.registry import router as registry_router
+
+API_DESCRIPTION = """\
+The value-opportunity registry: clinicians' call-outs of low-value care, and the quality
+team's work on them (triage, assignment, replies to the reporter, closure), statistics and
+exports. Authenticate with an API token: `Authorization: Bearer <token>`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine_for(settings.database_url, pool_size=settings.database_pool_size)
+        try:
+            await ensure_migrated(engine)
+            app.state.engine = engine
+            app.state.session_factory = session_factory(engine)
+            yield
+        finally:
+            await engine.dispose()
+
+    configure_logging(settings.log_level)
+    settings.resolved_secret_key()  # fail (or create the demo key) at start, not mid-request
+    # Docs assets are served by the app itself: hospital networks often block CDNs.
+    app = FastAPIOffline(
+        title="ValueLoop",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(registry_router.router)
+    app.include_router(tokens_router.router)
+    # Outermost first: ids and access logs see everything, including 413s.
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

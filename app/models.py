@@ -1,0 +1,7 @@
+"""Every table of ValueLoop, imported in one place for migrations and metadata checks."""
+
+from app.audit.models import AuditEvent
+from app.auth.models import ApiToken
+from app.registry.models import Flag, FlagEvent
+
+__all__ = ["ApiToken", "AuditEvent", "Flag", "FlagEvent"]

@@ -1,0 +1,353 @@
+"""Every query on flags and their timeline.
+
+Filters are built once (:func:`conditions`) and shared by the list, the export and the
+statistics, so a number on a chart and the rows behind it always agree. Where SQLite and
+PostgreSQL differ (medians, time arithmetic) the difference is kept here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col, select
+
+from app.errors import PreconditionFailed
+from app.kit.pagination import after
+from app.registry.catalog import Anonymity
+from app.registry.models import Flag, FlagEvent
+
+IDENTITY_HIDDEN = (Anonymity.CONFIDENTIAL.value, Anonymity.ANONYMOUS.value)
+
+
+class FlagSort(StrEnum):
+    NEWEST = "-created_at"
+    OLDEST = "created_at"
+    RECENTLY_UPDATED = "-updated_at"
+    LEAST_RECENTLY_UPDATED = "updated_at"
+
+    @property
+    def by_update_time(self) -> bool:
+        return "updated_at" in self.value
+
+    @property
+    def column(self) -> Mapped[datetime]:
+        return col(Flag.updated_at) if self.by_update_time else col(Flag.created_at)
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+
+@dataclass(frozen=True)
+class FlagFilters:
+    """What a quality analyst can narrow flags down by. Empty fields do not filter."""
+
+    status: Sequence[str] = ()
+    reason: Sequence[str] = ()
+    driver: Sequence[str] = ()
+    priority: Sequence[str] = ()
+    department: Sequence[str] = ()
+    order_system: str | None = None
+    order_code: str | None = None
+    reporter: str | None = None
+    owner: str | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    text: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """The filters as plain data, for the audit trail."""
+        described: dict[str, Any] = {}
+        for name, value in vars(self).items():
+            if value in (None, (), [], {}):
+                continue
+            described[name] = value.isoformat() if isinstance(value, date) else value
+        for name, value in list(described.items()):
+            if isinstance(value, tuple | list):
+                described[name] = [str(item) for item in value]
+        return described
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def conditions(filters: FlagFilters) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    for column, values in (
+        (col(Flag.status), filters.status),
+        (col(Flag.reason), filters.reason),
+        (col(Flag.driver), filters.driver),
+        (col(Flag.priority), filters.priority),
+        (col(Flag.department), filters.department),
+    ):
+        if len(values) == 1:
+            where.append(column == values[0])
+        elif values:
+            where.append(column.in_(list(values)))
+    if filters.order_code is not None:
+        where.append(col(Flag.order_code) == filters.order_code)
+    if filters.order_system is not None:
+        where.append(col(Flag.order_code_system) == filters.order_system)
+    if filters.reporter is not None:
+        # Only identified reporters can be found by name: filtering must not unmask the others.
+        where.append(col(Flag.reporter_fhir_user) == filters.reporter)
+        where.append(col(Flag.anonymity) == Anonymity.IDENTIFIED.value)
+    if filters.owner is not None:
+        where.append(
+            sa.or_(
+                col(Flag.owner_lead) == filters.owner,
+                col(Flag.owner_operational_lead) == filters.owner,
+            )
+        )
+    if filters.created_from is not None:
+        where.append(col(Flag.created_at) >= _start_of(filters.created_from))
+    if filters.created_to is not None:
+        where.append(col(Flag.created_at) < _start_of(filters.created_to + timedelta(days=1)))
+    if filters.text:
+        where.append(col(Flag.note).icontains(filters.text, autoescape=True))
+    return where
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+# --- single flags ------------------------------------------------------------------------------
+
+
+async def get(session: AsyncSession, flag_id: uuid.UUID) -> Flag | None:
+    return await session.get(Flag, flag_id)
+
+
+async def by_idempotency_key(
+    session: AsyncSession, *, issuer: str, scope: str, key: str
+) -> Flag | None:
+    result = await session.scalars(
+        select(Flag).where(
+            col(Flag.issuer) == issuer,
+            col(Flag.idempotency_scope) == scope,
+            col(Flag.idempotency_key) == key,
+        )
+    )
+    return result.first()
+
+
+async def timeline(session: AsyncSession, flag_id: uuid.UUID) -> Sequence[FlagEvent]:
+    result = await session.scalars(
+        select(FlagEvent).where(col(FlagEvent.flag_id) == flag_id).order_by(col(FlagEvent.id))
+    )
+    return result.all()
+
+
+def add(session: AsyncSession, *rows: Flag | FlagEvent) -> None:
+    session.add_all(rows)
+
+
+async def save(session: AsyncSession, flag: Flag) -> None:
+    """Write the flag's changes now; a concurrent change since it was read is refused."""
+    session.add(flag)
+    try:
+        await session.flush()
+    except StaleDataError as exc:
+        raise PreconditionFailed(
+            "Someone else changed this flag while you were working on it. Reload it, check "
+            "their change, and try again."
+        ) from exc
+
+
+async def lock_for_insert(session: AsyncSession, *, issuer: str, scope: str, key: str) -> None:
+    """Serialise concurrent creations with the same idempotency key (PostgreSQL only).
+
+    A transaction-scoped advisory lock makes the second request wait for the first and then
+    find its flag, instead of failing on the unique constraint. SQLite has one writer at a
+    time, so nothing is needed there.
+    """
+    if _dialect(session) != "postgresql":
+        return
+    lock_key = sa.func.hashtextextended(f"{issuer}|{scope}|{key}", 0)
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key)))
+
+
+# --- lists and exports -------------------------------------------------------------------------
+
+
+async def page(
+    session: AsyncSession,
+    filters: FlagFilters,
+    *,
+    sort: FlagSort,
+    limit: int,
+    after_values: Sequence[Any] | None,
+) -> Sequence[Flag]:
+    """One page in a stable order (sort column, then id), starting after a cursor."""
+    key: list[Any] = [sort.column, col(Flag.id)]
+    statement = select(Flag).where(*conditions(filters))
+    if after_values is not None:
+        statement = statement.where(after(key, after_values, descending=sort.descending))
+    order = [c.desc() for c in key] if sort.descending else [c.asc() for c in key]
+    result = await session.scalars(statement.order_by(*order).limit(limit))
+    return result.all()
+
+
+async def stream(
+    session: AsyncSession, filters: FlagFilters, *, batch_size: int = 1000
+) -> AsyncIterator[Flag]:
+    """Every matching flag, oldest first, read in batches on a server-side cursor."""
+    statement = (
+        select(Flag)
+        .where(*conditions(filters))
+        .order_by(col(Flag.created_at), col(Flag.id))
+        .execution_options(yield_per=batch_size)
+    )
+    result = await session.stream_scalars(statement)
+    async for partition in result.partitions():
+        for flag in partition:
+            yield flag
+        session.expunge_all()  # keep memory flat: nothing we streamed stays in the identity map
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+class Dimension(StrEnum):
+    SERVICE = "service"
+    REASON = "reason"
+    DRIVER = "driver"
+    DEPARTMENT = "department"
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    key: tuple[str | None, ...]
+    label: str | None
+    count: int
+    cost_cents: int
+
+
+def _group_columns(dimension: Dimension) -> list[Mapped[Any]]:
+    if dimension is Dimension.SERVICE:
+        return [col(Flag.order_code_system), col(Flag.order_code)]
+    if dimension is Dimension.REASON:
+        return [col(Flag.reason)]
+    if dimension is Dimension.DRIVER:
+        return [col(Flag.driver)]
+    return [col(Flag.department)]
+
+
+_COST = sa.func.coalesce(sa.func.sum(col(Flag.estimated_cost_cents)), 0)
+
+
+async def counts_by(
+    session: AsyncSession, dimension: Dimension, filters: FlagFilters
+) -> list[GroupCount]:
+    groups = _group_columns(dimension)
+    label = sa.func.max(col(Flag.order_display)) if dimension is Dimension.SERVICE else sa.null()
+    statement = (
+        sa.select(*groups, label, sa.func.count(), _COST)
+        .where(*conditions(filters))
+        .group_by(*groups)
+    )
+    rows = (await session.execute(statement)).all()
+    width = len(groups)
+    return [
+        GroupCount(
+            key=tuple(row[:width]),
+            label=row[width],
+            count=row[width + 1],
+            cost_cents=row[width + 2],
+        )
+        for row in rows
+    ]
+
+
+async def counts_by_week(
+    session: AsyncSession, filters: FlagFilters
+) -> list[tuple[date, int, int]]:
+    week = col(Flag.created_week)
+    statement = (
+        sa.select(week, sa.func.count(), _COST)
+        .where(*conditions(filters))
+        .group_by(week)
+        .order_by(week)
+    )
+    return [(row[0], row[1], row[2] or 0) for row in (await session.execute(statement)).all()]
+
+
+@dataclass(frozen=True)
+class LoopCounts:
+    flags: int
+    replied: int
+    identifiable: int
+    identifiable_replied: int
+    median_seconds_to_first_reply: float | None
+
+
+def _seconds_between(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.extract("epoch", end - start)
+    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+
+
+async def loop_counts(session: AsyncSession, filters: FlagFilters) -> LoopCounts:
+    where = conditions(filters)
+    replied = col(Flag.first_reply_at).is_not(None)
+    identifiable = col(Flag.anonymity) != Anonymity.ANONYMOUS.value
+    counts = (
+        await session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.count(col(Flag.first_reply_at)),
+                sa.func.count().filter(identifiable),
+                sa.func.count().filter(sa.and_(identifiable, replied)),
+            ).where(*where)
+        )
+    ).one()
+    median = await _median_seconds_to_first_reply(session, where, replied_count=counts[1])
+    return LoopCounts(
+        flags=counts[0],
+        replied=counts[1],
+        identifiable=counts[2],
+        identifiable_replied=counts[3],
+        median_seconds_to_first_reply=median,
+    )
+
+
+async def _median_seconds_to_first_reply(
+    session: AsyncSession, where: list[ColumnElement[bool]], *, replied_count: int
+) -> float | None:
+    if replied_count == 0:
+        return None
+    dialect = _dialect(session)
+    seconds = _seconds_between(col(Flag.created_at), col(Flag.first_reply_at), dialect)
+    replied = col(Flag.first_reply_at).is_not(None)
+    if dialect == "postgresql":
+        median = sa.func.percentile_cont(0.5).within_group(seconds)
+        value = (await session.execute(sa.select(median).where(*where, replied))).scalar_one()
+        return float(value)
+    # SQLite has no percentile function: read the middle one or two values in order.
+    middle = (
+        (
+            await session.execute(
+                sa.select(seconds)
+                .where(*where, replied)
+                .order_by(seconds)
+                .offset((replied_count - 1) // 2)
+                .limit(2 - replied_count % 2)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return float(sum(middle) / len(middle))

@@ -1,0 +1,343 @@
+"""The quality team's REST API over the registry (``/api/v1``).
+
+Handlers parse, call one service function, record the audit event and return. Permissions are
+dependencies; the transaction belongs to the session dependency.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from app.audit.service import AuditAction, StaffAuditor
+from app.auth.dependencies import (
+    CanAssignFlags,
+    CanExportFlags,
+    CanReadFlags,
+    CanWorkFlags,
+    Principal,
+)
+from app.db import SessionDep
+from app.errors import PreconditionFailed, PreconditionRequired, UnprocessableContent
+from app.kit.pagination import Cursor
+from app.registry import service, statistics, views
+from app.registry.catalog import Driver, Priority, Reason
+from app.registry.export import ExportFormat, stream_export
+from app.registry.models import Flag
+from app.registry.repository import Dimension, FlagFilters, FlagSort
+from app.registry.schemas import (
+    Breakdown,
+    FlagDetail,
+    FlagPage,
+    FlagPatch,
+    LoopStats,
+    MessageIn,
+    OwnerIn,
+    TransitionIn,
+    WeeklyTrend,
+)
+from app.registry.statistics import BreakdownSort
+from app.registry.workflow import Status
+
+router = APIRouter(prefix="/api/v1", tags=["registry"])
+
+MAX_PAGE_SIZE = 200
+_ETAG = re.compile(r'^"v(\d{1,10})"$')
+
+
+def flag_filters(
+    status: Annotated[
+        list[Status] | None, Query(description="Repeat to match any of several.")
+    ] = None,
+    reason: Annotated[list[Reason] | None, Query()] = None,
+    driver: Annotated[list[Driver] | None, Query()] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    department: Annotated[list[str] | None, Query(max_length=200)] = None,
+    order_code: Annotated[
+        str | None,
+        Query(max_length=600, description="A FHIR token: 'code' or 'system|code'."),
+    ] = None,
+    reporter: Annotated[
+        str | None,
+        Query(
+            max_length=500, description="Reporter's fhirUser; matches identified reporters only."
+        ),
+    ] = None,
+    owner: Annotated[str | None, Query(max_length=200)] = None,
+    created_from: Annotated[date | None, Query(description="First day, inclusive (UTC).")] = None,
+    created_to: Annotated[date | None, Query(description="Last day, inclusive (UTC).")] = None,
+    q: Annotated[
+        str | None, Query(min_length=2, max_length=200, description="Text in the note.")
+    ] = None,
+) -> FlagFilters:
+    if created_from and created_to and created_from > created_to:
+        raise UnprocessableContent(
+            f"created_from ({created_from}) is after created_to ({created_to}); swap them."
+        )
+    system, code = None, order_code
+    if order_code is not None and "|" in order_code:
+        system, code = order_code.split("|", 1)
+        system = system or None
+        if not code:
+            raise UnprocessableContent("order_code 'system|' needs a code after the '|'.")
+    return FlagFilters(
+        status=status or (),
+        reason=reason or (),
+        driver=driver or (),
+        priority=priority or (),
+        department=department or (),
+        order_system=system,
+        order_code=code,
+        reporter=reporter,
+        owner=owner,
+        created_from=created_from,
+        created_to=created_to,
+        text=q,
+    )
+
+
+FiltersDep = Annotated[FlagFilters, Depends(flag_filters)]
+
+
+def _expected_version(if_match: str | None, *, required: bool) -> int | None:
+    """The version a write was based on, from If-Match (RFC 9110 section 13.1.1)."""
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                "Send the flag's ETag from your last GET as 'If-Match', so a change someone "
+                "made in the meantime is not silently overwritten."
+            )
+        return None
+    if if_match.strip() == "*":
+        return None
+    for candidate in if_match.split(","):
+        match = _ETAG.match(candidate.strip())
+        if match:
+            return int(match.group(1))
+    raise PreconditionFailed(
+        'If-Match does not hold an ETag this API issued (like "v3"). Use the ETag header '
+        "of the flag's last GET."
+    )
+
+
+def _actor(principal: Principal) -> service.Actor:
+    return service.Actor(name=principal.name, role=principal.role.value)
+
+
+async def _detail_response(session: SessionDep, flag: Flag, response: Response) -> FlagDetail:
+    response.headers["ETag"] = views.etag(flag)
+    return views.detail(flag, await service.timeline(session, flag))
+
+
+@router.get("/flags")
+async def list_flags(
+    session: SessionDep,
+    auditor: StaffAuditor,
+    _: CanReadFlags,
+    filters: FiltersDep,
+    sort: FlagSort = FlagSort.NEWEST,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> FlagPage:
+    """List flags with filters, in a stable order, one page at a time."""
+    after_values = None
+    if cursor is not None:
+        after_values = Cursor.decode(cursor, expected_sort=sort.value, arity=2).values
+    flags = await service.page(session, filters, sort=sort, limit=limit, after_values=after_values)
+    auditor.record(
+        AuditAction.SEARCH,
+        "flag",
+        details={"filters": filters.describe(), "flag_ids": [str(flag.id) for flag in flags]},
+    )
+    next_cursor = None
+    if len(flags) == limit:
+        last = flags[-1]
+        sort_value = last.updated_at if sort.by_update_time else last.created_at
+        next_cursor = Cursor(
+            sort=sort.value, values=[sort_value.isoformat(), str(last.id)]
+        ).encode()
+    return FlagPage(items=[views.summary(flag) for flag in flags], next_cursor=next_cursor)
+
+
+@router.get("/flags/{flag_id}")
+async def get_flag(
+    flag_id: uuid.UUID,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    _: CanReadFlags,
+    response: Response,
+) -> FlagDetail:
+    """One flag with its timeline; the ETag header is what writes send back as If-Match."""
+    flag = await service.get_flag(session, flag_id)
+    auditor.record(AuditAction.READ, "flag", entity_id=str(flag.id), issuer=flag.issuer)
+    return await _detail_response(session, flag, response)
+
+
+@router.post("/flags/{flag_id}/transitions")
+async def transition_flag(
+    flag_id: uuid.UUID,
+    change: TransitionIn,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    principal: CanWorkFlags,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FlagDetail:
+    """Move a flag along the workflow (with the reply, owner or original it needs)."""
+    flag = await service.transition(
+        session,
+        flag_id,
+        change,
+        actor=_actor(principal),
+        expected_version=_expected_version(if_match, required=True),
+    )
+    auditor.record(
+        AuditAction.UPDATE,
+        "flag",
+        entity_id=str(flag.id),
+        issuer=flag.issuer,
+        details={"transition": change.to.value},
+    )
+    return await _detail_response(session, flag, response)
+
+
+@router.post("/flags/{flag_id}/comments", status_code=201)
+async def comment_on_flag(
+    flag_id: uuid.UUID,
+    message: MessageIn,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    principal: CanWorkFlags,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FlagDetail:
+    """Add an internal comment (not shown to the reporter)."""
+    flag = await service.comment(
+        session,
+        flag_id,
+        message.body,
+        actor=_actor(principal),
+        expected_version=_expected_version(if_match, required=False),
+    )
+    auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
+    return await _detail_response(session, flag, response)
+
+
+@router.post("/flags/{flag_id}/replies", status_code=201)
+async def reply_to_reporter(
+    flag_id: uuid.UUID,
+    message: MessageIn,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    principal: CanWorkFlags,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FlagDetail:
+    """Send a reply the reporter sees the next time they open ValueLoop."""
+    flag = await service.reply(
+        session,
+        flag_id,
+        message.body,
+        actor=_actor(principal),
+        expected_version=_expected_version(if_match, required=False),
+    )
+    auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
+    return await _detail_response(session, flag, response)
+
+
+@router.put("/flags/{flag_id}/owner")
+async def assign_flag(
+    flag_id: uuid.UUID,
+    owner: OwnerIn,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    principal: CanAssignFlags,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FlagDetail:
+    """Assign the flag to a lead or a clinical + operational dyad."""
+    flag = await service.assign(
+        session,
+        flag_id,
+        owner,
+        actor=_actor(principal),
+        expected_version=_expected_version(if_match, required=True),
+    )
+    auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
+    return await _detail_response(session, flag, response)
+
+
+@router.patch("/flags/{flag_id}")
+async def update_flag(
+    flag_id: uuid.UUID,
+    patch: FlagPatch,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    principal: CanWorkFlags,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FlagDetail:
+    """Change the flag's priority or tags."""
+    flag = await service.update(
+        session,
+        flag_id,
+        patch,
+        actor=_actor(principal),
+        expected_version=_expected_version(if_match, required=True),
+    )
+    auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
+    return await _detail_response(session, flag, response)
+
+
+@router.get("/stats/breakdown")
+async def breakdown(
+    session: SessionDep,
+    _: CanReadFlags,
+    filters: FiltersDep,
+    by: Dimension,
+    sort: BreakdownSort = BreakdownSort.COUNT,
+) -> Breakdown:
+    """Counts and estimated cost by service, reason, driver or department (a Pareto table)."""
+    return await statistics.breakdown(session, by, filters, sort)
+
+
+@router.get("/stats/weekly")
+async def weekly_trend(session: SessionDep, _: CanReadFlags, filters: FiltersDep) -> WeeklyTrend:
+    """Flags and estimated cost per ISO week."""
+    return await statistics.weekly(session, filters)
+
+
+@router.get("/stats/loop")
+async def closed_loop(session: SessionDep, _: CanReadFlags, filters: FiltersDep) -> LoopStats:
+    """How well the loop closes: replies, the closed-loop rate, median time to first reply."""
+    return await statistics.loop(session, filters)
+
+
+@router.get(
+    "/exports/flags",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+)
+async def export_flags(
+    request: Request,
+    auditor: StaffAuditor,
+    _: CanExportFlags,
+    filters: FiltersDep,
+    fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.CSV,
+) -> StreamingResponse:
+    """Export the matching flags as CSV or NDJSON, streamed."""
+    # The session dependency commits this record before the first byte of the body is sent.
+    auditor.record(
+        AuditAction.EXPORT, "flag", details={"filters": filters.describe(), "format": fmt.value}
+    )
+    filename = f"valueloop-flags-{date.today().isoformat()}.{fmt.value}"
+    return StreamingResponse(
+        stream_export(request.app.state.session_factory, filters, fmt),
+        media_type=fmt.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,425 @@
+"""The registry's rules: creating flags idempotently and moving them through the workflow.
+
+Functions here change the session's objects and flush; they never commit. The request's session
+dependency commits once the whole change (flag, timeline events, audit rows) is in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import PreconditionFailed
+from app.kit.pagination import InvalidCursor
+from app.kit.time import utcnow, week_start
+from app.registry import repository
+from app.registry.catalog import Anonymity
+from app.registry.errors import (
+    ConcurrentCreate,
+    FlagNotFound,
+    IdempotencyKeyReused,
+    InvalidDuplicate,
+    InvalidTransition,
+    TransitionRequirementMissing,
+)
+from app.registry.models import Flag, FlagEvent
+from app.registry.schemas import FlagCreate, FlagPatch, OwnerIn, TransitionIn
+from app.registry.workflow import (
+    OWNER_REQUIRED,
+    REPLY_REQUIRED,
+    Status,
+    allowed_from,
+    is_allowed,
+)
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    STATUS_CHANGE = "status_change"
+    COMMENT = "comment"
+    REPLY = "reply"
+    ASSIGNMENT = "assignment"
+    UPDATE = "update"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something to a flag, as the timeline shows it."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Created:
+    flag: Flag
+    created: bool
+    receipt_token: str | None = None
+
+
+ANONYMOUS_ACTOR_NAME = "Anonymous reporter"
+
+
+def _fingerprint(data: FlagCreate) -> str:
+    payload = data.model_dump(mode="json", exclude={"idempotency_key"})
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def hash_receipt(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_flag(
+    data: FlagCreate, *, now: datetime, fingerprint: str, receipt_hash: str | None
+) -> Flag:
+    anonymous = data.anonymity is Anonymity.ANONYMOUS
+    reporter = data.reporter
+    encounter = data.encounter
+    cost = data.estimated_cost
+    return Flag(
+        created_at=now,
+        created_week=week_start(now),
+        updated_at=now,
+        issuer=data.issuer,
+        idempotency_key=data.idempotency_key,
+        idempotency_scope="" if anonymous else reporter.fhir_user,
+        request_fingerprint=fingerprint,
+        anonymity=data.anonymity,
+        # Anonymous means not stored at all: only the role survives, for the statistics.
+        reporter_fhir_user=None if anonymous else reporter.fhir_user,
+        reporter_display=None if anonymous else reporter.display,
+        reporter_role=reporter.role,
+        reporter_department=None if anonymous else reporter.department,
+        receipt_token_hash=receipt_hash,
+        patient_fhir_id=data.patient.fhir_id,
+        patient_age_band=data.patient.age_band,
+        patient_sex=data.patient.sex,
+        encounter_fhir_id=encounter.fhir_id if encounter else None,
+        encounter_class=encounter.class_code if encounter else None,
+        encounter_type=encounter.type if encounter else None,
+        department=encounter.department if encounter else None,
+        encounter_start=encounter.start if encounter else None,
+        encounter_end=encounter.end if encounter else None,
+        order_resource_type=data.order.resource_type,
+        order_fhir_id=data.order.fhir_id,
+        order_code_system=data.order.code.system,
+        order_code=data.order.code.code,
+        order_display=data.order.code.display,
+        order_status=data.order.status,
+        order_intent=data.order.intent,
+        order_authored_on=data.order.authored_on,
+        order_requester_role=data.order.requester_role,
+        timing=data.timing,
+        reason=data.reason,
+        driver=data.driver,
+        note=data.note or None,
+        estimated_cost_cents=int(cost.amount * 100) if cost else None,
+        cost_source=cost.source if cost else None,
+        cost_year=cost.year if cost else None,
+        status=Status.SUBMITTED,
+        priority=data.priority,
+        tags=list(data.tags),
+    )
+
+
+async def create_flag(session: AsyncSession, data: FlagCreate) -> Created:
+    """Record a flag once per idempotency key: a retry returns the flag the first call made."""
+    anonymous = data.anonymity is Anonymity.ANONYMOUS
+    scope = "" if anonymous else data.reporter.fhir_user
+    fingerprint = _fingerprint(data)
+    await repository.lock_for_insert(
+        session, issuer=data.issuer, scope=scope, key=data.idempotency_key
+    )
+    existing = await repository.by_idempotency_key(
+        session, issuer=data.issuer, scope=scope, key=data.idempotency_key
+    )
+    if existing is not None:
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "This idempotency key was already used for a different flag. Generate a new "
+                "key for each new flag; reuse a key only to retry the same request."
+            )
+        return Created(flag=existing, created=False)
+
+    receipt = secrets.token_urlsafe(24) if anonymous else None
+    now = utcnow()
+    flag = _new_flag(
+        data,
+        now=now,
+        fingerprint=fingerprint,
+        receipt_hash=hash_receipt(receipt) if receipt else None,
+    )
+    actor_name = ANONYMOUS_ACTOR_NAME if anonymous else (data.reporter.display or "Reporter")
+    event = FlagEvent(
+        flag_id=flag.id,
+        at=now,
+        kind=EventKind.CREATED,
+        actor_name=actor_name,
+        actor_role=data.reporter.role,
+        to_status=Status.SUBMITTED,
+    )
+    repository.add(session, flag, event)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # Only reachable on SQLite, where two writers raced past the lookup above.
+        raise ConcurrentCreate(
+            "Another request with the same idempotency key is being saved. Retry in a moment; "
+            "the retry returns that flag."
+        ) from exc
+    return Created(flag=flag, created=True, receipt_token=receipt)
+
+
+async def get_flag(session: AsyncSession, flag_id: uuid.UUID) -> Flag:
+    flag = await repository.get(session, flag_id)
+    if flag is None:
+        raise FlagNotFound(f"No flag with id {flag_id}.")
+    return flag
+
+
+async def timeline(session: AsyncSession, flag: Flag) -> Sequence[FlagEvent]:
+    return await repository.timeline(session, flag.id)
+
+
+async def _flag_at_version(
+    session: AsyncSession, flag_id: uuid.UUID, expected_version: int | None
+) -> Flag:
+    flag = await get_flag(session, flag_id)
+    if expected_version is not None and flag.version != expected_version:
+        raise PreconditionFailed(
+            f"This flag changed since you loaded it (you have version {expected_version}, it is "
+            f"now at version {flag.version}). Reload it, check the change, and try again."
+        )
+    return flag
+
+
+def _event(
+    flag: Flag,
+    actor: Actor,
+    kind: EventKind,
+    now: datetime,
+    *,
+    from_status: Status | None = None,
+    to_status: Status | None = None,
+    body: str | None = None,
+    visible_to_reporter: bool = False,
+    details: dict[str, Any] | None = None,
+) -> FlagEvent:
+    return FlagEvent(
+        flag_id=flag.id,
+        at=now,
+        kind=kind,
+        actor_name=actor.name,
+        actor_role=actor.role,
+        from_status=from_status,
+        to_status=to_status,
+        body=body,
+        visible_to_reporter=visible_to_reporter,
+        details=details,
+    )
+
+
+def _reply_event(flag: Flag, actor: Actor, body: str, now: datetime) -> FlagEvent:
+    if flag.first_reply_at is None:
+        flag.first_reply_at = now
+    return _event(flag, actor, EventKind.REPLY, now, body=body, visible_to_reporter=True)
+
+
+def _assignment_event(flag: Flag, actor: Actor, owner: OwnerIn, now: datetime) -> FlagEvent:
+    details: dict[str, Any]
+    if owner.lead is not None:
+        flag.owner_lead, flag.owner_operational_lead = owner.lead, None
+        details = {"lead": owner.lead}
+    else:
+        flag.owner_lead, flag.owner_operational_lead = owner.clinical_lead, owner.operational_lead
+        details = {"clinical_lead": owner.clinical_lead, "operational_lead": owner.operational_lead}
+    return _event(flag, actor, EventKind.ASSIGNMENT, now, details=details)
+
+
+async def _check_duplicate_target(
+    session: AsyncSession, flag: Flag, original_id: uuid.UUID | None
+) -> uuid.UUID:
+    if original_id is None:
+        raise TransitionRequirementMissing(
+            "Marking a flag as duplicate needs 'duplicate_of': the id of the original flag."
+        )
+    if original_id == flag.id:
+        raise InvalidDuplicate("A flag cannot be a duplicate of itself.")
+    original = await repository.get(session, original_id)
+    if original is None:
+        raise InvalidDuplicate(f"'duplicate_of' names no existing flag ({original_id}).")
+    if original.status == Status.DUPLICATE and original.duplicate_of_id is not None:
+        raise InvalidDuplicate(
+            f"Flag {original_id} is itself a duplicate; mark this one as a duplicate of "
+            f"{original.duplicate_of_id} instead."
+        )
+    return original_id
+
+
+async def transition(
+    session: AsyncSession,
+    flag_id: uuid.UUID,
+    change: TransitionIn,
+    *,
+    actor: Actor,
+    expected_version: int | None,
+) -> Flag:
+    """Move a flag to another status, with whatever that move requires, in one step."""
+    flag = await _flag_at_version(session, flag_id, expected_version)
+    current, target = Status(flag.status), change.to
+    if not is_allowed(current, target):
+        allowed = ", ".join(status.value for status in allowed_from(current))
+        raise InvalidTransition(
+            f"A flag in status '{current.value}' cannot move to '{target.value}'. "
+            f"From '{current.value}' it can move to: {allowed}.",
+            allowed_transitions=[status.value for status in allowed_from(current)],
+        )
+    if target in REPLY_REQUIRED and change.reply is None:
+        raise TransitionRequirementMissing(
+            f"Moving a flag to '{target.value}' needs a 'reply' to the reporter: say what was "
+            "decided and why (closing the loop is what keeps clinicians reporting)."
+        )
+    if target in OWNER_REQUIRED and change.owner is None and flag.owner_lead is None:
+        raise TransitionRequirementMissing(
+            f"Moving a flag to '{target.value}' needs an owner: give 'owner' with a 'lead', or "
+            "a 'clinical_lead' and 'operational_lead' dyad."
+        )
+    duplicate_of = None
+    if target is Status.DUPLICATE:
+        duplicate_of = await _check_duplicate_target(session, flag, change.duplicate_of)
+    elif change.duplicate_of is not None:
+        raise TransitionRequirementMissing(
+            "'duplicate_of' only goes with a move to 'duplicate'; leave it out."
+        )
+
+    now = utcnow()
+    events: list[FlagEvent] = []
+    if change.owner is not None:
+        events.append(_assignment_event(flag, actor, change.owner, now))
+    events.append(
+        _event(
+            flag,
+            actor,
+            EventKind.STATUS_CHANGE,
+            now,
+            from_status=current,
+            to_status=target,
+            details={"duplicate_of": str(duplicate_of)} if duplicate_of else None,
+        )
+    )
+    if change.comment is not None:
+        events.append(_event(flag, actor, EventKind.COMMENT, now, body=change.comment))
+    if change.reply is not None:
+        events.append(_reply_event(flag, actor, change.reply, now))
+    flag.status = target
+    flag.duplicate_of_id = duplicate_of
+    flag.updated_at = now
+    repository.add(session, *events)
+    await repository.save(session, flag)
+    return flag
+
+
+async def comment(
+    session: AsyncSession,
+    flag_id: uuid.UUID,
+    body: str,
+    *,
+    actor: Actor,
+    expected_version: int | None,
+) -> Flag:
+    """An internal note on the timeline; the reporter does not see it."""
+    flag = await _flag_at_version(session, flag_id, expected_version)
+    now = utcnow()
+    repository.add(session, _event(flag, actor, EventKind.COMMENT, now, body=body))
+    flag.updated_at = now
+    await repository.save(session, flag)
+    return flag
+
+
+async def reply(
+    session: AsyncSession,
+    flag_id: uuid.UUID,
+    body: str,
+    *,
+    actor: Actor,
+    expected_version: int | None,
+) -> Flag:
+    """A message to the reporter, shown to them the next time they open ValueLoop."""
+    flag = await _flag_at_version(session, flag_id, expected_version)
+    now = utcnow()
+    repository.add(session, _reply_event(flag, actor, body, now))
+    flag.updated_at = now
+    await repository.save(session, flag)
+    return flag
+
+
+async def assign(
+    session: AsyncSession,
+    flag_id: uuid.UUID,
+    owner: OwnerIn,
+    *,
+    actor: Actor,
+    expected_version: int | None,
+) -> Flag:
+    flag = await _flag_at_version(session, flag_id, expected_version)
+    now = utcnow()
+    repository.add(session, _assignment_event(flag, actor, owner, now))
+    flag.updated_at = now
+    await repository.save(session, flag)
+    return flag
+
+
+async def update(
+    session: AsyncSession,
+    flag_id: uuid.UUID,
+    patch: FlagPatch,
+    *,
+    actor: Actor,
+    expected_version: int | None,
+) -> Flag:
+    """Change priority or tags; the old and new values go on the timeline."""
+    flag = await _flag_at_version(session, flag_id, expected_version)
+    changes: dict[str, object] = {}
+    if patch.priority is not None and patch.priority != flag.priority:
+        changes["priority"] = {"from": flag.priority, "to": patch.priority.value}
+        flag.priority = patch.priority
+    if patch.tags is not None and list(patch.tags) != list(flag.tags):
+        changes["tags"] = {"from": list(flag.tags), "to": list(patch.tags)}
+        flag.tags = list(patch.tags)
+    if not changes:
+        return flag
+    now = utcnow()
+    repository.add(session, _event(flag, actor, EventKind.UPDATE, now, details=changes))
+    flag.updated_at = now
+    await repository.save(session, flag)
+    return flag
+
+
+async def page(
+    session: AsyncSession,
+    filters: repository.FlagFilters,
+    *,
+    sort: repository.FlagSort,
+    limit: int,
+    after_values: Sequence[object] | None,
+) -> Sequence[Flag]:
+    """One page of flags; cursor values come back as the strings the cursor carried."""
+    parsed: list[object] | None = None
+    if after_values is not None:
+        sort_value, flag_id = after_values
+        try:
+            parsed = [datetime.fromisoformat(str(sort_value)), uuid.UUID(str(flag_id))]
+        except ValueError as exc:
+            raise InvalidCursor("The cursor is damaged. Start again from the first page.") from exc
+    return await repository.page(session, filters, sort=sort, limit=limit, after_values=parsed)

@@ -1,0 +1,160 @@
+"""Test fixtures on real databases: SQLite always, PostgreSQL when it is reachable.
+
+Every database test runs once per backend. The schema is built by the migrations (never by
+``create_all``), once per backend per run; each test starts from empty tables.
+
+PostgreSQL is at ``VALUELOOP_TEST_POSTGRES_URL`` (default
+``postgresql://postgres@127.0.0.1:5432/test``). Without it the PostgreSQL runs skip with the
+reason, except under ``CI=true``, where an unreachable PostgreSQL fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth import service as token_service
+from app.auth.models import Role
+from app.config import Mode, Settings
+from app.db import create_sync_engine_for
+from app.main import create_app
+from app.migrate import upgrade
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+TABLES = ("flag_event", "flag", "audit_event", "api_token")
+
+
+def postgres_url() -> str:
+    return os.environ.get("VALUELOOP_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _postgres_problem(url: str) -> str | None:
+    engine = create_sync_engine_for(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        return f"PostgreSQL at {url} is not reachable: {exc.orig}"
+    finally:
+        engine.dispose()
+    return None
+
+
+def _reset_schema(url: str) -> None:
+    engine = create_sync_engine_for(url)
+    with engine.begin() as connection:
+        for table in (*TABLES, "alembic_version"):
+            connection.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+    engine.dispose()
+    upgrade(url)
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database: one per backend for the whole run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'valueloop.db'}"
+    else:
+        url = postgres_url()
+        problem = _postgres_problem(url)
+        if problem is not None:
+            if in_ci():
+                pytest.fail(f"{problem} (CI=true: the PostgreSQL tests must run)")
+            pytest.skip(f"{problem}; set VALUELOOP_TEST_POSTGRES_URL to run these tests")
+    _reset_schema(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        mode=Mode.DEMO,
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+def clean_tables(database_url: str) -> None:
+    engine = create_sync_engine_for(database_url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                connection.execute(sa.text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+@pytest.fixture
+async def app(running_app: FastAPI, clean_tables: None) -> FastAPI:
+    return running_app
+
+
+@pytest.fixture
+def session_factory(app: FastAPI) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = app.state.session_factory
+    return factory
+
+
+@pytest.fixture
+async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking data; tests commit what they arrange."""
+    async with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://valueloop.test") as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class Tokens:
+    analyst: str
+    lead: str
+    admin: str
+
+    def header(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+@pytest.fixture
+async def tokens(session_factory: async_sessionmaker[AsyncSession]) -> Tokens:
+    async with session_factory() as session:
+        issued = {
+            role: token_service.issue(
+                session, name=f"Test {role.value}", role=role, created_by="tests"
+            )
+            for role in Role
+        }
+        await session.commit()
+    return Tokens(
+        analyst=issued[Role.ANALYST].secret,
+        lead=issued[Role.LEAD].secret,
+        admin=issued[Role.ADMIN].secret,
+    )
