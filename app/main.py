@@ -10,9 +10,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from app import health
+from app import health, pages
+from app.audit import router as audit_router
 from app.auth import router as tokens_router
 from app.config import Settings, get_settings
 from app.db import create_engine_for, session_factory
@@ -25,6 +27,7 @@ from app.middleware import (
 )
 from app.migrate import ensure_migrated
 from app.registry import router as registry_router
+from frontend import STATIC_DIR
 
 API_DESCRIPTION = """\
 The value-opportunity registry: clinicians' call-outs of low-value care, and the quality
@@ -59,8 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(registry_router.router)
     app.include_router(tokens_router.router)
+    app.include_router(audit_router.router)
     # Outermost first: ids and access logs see everything, including 413s.
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -1,7 +1,8 @@
 """Test fixtures on real databases: SQLite always, PostgreSQL when it is reachable.
 
 Every database test runs once per backend. The schema is built by the migrations (never by
-``create_all``), once per backend per run; each test starts from empty tables.
+``create_all``), once per backend per run, on PostgreSQL in a database of the run's own;
+each test starts from empty tables.
 
 PostgreSQL is at ``VALUELOOP_TEST_POSTGRES_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``). Without it the PostgreSQL runs skip with the
@@ -11,13 +12,16 @@ reason, except under ``CI=true``, where an unreachable PostgreSQL fails the run.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import service as token_service
@@ -51,32 +55,50 @@ def _postgres_problem(url: str) -> str | None:
     return None
 
 
-def _reset_schema(url: str) -> None:
-    engine = create_sync_engine_for(url)
-    with engine.begin() as connection:
-        for table in (*TABLES, "alembic_version"):
-            connection.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
-    engine.dispose()
-    upgrade(url)
+@contextmanager
+def throwaway_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the test server, dropped afterwards.
+
+    Each test run gets its own, so runs in parallel (two developers, CI and a developer)
+    never truncate each other's tables, and the configured database itself is left alone.
+    """
+    base = make_url(server_url)
+    name = f"{base.database or 'valueloop'}_run_{secrets.token_hex(4)}"
+    admin = sa.create_engine(
+        base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(
     scope="session",
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated, empty database: one per backend for the whole run."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'valueloop.db'}"
-    else:
-        url = postgres_url()
-        problem = _postgres_problem(url)
-        if problem is not None:
-            if in_ci():
-                pytest.fail(f"{problem} (CI=true: the PostgreSQL tests must run)")
-            pytest.skip(f"{problem}; set VALUELOOP_TEST_POSTGRES_URL to run these tests")
-    _reset_schema(url)
-    return url
+        upgrade(url)
+        yield url
+        return
+    server = postgres_url()
+    problem = _postgres_problem(server)
+    if problem is not None:
+        if in_ci():
+            pytest.fail(f"{problem} (CI=true: the PostgreSQL tests must run)")
+        pytest.skip(f"{problem}; set VALUELOOP_TEST_POSTGRES_URL to run these tests")
+    with throwaway_postgres_database(server) as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -64,18 +64,19 @@ class FlagFilters:
     created_from: date | None = None
     created_to: date | None = None
     text: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
-        """The filters as plain data, for the audit trail."""
+        """The filters in use as plain JSON data, for the audit trail."""
         described: dict[str, Any] = {}
         for name, value in vars(self).items():
-            if value in (None, (), [], {}):
+            if value is None or value == ():
                 continue
-            described[name] = value.isoformat() if isinstance(value, date) else value
-        for name, value in list(described.items()):
-            if isinstance(value, tuple | list):
+            if isinstance(value, date):
+                described[name] = value.isoformat()
+            elif isinstance(value, tuple | list):
                 described[name] = [str(item) for item in value]
+            else:
+                described[name] = value
         return described
 
 

@@ -24,7 +24,6 @@ from app.auth.dependencies import (
 )
 from app.db import SessionDep
 from app.errors import PreconditionFailed, PreconditionRequired, UnprocessableContent
-from app.kit.pagination import Cursor
 from app.registry import service, statistics, views
 from app.registry.catalog import Driver, Priority, Reason
 from app.registry.export import ExportFormat, stream_export
@@ -145,23 +144,15 @@ async def list_flags(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> FlagPage:
     """List flags with filters, in a stable order, one page at a time."""
-    after_values = None
-    if cursor is not None:
-        after_values = Cursor.decode(cursor, expected_sort=sort.value, arity=2).values
-    flags = await service.page(session, filters, sort=sort, limit=limit, after_values=after_values)
+    page = await service.page(session, filters, sort=sort, limit=limit, cursor=cursor)
     auditor.record(
         AuditAction.SEARCH,
         "flag",
-        details={"filters": filters.describe(), "flag_ids": [str(flag.id) for flag in flags]},
+        details={"filters": filters.describe(), "flag_ids": [str(flag.id) for flag in page.flags]},
     )
-    next_cursor = None
-    if len(flags) == limit:
-        last = flags[-1]
-        sort_value = last.updated_at if sort.by_update_time else last.created_at
-        next_cursor = Cursor(
-            sort=sort.value, values=[sort_value.isoformat(), str(last.id)]
-        ).encode()
-    return FlagPage(items=[views.summary(flag) for flag in flags], next_cursor=next_cursor)
+    return FlagPage(
+        items=[views.summary(flag) for flag in page.flags], next_cursor=page.next_cursor
+    )
 
 
 @router.get("/flags/{flag_id}")

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import PreconditionFailed
-from app.kit.pagination import InvalidCursor
+from app.kit.pagination import Cursor, InvalidCursor
 from app.kit.time import utcnow, week_start
 from app.registry import repository
 from app.registry.catalog import Anonymity
@@ -406,20 +406,36 @@ async def update(
     return flag
 
 
+@dataclass(frozen=True)
+class Page:
+    flags: Sequence[Flag]
+    next_cursor: str | None
+
+
 async def page(
     session: AsyncSession,
     filters: repository.FlagFilters,
     *,
     sort: repository.FlagSort,
     limit: int,
-    after_values: Sequence[object] | None,
-) -> Sequence[Flag]:
-    """One page of flags; cursor values come back as the strings the cursor carried."""
-    parsed: list[object] | None = None
-    if after_values is not None:
-        sort_value, flag_id = after_values
+    cursor: str | None,
+) -> Page:
+    """One page of flags after ``cursor``, and the cursor of the page after it."""
+    after_values: list[object] | None = None
+    if cursor is not None:
+        sort_value, flag_id = Cursor.decode(cursor, expected_sort=sort.value, arity=2).values
         try:
-            parsed = [datetime.fromisoformat(str(sort_value)), uuid.UUID(str(flag_id))]
+            after_values = [datetime.fromisoformat(str(sort_value)), uuid.UUID(str(flag_id))]
         except ValueError as exc:
             raise InvalidCursor("The cursor is damaged. Start again from the first page.") from exc
-    return await repository.page(session, filters, sort=sort, limit=limit, after_values=parsed)
+    flags = await repository.page(
+        session, filters, sort=sort, limit=limit, after_values=after_values
+    )
+    next_cursor = None
+    if len(flags) == limit:
+        last = flags[-1]
+        last_value = last.updated_at if sort.by_update_time else last.created_at
+        next_cursor = Cursor(
+            sort=sort.value, values=[last_value.isoformat(), str(last.id)]
+        ).encode()
+    return Page(flags=flags, next_cursor=next_cursor)
