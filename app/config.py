@@ -7,6 +7,7 @@ a production process must be given its secret key and a public HTTPS base URL.
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -80,11 +81,18 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         key_file = self.data_dir / "secret_key"
         if key_file.exists():
-            return key_file.read_text(encoding="utf-8").strip()
+            key = key_file.read_text(encoding="utf-8").strip()
+            if len(key) >= MIN_SECRET_KEY_LENGTH:
+                return key
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        key_file.touch(mode=0o600)
-        key_file.write_text(key, encoding="utf-8")
+        # Written to a private temporary file and renamed into place, so no reader ever sees
+        # a missing, partial or world-readable key.
+        temporary = key_file.with_name(f".secret_key.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        os.replace(temporary, key_file)
         return key
 
 

@@ -71,15 +71,23 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine_for(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for the app, tuned per backend."""
+    """An async engine for the app, tuned per backend.
+
+    ``hide_parameters`` keeps bound values (notes, patient ids) out of error messages and so
+    out of logs.
+    """
     urls = database_urls(url)
     if urls.is_sqlite:
         _prepare_sqlite_file(urls.async_)
-        engine = create_async_engine(urls.async_)
+        engine = create_async_engine(urls.async_, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         return engine
     return create_async_engine(
-        urls.async_, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        urls.async_,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 
@@ -88,10 +96,10 @@ def create_sync_engine_for(url: str) -> sa.Engine:
     urls = database_urls(url)
     if urls.is_sqlite:
         _prepare_sqlite_file(urls.sync)
-        engine = sa.create_engine(urls.sync)
+        engine = sa.create_engine(urls.sync, hide_parameters=True)
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
-    return sa.create_engine(urls.sync)
+    return sa.create_engine(urls.sync, hide_parameters=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

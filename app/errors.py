@@ -202,7 +202,9 @@ _HTTP_DETAILS = {
 async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, detail)
+    title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
+        exc.status_code, detail
+    )
     return problem_response(
         exc.status_code,
         title,

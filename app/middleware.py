@@ -11,6 +11,7 @@ import secrets
 import time
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
@@ -60,8 +61,16 @@ class RequestContextMiddleware:
             )
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised from ``receive`` mid-stream. An HTTPException, because FastAPI turns any other
+    error while it reads the body into a 400 ("error parsing the body")."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, _too_large_detail(max_bytes))
+
+
+def _too_large_detail(max_bytes: int) -> str:
+    return f"The request body is larger than {max_bytes} bytes, the limit for this API."
 
 
 class BodySizeLimitMiddleware:
@@ -88,7 +97,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -107,7 +116,7 @@ class BodySizeLimitMiddleware:
         response = problem_response(
             413,
             "Request body too large",
-            f"The request body is larger than {self.max_bytes} bytes, the limit for this API.",
+            _too_large_detail(self.max_bytes),
             slug="payload-too-large",
             instance=scope["path"],
         )

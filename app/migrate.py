@@ -6,6 +6,7 @@ works from an installed wheel or container image, not only from a checkout.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -35,16 +36,25 @@ def head_revision() -> str:
     return head
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (the newest by default)."""
+def _run(database_url: str, step: Callable[[Config, str], None], revision: str) -> None:
     engine = create_sync_engine_for(database_url)
     try:
         with engine.begin() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            step(config, revision)
     finally:
         engine.dispose()
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (the newest by default)."""
+    _run(database_url, command.upgrade, revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Undo migrations down to ``revision`` (``base`` removes the schema): a release rollback."""
+    _run(database_url, command.downgrade, revision)
 
 
 def _current_revision(connection: Connection) -> str | None:

@@ -55,6 +55,17 @@ def _postgres_problem(url: str) -> str | None:
     return None
 
 
+def reachable_postgres_server() -> str:
+    """The PostgreSQL test server's URL; skips the test when it is down (fails under CI)."""
+    server = postgres_url()
+    problem = _postgres_problem(server)
+    if problem is not None:
+        if in_ci():
+            pytest.fail(f"{problem} (CI=true: the PostgreSQL tests must run)")
+        pytest.skip(f"{problem}; set VALUELOOP_TEST_POSTGRES_URL to run these tests")
+    return server
+
+
 @contextmanager
 def throwaway_postgres_database(server_url: str) -> Iterator[str]:
     """A new, empty database on the test server, dropped afterwards.
@@ -90,13 +101,7 @@ def database_url(
         upgrade(url)
         yield url
         return
-    server = postgres_url()
-    problem = _postgres_problem(server)
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"{problem} (CI=true: the PostgreSQL tests must run)")
-        pytest.skip(f"{problem}; set VALUELOOP_TEST_POSTGRES_URL to run these tests")
-    with throwaway_postgres_database(server) as url:
+    with throwaway_postgres_database(reachable_postgres_server()) as url:
         upgrade(url)
         yield url
 

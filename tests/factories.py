@@ -13,6 +13,7 @@ from app.registry.models import Flag
 from app.registry.schemas import FlagCreate
 
 ISSUER = "https://ehr.example.test/fhir"
+SECRET_KEY = "test-secret-key-" + "x" * 32
 
 
 def flag_create(**overrides: Any) -> FlagCreate:
@@ -65,6 +66,8 @@ def flag_create(**overrides: Any) -> FlagCreate:
 async def make_flag(factory: async_sessionmaker[AsyncSession], **overrides: Any) -> Flag:
     """A committed, submitted flag."""
     async with factory() as session:
-        created = await service.create_flag(session, flag_create(**overrides))
+        created = await service.create_flag(
+            session, flag_create(**overrides), secret_key=SECRET_KEY
+        )
         await session.commit()
         return created.flag

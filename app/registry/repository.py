@@ -216,7 +216,9 @@ async def stream(
     async for partition in result.partitions():
         for flag in partition:
             yield flag
-        session.expunge_all()  # keep memory flat: nothing we streamed stays in the identity map
+            # Keep memory flat: nothing streamed stays in the identity map. (expunge_all would
+            # also drop the map the still-open result is loading into.)
+            session.expunge(flag)
 
 
 # --- statistics --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from app.auth.dependencies import (
 )
 from app.db import SessionDep
 from app.errors import PreconditionFailed, PreconditionRequired, UnprocessableContent
+from app.kit.time import utcnow
 from app.registry import service, statistics, views
 from app.registry.catalog import Driver, Priority, Reason
 from app.registry.export import ExportFormat, stream_export
@@ -103,8 +104,12 @@ def flag_filters(
 FiltersDep = Annotated[FlagFilters, Depends(flag_filters)]
 
 
-def _expected_version(if_match: str | None, *, required: bool) -> int | None:
-    """The version a write was based on, from If-Match (RFC 9110 section 13.1.1)."""
+def _if_match_versions(if_match: str | None, *, required: bool) -> frozenset[int] | None:
+    """The versions a write may apply to, from If-Match (RFC 9110 section 13.1.1).
+
+    The condition holds when any listed entity tag matches (strong comparison, so weak tags
+    never match); ``*`` or, where allowed, no header at all means no condition (None).
+    """
     if if_match is None:
         if required:
             raise PreconditionRequired(
@@ -114,14 +119,17 @@ def _expected_version(if_match: str | None, *, required: bool) -> int | None:
         return None
     if if_match.strip() == "*":
         return None
-    for candidate in if_match.split(","):
-        match = _ETAG.match(candidate.strip())
-        if match:
-            return int(match.group(1))
-    raise PreconditionFailed(
-        'If-Match does not hold an ETag this API issued (like "v3"). Use the ETag header '
-        "of the flag's last GET."
+    versions = frozenset(
+        int(match.group(1))
+        for candidate in if_match.split(",")
+        if (match := _ETAG.match(candidate.strip()))
     )
+    if not versions:
+        raise PreconditionFailed(
+            'If-Match does not hold an ETag this API issued (like "v3"). Use the ETag header '
+            "of the flag's last GET."
+        )
+    return versions
 
 
 def _actor(principal: Principal) -> service.Actor:
@@ -185,7 +193,7 @@ async def transition_flag(
         flag_id,
         change,
         actor=_actor(principal),
-        expected_version=_expected_version(if_match, required=True),
+        if_match=_if_match_versions(if_match, required=True),
     )
     auditor.record(
         AuditAction.UPDATE,
@@ -213,7 +221,7 @@ async def comment_on_flag(
         flag_id,
         message.body,
         actor=_actor(principal),
-        expected_version=_expected_version(if_match, required=False),
+        if_match=_if_match_versions(if_match, required=False),
     )
     auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
     return await _detail_response(session, flag, response)
@@ -235,7 +243,7 @@ async def reply_to_reporter(
         flag_id,
         message.body,
         actor=_actor(principal),
-        expected_version=_expected_version(if_match, required=False),
+        if_match=_if_match_versions(if_match, required=False),
     )
     auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
     return await _detail_response(session, flag, response)
@@ -257,7 +265,7 @@ async def assign_flag(
         flag_id,
         owner,
         actor=_actor(principal),
-        expected_version=_expected_version(if_match, required=True),
+        if_match=_if_match_versions(if_match, required=True),
     )
     auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
     return await _detail_response(session, flag, response)
@@ -279,7 +287,7 @@ async def update_flag(
         flag_id,
         patch,
         actor=_actor(principal),
-        expected_version=_expected_version(if_match, required=True),
+        if_match=_if_match_versions(if_match, required=True),
     )
     auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
     return await _detail_response(session, flag, response)
@@ -326,7 +334,7 @@ async def export_flags(
     auditor.record(
         AuditAction.EXPORT, "flag", details={"filters": filters.describe(), "format": fmt.value}
     )
-    filename = f"valueloop-flags-{date.today().isoformat()}.{fmt.value}"
+    filename = f"valueloop-flags-{utcnow().date().isoformat()}.{fmt.value}"
     return StreamingResponse(
         stream_export(request.app.state.session_factory, filters, fmt),
         media_type=fmt.media_type,

@@ -6,9 +6,10 @@ dependency commits once the whole change (flag, timeline events, audit rows) is 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,13 +68,32 @@ class Created:
     receipt_token: str | None = None
 
 
-ANONYMOUS_ACTOR_NAME = "Anonymous reporter"
+# How the timeline names a reporter whose identity is hidden from readers.
+HIDDEN_REPORTER_NAMES = {
+    Anonymity.CONFIDENTIAL: "Confidential reporter",
+    Anonymity.ANONYMOUS: "Anonymous reporter",
+}
 
 
 def _fingerprint(data: FlagCreate) -> str:
-    payload = data.model_dump(mode="json", exclude={"idempotency_key"})
+    """What makes a retry "the same request". For anonymous flags the reporter's identity is
+    left out: the fingerprint is stored, and must not let anyone re-identify the reporter by
+    hashing candidate practitioners."""
+    exclude: dict[str, Any] = {"idempotency_key": True}
+    if data.anonymity is Anonymity.ANONYMOUS:
+        exclude["reporter"] = {"fhir_user", "display", "department"}
+    payload = data.model_dump(mode="json", exclude=exclude)
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def receipt_for(data: FlagCreate, *, secret_key: str) -> str:
+    """The anonymous reporter's receipt: derived, not random, so a retry of a request whose
+    response was lost gets the same receipt back. Only the client knows its idempotency key,
+    and only the server knows the key that signs it."""
+    message = f"receipt|{data.issuer}|{data.idempotency_key}".encode()
+    digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def hash_receipt(token: str) -> str:
@@ -133,9 +153,13 @@ def _new_flag(
     )
 
 
-async def create_flag(session: AsyncSession, data: FlagCreate) -> Created:
-    """Record a flag once per idempotency key: a retry returns the flag the first call made."""
+async def create_flag(session: AsyncSession, data: FlagCreate, *, secret_key: str) -> Created:
+    """Record a flag once per idempotency key: a retry returns the flag the first call made.
+
+    ``secret_key`` signs anonymous reporters' receipts.
+    """
     anonymous = data.anonymity is Anonymity.ANONYMOUS
+    receipt = receipt_for(data, secret_key=secret_key) if anonymous else None
     scope = "" if anonymous else data.reporter.fhir_user
     fingerprint = _fingerprint(data)
     await repository.lock_for_insert(
@@ -150,9 +174,8 @@ async def create_flag(session: AsyncSession, data: FlagCreate) -> Created:
                 "This idempotency key was already used for a different flag. Generate a new "
                 "key for each new flag; reuse a key only to retry the same request."
             )
-        return Created(flag=existing, created=False)
+        return Created(flag=existing, created=False, receipt_token=receipt)
 
-    receipt = secrets.token_urlsafe(24) if anonymous else None
     now = utcnow()
     flag = _new_flag(
         data,
@@ -160,7 +183,7 @@ async def create_flag(session: AsyncSession, data: FlagCreate) -> Created:
         fingerprint=fingerprint,
         receipt_hash=hash_receipt(receipt) if receipt else None,
     )
-    actor_name = ANONYMOUS_ACTOR_NAME if anonymous else (data.reporter.display or "Reporter")
+    actor_name = HIDDEN_REPORTER_NAMES.get(data.anonymity) or data.reporter.display or "Reporter"
     event = FlagEvent(
         flag_id=flag.id,
         at=now,
@@ -193,12 +216,17 @@ async def timeline(session: AsyncSession, flag: Flag) -> Sequence[FlagEvent]:
 
 
 async def _flag_at_version(
-    session: AsyncSession, flag_id: uuid.UUID, expected_version: int | None
+    session: AsyncSession, flag_id: uuid.UUID, if_match: frozenset[int] | None
 ) -> Flag:
+    """The flag, if it is still at one of the versions the caller based the change on.
+
+    ``if_match`` is None when the caller set no condition.
+    """
     flag = await get_flag(session, flag_id)
-    if expected_version is not None and flag.version != expected_version:
+    if if_match is not None and flag.version not in if_match:
+        based_on = ", ".join(str(version) for version in sorted(if_match))
         raise PreconditionFailed(
-            f"This flag changed since you loaded it (you have version {expected_version}, it is "
+            f"This flag changed since you loaded it (you have version {based_on}, it is "
             f"now at version {flag.version}). Reload it, check the change, and try again."
         )
     return flag
@@ -273,10 +301,10 @@ async def transition(
     change: TransitionIn,
     *,
     actor: Actor,
-    expected_version: int | None,
+    if_match: frozenset[int] | None,
 ) -> Flag:
     """Move a flag to another status, with whatever that move requires, in one step."""
-    flag = await _flag_at_version(session, flag_id, expected_version)
+    flag = await _flag_at_version(session, flag_id, if_match)
     current, target = Status(flag.status), change.to
     if not is_allowed(current, target):
         allowed = ", ".join(status.value for status in allowed_from(current))
@@ -336,10 +364,10 @@ async def comment(
     body: str,
     *,
     actor: Actor,
-    expected_version: int | None,
+    if_match: frozenset[int] | None,
 ) -> Flag:
     """An internal note on the timeline; the reporter does not see it."""
-    flag = await _flag_at_version(session, flag_id, expected_version)
+    flag = await _flag_at_version(session, flag_id, if_match)
     now = utcnow()
     repository.add(session, _event(flag, actor, EventKind.COMMENT, now, body=body))
     flag.updated_at = now
@@ -353,10 +381,10 @@ async def reply(
     body: str,
     *,
     actor: Actor,
-    expected_version: int | None,
+    if_match: frozenset[int] | None,
 ) -> Flag:
     """A message to the reporter, shown to them the next time they open ValueLoop."""
-    flag = await _flag_at_version(session, flag_id, expected_version)
+    flag = await _flag_at_version(session, flag_id, if_match)
     now = utcnow()
     repository.add(session, _reply_event(flag, actor, body, now))
     flag.updated_at = now
@@ -370,9 +398,9 @@ async def assign(
     owner: OwnerIn,
     *,
     actor: Actor,
-    expected_version: int | None,
+    if_match: frozenset[int] | None,
 ) -> Flag:
-    flag = await _flag_at_version(session, flag_id, expected_version)
+    flag = await _flag_at_version(session, flag_id, if_match)
     now = utcnow()
     repository.add(session, _assignment_event(flag, actor, owner, now))
     flag.updated_at = now
@@ -386,10 +414,10 @@ async def update(
     patch: FlagPatch,
     *,
     actor: Actor,
-    expected_version: int | None,
+    if_match: frozenset[int] | None,
 ) -> Flag:
     """Change priority or tags; the old and new values go on the timeline."""
-    flag = await _flag_at_version(session, flag_id, expected_version)
+    flag = await _flag_at_version(session, flag_id, if_match)
     changes: dict[str, object] = {}
     if patch.priority is not None and patch.priority != flag.priority:
         changes["priority"] = {"from": flag.priority, "to": patch.priority.value}
@@ -425,14 +453,19 @@ async def page(
     if cursor is not None:
         sort_value, flag_id = Cursor.decode(cursor, expected_sort=sort.value, arity=2).values
         try:
-            after_values = [datetime.fromisoformat(str(sort_value)), uuid.UUID(str(flag_id))]
+            moment = datetime.fromisoformat(str(sort_value))
+            after_values = [moment, uuid.UUID(str(flag_id))]
         except ValueError as exc:
             raise InvalidCursor("The cursor is damaged. Start again from the first page.") from exc
-    flags = await repository.page(
-        session, filters, sort=sort, limit=limit, after_values=after_values
+        if moment.tzinfo is None:
+            raise InvalidCursor("The cursor is damaged. Start again from the first page.")
+    # One row more than asked tells whether another page exists, without a count.
+    rows = await repository.page(
+        session, filters, sort=sort, limit=limit + 1, after_values=after_values
     )
+    flags = rows[:limit]
     next_cursor = None
-    if len(flags) == limit:
+    if len(rows) > limit:
         last = flags[-1]
         last_value = last.updated_at if sort.by_update_time else last.created_at
         next_cursor = Cursor(

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from app.kit.time import week_start
 from app.registry.catalog import Anonymity, Driver, Priority, Reason, ReporterRole, Timing
 from app.registry.models import Flag, FlagEvent
+from app.registry.service import HIDDEN_REPORTER_NAMES
 from app.registry.workflow import Status
 
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -440,7 +441,7 @@ class SyntheticRegistry:
         encounter_start = created - timedelta(minutes=rng.randint(5, 240))
 
         events, at, first_reply, owned = self._timeline(
-            flag_id, created, final, reporter, anonymous, analyst, lead, operational
+            flag_id, created, final, reporter, anonymity, analyst, lead, operational
         )
         flag = {
             "id": flag_id,
@@ -511,7 +512,7 @@ class SyntheticRegistry:
         created: datetime,
         final: Status,
         reporter: _Reporter,
-        anonymous: bool,
+        anonymity: Anonymity,
         analyst: str,
         lead: str,
         operational: str | None,
@@ -543,7 +544,7 @@ class SyntheticRegistry:
             event(
                 created,
                 "created",
-                "Anonymous reporter" if anonymous else reporter.display,
+                HIDDEN_REPORTER_NAMES.get(anonymity) or reporter.display,
                 reporter.role.value,
                 to_status=Status.SUBMITTED.value,
             )

@@ -29,7 +29,7 @@ async def move(
             flag_id,
             TransitionIn.model_validate({"to": to, **fields}),
             actor=ANALYST,
-            expected_version=None,
+            if_match=None,
         )
         await session.commit()
 
@@ -115,7 +115,7 @@ async def test_accepting_uses_an_owner_assigned_earlier(session_factory):
             flag.id,
             OwnerIn(clinical_lead="Dr. H. Tanaka", operational_lead="R. Alvarez"),
             actor=ANALYST,
-            expected_version=None,
+            if_match=None,
         )
         await session.commit()
     await move(session_factory, flag.id, Status.ACCEPTED)
