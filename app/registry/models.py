@@ -43,6 +43,8 @@ class Flag(SQLModel, table=True):
         sa.Index("ix_flag_status_created", "status", "created_at", "id"),
         sa.Index("ix_flag_department_created", "department", "created_at", "id"),
         sa.Index("ix_flag_reason_created", "reason", "created_at", "id"),
+        sa.Index("ix_flag_driver_created", "driver", "created_at", "id"),
+        sa.Index("ix_flag_priority_created", "priority", "created_at", "id"),
         sa.Index("ix_flag_order_code_created", "order_code", "created_at", "id"),
         sa.Index("ix_flag_reporter_created", "reporter_fhir_user", "created_at", "id"),
         sa.Index("ix_flag_updated", "updated_at", "id"),
