@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import entry_points
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -190,7 +191,22 @@ async def _session() -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
+def _add_plugin_commands() -> None:
+    """Commands other installed packages contribute (entry point group ``valueloop.commands``).
+
+    This is how the development-only simulated EHR adds ``valueloop ehr-sim`` without
+    ValueLoop's code depending on it.
+    """
+    for entry_point in entry_points(group="valueloop.commands"):
+        try:
+            command = entry_point.load()
+        except ImportError:
+            continue  # e.g. the production image, which leaves the simulator's code out
+        cli.command(name=entry_point.name)(command)
+
+
 def main() -> None:
+    _add_plugin_commands()
     cli(prog_name="valueloop")
 
 

@@ -1,0 +1,41 @@
+"""Simulator settings (prefix ``EHR_SIM_``), and the fault switches tests can change live."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Faults(BaseModel):
+    """What the simulated EHR does wrong, on purpose. Applies to FHIR and token requests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latency_ms: Annotated[int, Field(ge=0, le=60_000)] = 0
+    error_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    # Each of these applies to the next N FHIR requests, then switches itself off.
+    too_many_requests: Annotated[int, Field(ge=0)] = 0
+    retry_after_seconds: Annotated[int, Field(ge=0, le=3600)] = 1
+    service_unavailable: Annotated[int, Field(ge=0)] = 0
+    malformed_json: Annotated[int, Field(ge=0)] = 0
+    slow_body_ms: Annotated[int, Field(ge=0, le=60_000)] = 0
+
+
+class SimSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EHR_SIM_", extra="ignore")
+
+    base_url: str = "http://127.0.0.1:8100"
+    seed: int = 1
+    patients: Annotated[int, Field(ge=1, le=5000)] = 120
+    clients_file: str | None = None
+    access_token_seconds: Annotated[int, Field(ge=1)] = 3600
+    code_seconds: Annotated[int, Field(ge=1)] = 60
+    launch_seconds: Annotated[int, Field(ge=1)] = 300
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 50
+    faults: Faults = Field(default_factory=Faults)
+
+    @property
+    def fhir_base(self) -> str:
+        return f"{self.base_url.rstrip('/')}/fhir"

@@ -1,0 +1,30 @@
+"""Everything one simulated EHR process holds, reachable from requests as ``app.state.sim``."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from ehr_sim.clients import ClientRegistry
+from ehr_sim.config import Faults, SimSettings
+from ehr_sim.grants import GrantStore
+from ehr_sim.keys import SigningKeys
+from ehr_sim.store import ResourceStore
+
+
+@dataclass
+class SimState:
+    settings: SimSettings
+    store: ResourceStore
+    clients: ClientRegistry
+    grants: GrantStore = field(default_factory=GrantStore)
+    keys: SigningKeys = field(default_factory=SigningKeys)
+    # The live fault switches: start from settings, tests change them through /_sim/faults.
+    faults: Faults = field(default_factory=Faults)
+    used_assertion_ids: set[str] = field(default_factory=set)
+    # Drives ``error_rate``: seeded, so a test that asks for 30% errors sees the same 30%.
+    fault_random: random.Random = field(default_factory=random.Random)
+
+    def reseed_faults(self) -> None:
+        # Reproducible fault injection, not security: a seeded PRNG is the point.
+        self.fault_random = random.Random(self.settings.seed)  # noqa: S311
