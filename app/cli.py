@@ -21,10 +21,14 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+ehrs_cli = typer.Typer(
+    help="Register the EHRs allowed to launch ValueLoop (SMART on FHIR).", no_args_is_help=True
+)
 tokens_cli = typer.Typer(
     help="Create, list and revoke API tokens for the quality team.", no_args_is_help=True
 )
 cli.add_typer(tokens_cli, name="tokens")
+cli.add_typer(ehrs_cli, name="ehrs")
 
 
 def _settings() -> Settings:
@@ -176,6 +180,70 @@ def tokens_revoke(
     except AppError as exc:
         raise _fail(exc.detail) from exc
     typer.echo(f"Revoked {parsed}.")
+
+
+@ehrs_cli.command("add")
+def ehrs_add(
+    issuer: Annotated[str, typer.Argument(help="The EHR's FHIR base URL (the launch's iss).")],
+    client_id: Annotated[str, typer.Option(help="ValueLoop's client id at this EHR.")],
+    client_secret: Annotated[
+        str | None, typer.Option(help="For client_secret_basic (a confidential client).")
+    ] = None,
+    private_key_jwt: Annotated[
+        bool, typer.Option("--private-key-jwt", help="Authenticate with our signed assertion.")
+    ] = False,
+    frame_origin: Annotated[
+        list[str] | None, typer.Option(help="An origin allowed to frame ValueLoop; repeatable.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A name people recognise.")] = None,
+) -> None:
+    """Register an EHR (or update its registration). Launches from others are refused."""
+    from app.errors import AppError
+    from app.launch import ehrs
+    from app.launch.secrets import secret_box
+
+    if client_secret and private_key_jwt:
+        raise _fail("Give either --client-secret or --private-key-jwt, not both.")
+    kind = ehrs.ClientAuthKind.NONE
+    if client_secret:
+        kind = ehrs.ClientAuthKind.BASIC
+    elif private_key_jwt:
+        kind = ehrs.ClientAuthKind.PRIVATE_KEY_JWT
+
+    async def add() -> str:
+        async with _session() as session:
+            ehr = await ehrs.register(
+                session,
+                issuer=issuer,
+                client_id=client_id,
+                client_auth=kind,
+                client_secret=client_secret,
+                frame_origins=frame_origin or [],
+                name=name,
+                box=secret_box(_settings()),
+            )
+            await session.commit()
+            return ehr.issuer
+
+    try:
+        registered = asyncio.run(add())
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    typer.echo(f"Registered {registered} ({kind.value}).")
+
+
+@ehrs_cli.command("list")
+def ehrs_list() -> None:
+    """List registered EHRs (never their secrets)."""
+    from app.launch import ehrs
+
+    async def read() -> None:
+        async with _session() as session:
+            for ehr in await ehrs.all_registered(session):
+                origins = ", ".join(ehr.frame_origins) or "(no frame origins)"
+                typer.echo(f"{ehr.issuer}  client {ehr.client_id}  {ehr.client_auth}  {origins}")
+
+    asyncio.run(read())
 
 
 @asynccontextmanager

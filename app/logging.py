@@ -36,3 +36,5 @@ def configure_logging(level: str) -> None:
     root.setLevel(level.upper())
     # Uvicorn's own access log prints full URLs with query strings; ours logs paths only.
     logging.getLogger("uvicorn.access").disabled = True
+    # Alembic announces its dialect on every readiness check; only its warnings matter here.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -19,6 +20,8 @@ from app.auth import router as tokens_router
 from app.config import Settings, get_settings
 from app.db import create_engine_for, session_factory
 from app.errors import install_error_handlers
+from app.launch import clinician_router
+from app.launch import router as launch_router
 from app.logging import configure_logging
 from app.middleware import (
     BodySizeLimitMiddleware,
@@ -42,12 +45,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine_for(settings.database_url, pool_size=settings.database_pool_size)
+        # The one outbound HTTP client (EHR discovery, tokens, FHIR): swapping httpx for
+        # httpx2 is this line.
+        http = httpx.AsyncClient(
+            timeout=settings.outbound_timeout_seconds,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
         try:
             await ensure_migrated(engine)
             app.state.engine = engine
             app.state.session_factory = session_factory(engine)
+            app.state.http = http
             yield
         finally:
+            await http.aclose()
             await engine.dispose()
 
     configure_logging(settings.log_level)
@@ -63,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(launch_router.router)
+    app.include_router(clinician_router.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(registry_router.router)
     app.include_router(tokens_router.router)

@@ -2,6 +2,15 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
+from app.launch.models import AppSession, PendingLaunchRecord, RegisteredEhr
 from app.registry.models import Flag, FlagEvent
 
-__all__ = ["ApiToken", "AuditEvent", "Flag", "FlagEvent"]
+__all__ = [
+    "ApiToken",
+    "AppSession",
+    "AuditEvent",
+    "Flag",
+    "FlagEvent",
+    "PendingLaunchRecord",
+    "RegisteredEhr",
+]

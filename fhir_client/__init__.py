@@ -1,5 +1,60 @@
 """An async FHIR R4 client on httpx that returns ``fhir.resources.R4B`` models.
 
 Knows FHIR REST, nothing about flags or OAuth beyond the bearer token it is given; never
-imports ``app``. Its modules arrive with the SMART launch work (see DESIGN.md).
+imports ``app``, ``smart``, the simulated EHR or a web framework (``tests/test_architecture``
+walks the imports). Outbound HTTP goes through the ``httpx.AsyncClient`` the caller injects.
+
+    async with httpx.AsyncClient() as http:
+        fhir = FhirClient(http, launch.fhir_base, launch.access_token)
+        context = await fetch_launch_context(fhir, patient_id="123", encounter_id="e9")
+
+Modules, one job each:
+
+- ``client``: :class:`FhirClient` (read, search, gather) and :class:`SearchResult`;
+- ``paging``: which URLs a server names may be followed, and what a searchset page holds;
+- ``retry``: which failures are retried and how long to wait;
+- ``resources``: FHIR JSON to R4B models, with errors that name no patient data;
+- ``errors``: the :class:`FhirError` hierarchy (drawn in its docstring);
+- ``context``: :func:`fetch_launch_context`, everything a launch's order list needs.
 """
+
+from fhir_client.client import FHIR_JSON, FhirClient, SearchResult, issue_text, issue_texts
+from fhir_client.context import LaunchContextData, fetch_launch_context
+from fhir_client.errors import (
+    FhirConnectionError,
+    FhirError,
+    FhirForbiddenError,
+    FhirHttpError,
+    FhirInvalidRequestError,
+    FhirInvalidResponseError,
+    FhirNotFoundError,
+    FhirRateLimitedError,
+    FhirResponseTooLargeError,
+    FhirTimeoutError,
+    FhirTransportError,
+    FhirUnauthorizedError,
+    FhirUnsafeLinkError,
+)
+
+__all__ = [
+    "FHIR_JSON",
+    "FhirClient",
+    "FhirConnectionError",
+    "FhirError",
+    "FhirForbiddenError",
+    "FhirHttpError",
+    "FhirInvalidRequestError",
+    "FhirInvalidResponseError",
+    "FhirNotFoundError",
+    "FhirRateLimitedError",
+    "FhirResponseTooLargeError",
+    "FhirTimeoutError",
+    "FhirTransportError",
+    "FhirUnauthorizedError",
+    "FhirUnsafeLinkError",
+    "LaunchContextData",
+    "SearchResult",
+    "fetch_launch_context",
+    "issue_text",
+    "issue_texts",
+]

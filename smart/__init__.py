@@ -1,5 +1,104 @@
-"""SMART App Launch 2.x for ValueLoop: discovery, PKCE, state, token exchange and refresh.
+"""SMART App Launch 2.x, client side: discovery, PKCE, scopes, authorization, client
+authentication, token exchange and refresh, id_token validation, launch context, state.
 
-Knows OAuth and SMART, nothing about flags; never imports ``app``, FastAPI or SQLModel.
-Its modules arrive with the SMART launch work (see DESIGN.md, "The main flows").
+Knows OAuth and SMART, nothing about flags; never imports ``app``, ``fhir_client``,
+``ehr_sim``, FastAPI, SQLAlchemy or SQLModel. Every outbound request goes through the
+``httpx.AsyncClient`` the caller passes in; nothing here creates a client.
+
+An EHR launch, in order (modules are named after these steps)::
+
+    config = await discover(http, iss, cache=discovery_cache)            # discovery
+    pkce = new_pkce()                                                     # pkce
+    scopes = requested_scopes(config, ehr_launch=True, resources=[...])  # scopes
+    pending = PendingLaunch(state=new_state(), iss=iss, launch=launch,   # state
+                            pkce_verifier=pkce.verifier, nonce=new_nonce(), ...)
+    await store.put(pending)
+    redirect_to(authorize_url(config, client_id=..., redirect_uri=..., scopes=scopes,
+                              state=pending.state, aud=iss, pkce=pkce, launch=launch,
+                              nonce=pending.nonce))                       # authorize
+    # callback
+    response = parse_authorization_response(query)
+    pending = check_pending(await store.take(response.state), now=now,
+                            browser_binding=None)
+    token = await exchange_code(http, config, auth, code=response.code,   # client_auth,
+                                redirect_uri=pending.redirect_uri,        # token
+                                pkce=Pkce.from_verifier(pending.pkce_verifier))
+    claims = await validate_id_token(http, config, token.id_token,       # id_token
+                                     client_id=..., nonce=pending.nonce)
+    context = launch_context(token, claims, fhir_base=pending.iss,       # context
+                             requested=pending.requested_scopes)
 """
+
+from smart.authorize import AuthorizationResponse, authorize_url, parse_authorization_response
+from smart.client_auth import (
+    ASSERTION_TYPE,
+    ClientAuth,
+    ClientSecretBasic,
+    PrivateKeyJwt,
+    PublicClient,
+)
+from smart.context import LaunchContext, launch_context, normalise_reference
+from smart.discovery import DiscoveryCache, SmartConfiguration, discover
+from smart.errors import (
+    AuthorizationDenied,
+    DiscoveryError,
+    IdTokenError,
+    PkceNotSupportedError,
+    RefreshUnavailableError,
+    SmartError,
+    StateError,
+    TokenRequestError,
+)
+from smart.id_token import JwksCache, validate_id_token
+from smart.pkce import Pkce, new_pkce
+from smart.scopes import GrantedScopes, parse_granted, requested_scopes
+from smart.state import (
+    MemoryStateStore,
+    PendingLaunch,
+    StateStore,
+    check_pending,
+    new_nonce,
+    new_state,
+)
+from smart.token import TokenResponse, exchange_code, refresh
+
+__all__ = [
+    "ASSERTION_TYPE",
+    "AuthorizationDenied",
+    "AuthorizationResponse",
+    "ClientAuth",
+    "ClientSecretBasic",
+    "DiscoveryCache",
+    "DiscoveryError",
+    "GrantedScopes",
+    "IdTokenError",
+    "JwksCache",
+    "LaunchContext",
+    "MemoryStateStore",
+    "PendingLaunch",
+    "Pkce",
+    "PkceNotSupportedError",
+    "PrivateKeyJwt",
+    "PublicClient",
+    "RefreshUnavailableError",
+    "SmartConfiguration",
+    "SmartError",
+    "StateError",
+    "StateStore",
+    "TokenRequestError",
+    "TokenResponse",
+    "authorize_url",
+    "check_pending",
+    "discover",
+    "exchange_code",
+    "launch_context",
+    "new_nonce",
+    "new_pkce",
+    "new_state",
+    "normalise_reference",
+    "parse_authorization_response",
+    "parse_granted",
+    "refresh",
+    "requested_scopes",
+    "validate_id_token",
+]

@@ -32,7 +32,15 @@ from app.main import create_app
 from app.migrate import upgrade
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-TABLES = ("flag_event", "flag", "audit_event", "api_token")
+TABLES = (
+    "flag_event",
+    "flag",
+    "audit_event",
+    "api_token",
+    "app_session",
+    "pending_launch",
+    "registered_ehr",
+)
 
 
 def postgres_url() -> str:

@@ -22,7 +22,16 @@ from tests.conftest import reachable_postgres_server, throwaway_postgres_databas
 
 # Created by hand in the migrations (trigram and covering indexes); the models cannot say them.
 POSTGRES_ONLY_INDEXES = {"ix_flag_note_trgm", "ix_flag_loop", "ix_flag_replied"}
-TABLES = {"alembic_version", "api_token", "audit_event", "flag", "flag_event"}
+TABLES = {
+    "alembic_version",
+    "api_token",
+    "app_session",
+    "audit_event",
+    "flag",
+    "flag_event",
+    "pending_launch",
+    "registered_ehr",
+}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

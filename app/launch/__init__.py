@@ -1,0 +1,1 @@
+"""SMART launch glue: registered EHRs, pending launches, app sessions, clinician API."""

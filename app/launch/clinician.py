@@ -1,0 +1,372 @@
+"""What a clinician does through ValueLoop inside the EHR: see the encounter, flag an order,
+follow their flags.
+
+Every flag is built from what the server itself reads from the EHR at submit time: a client
+names an order, never its contents, and can only name an order of its own launch's patient
+and encounter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+import fhir_client
+import smart
+from app.config import Settings
+from app.kit.time import utcnow
+from app.launch import ehrs, repository
+from app.launch.errors import EhrUnavailable, OrderNotInLaunch, SessionExpired
+from app.launch.models import AppSession
+from app.launch.secrets import token_box
+from app.launch.service import DISCOVERY_CACHE, client_auth_for
+from app.registry import service as registry_service
+from app.registry.catalog import AgeBand
+from app.registry.costs import reference_price
+from app.registry.schemas import ClinicianFlagIn, FlagCreate
+
+REFRESH_MARGIN = timedelta(seconds=60)
+Order = ServiceRequest | MedicationRequest
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+
+async def access_token(
+    session: AsyncSession, http: httpx.AsyncClient, settings: Settings, app_session: AppSession
+) -> str:
+    """A usable access token, refreshed shortly before it expires when a refresh token exists.
+
+    Refresh tokens may be rotated by the EHR (used once), so a refresh is serialised per
+    session: the session row's version makes a second, concurrent refresh lose, and the loser
+    reads the winner's new tokens instead of spending the old refresh token again.
+    """
+    box = token_box(settings)
+    expires = app_session.access_expires_at
+    if expires is None or utcnow() < expires - REFRESH_MARGIN:
+        return box.decrypt(app_session.access_token_encrypted)
+    if app_session.refresh_token_encrypted is None:
+        raise SessionExpired(
+            "Your access to the EHR has expired and cannot be renewed. Open ValueLoop again "
+            "from the EHR."
+        )
+    ehr = await ehrs.trusted(session, app_session.issuer)
+    try:
+        config = await smart.discover(http, ehr.issuer, cache=DISCOVERY_CACHE)
+        token = await smart.refresh(
+            http,
+            config,
+            client_auth_for(ehr, settings),
+            refresh_token=box.decrypt(app_session.refresh_token_encrypted),
+        )
+    except smart.SmartError as exc:
+        raise SessionExpired(
+            "The EHR did not renew ValueLoop's access. Open ValueLoop again from the EHR."
+        ) from exc
+    app_session.access_token_encrypted = box.encrypt(token.access_token)
+    if token.refresh_token:
+        app_session.refresh_token_encrypted = box.encrypt(token.refresh_token)
+    app_session.access_expires_at = token.expires_at
+    try:
+        await session.flush()
+    except StaleDataError:
+        await session.rollback()
+        fresh = await repository.session_by_handle(session, app_session.handle_hash)
+        if fresh is None:
+            raise SessionExpired("Your ValueLoop session has ended.") from None
+        return box.decrypt(fresh.access_token_encrypted)
+    return token.access_token
+
+
+async def fhir_for(
+    session: AsyncSession, http: httpx.AsyncClient, settings: Settings, app_session: AppSession
+) -> fhir_client.FhirClient:
+    token = await access_token(session, http, settings, app_session)
+    return fhir_client.FhirClient(
+        http, app_session.issuer, token, timeout=settings.outbound_timeout_seconds
+    )
+
+
+# --- reading FHIR for people ------------------------------------------------------------------
+
+
+def concept_text(concept: CodeableConcept | None) -> str | None:
+    """What a person should read for a code: real EHRs put it in coding.display or text."""
+    if concept is None:
+        return None
+    for coding in concept.coding or []:
+        if coding.display:
+            return str(coding.display)
+    if concept.text:
+        return str(concept.text)
+    for coding in concept.coding or []:
+        if coding.code:
+            return str(coding.code)
+    return None
+
+
+def codings(concept: CodeableConcept | None) -> list[tuple[str | None, str | None]]:
+    return [
+        (str(c.system) if c.system else None, str(c.code) if c.code else None)
+        for c in (concept.coding or [] if concept else [])
+    ]
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    resource_type: str
+    fhir_id: str
+    display: str
+    status: str
+    intent: str | None
+    authored_on: datetime | None
+    requester: str | None
+    category: str | None
+    code_system: str | None
+    code: str | None
+
+
+def order_concept(order: Order) -> CodeableConcept | None:
+    if isinstance(order, ServiceRequest):
+        return order.code
+    return order.medicationCodeableConcept
+
+
+def summarize_order(order: Order) -> OrderSummary:
+    concept = order_concept(order)
+    display = concept_text(concept)
+    if display is None and isinstance(order, MedicationRequest) and order.medicationReference:
+        display = order.medicationReference.display or order.medicationReference.reference
+    system, code = next(iter(codings(concept)), (None, None))
+    category = concept_text(order.category[0]) if order.category else None
+    return OrderSummary(
+        resource_type=order.get_resource_type(),
+        fhir_id=str(order.id),
+        display=str(display or "Unnamed order"),
+        status=str(order.status),
+        intent=str(order.intent) if order.intent else None,
+        authored_on=order.authoredOn,
+        requester=(order.requester.display if order.requester else None),
+        category=category,
+        code_system=system,
+        code=code,
+    )
+
+
+def age_band(patient: Patient, today: date) -> AgeBand | None:
+    born = patient.birthDate
+    if not isinstance(born, date):
+        return None
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return AgeBand.for_age(max(years, 0))
+
+
+def department(encounter: Encounter | None) -> str | None:
+    if encounter is None:
+        return None
+    for location in encounter.location or []:
+        if location.location and location.location.display:
+            return str(location.location.display)
+    if encounter.serviceProvider and encounter.serviceProvider.display:
+        return str(encounter.serviceProvider.display)
+    return None
+
+
+def reference_id(reference: Any, resource_type: str) -> str | None:
+    text = getattr(reference, "reference", None)
+    if not text:
+        return None
+    kind, _, identifier = str(text).rstrip("/").rpartition("/")
+    return identifier if kind.endswith(resource_type) else None
+
+
+def check_order_belongs(order: Order, app_session: AppSession) -> None:
+    """A clinician can flag only orders of the patient and encounter they launched on."""
+    if reference_id(order.subject, "Patient") != app_session.patient_id:
+        raise OrderNotInLaunch("That order is not one of this patient's orders.")
+    if app_session.encounter_id and reference_id(order.encounter, "Encounter") != (
+        app_session.encounter_id
+    ):
+        raise OrderNotInLaunch("That order is not part of this encounter.")
+
+
+def mrn(patient: Patient) -> str | None:
+    for identifier in patient.identifier or []:
+        if identifier.type and any(c.code == "MR" for c in identifier.type.coding or []):
+            return str(identifier.value) if identifier.value else None
+    return None
+
+
+def patient_name(patient: Patient) -> str | None:
+    for name in patient.name or []:
+        if name.text:
+            return str(name.text)
+        parts = [*(name.given or []), name.family or ""]
+        joined = " ".join(str(part) for part in parts if part)
+        if joined:
+            return joined
+    return None
+
+
+@dataclass(frozen=True)
+class ClinicianContext:
+    patient: dict[str, Any]
+    encounter: dict[str, Any] | None
+    orders: list[OrderSummary]
+    warnings: list[str]
+
+
+def ehr_unavailable(exc: fhir_client.FhirError) -> EhrUnavailable:
+    if isinstance(exc, fhir_client.FhirUnauthorizedError):
+        return EhrUnavailable(
+            "The EHR no longer accepts ValueLoop's access. Open ValueLoop again from the EHR."
+        )
+    return EhrUnavailable(
+        f"The EHR could not be read ({type(exc).__name__.removeprefix('Fhir')}). Nothing was "
+        "saved; try again in a moment."
+    )
+
+
+async def load_context(client: fhir_client.FhirClient, app_session: AppSession) -> ClinicianContext:
+    """The patient, encounter and its orders, read concurrently from the EHR."""
+    assert app_session.patient_id is not None
+    try:
+        data = await fhir_client.fetch_launch_context(
+            client, patient_id=app_session.patient_id, encounter_id=app_session.encounter_id
+        )
+    except fhir_client.FhirError as exc:
+        raise ehr_unavailable(exc) from exc
+    orders: list[OrderSummary] = []
+    for request in data.service_requests:
+        orders.append(summarize_order(request))
+    for prescription in data.medication_requests:
+        orders.append(summarize_order(prescription))
+    orders.sort(key=lambda o: o.authored_on or datetime.min.replace(tzinfo=UTC), reverse=True)
+    band = age_band(data.patient, today_utc())
+    encounter = data.encounter
+    return ClinicianContext(
+        patient={
+            "name": patient_name(data.patient),
+            "age_band": band.value if band else None,
+            "sex": str(data.patient.gender) if data.patient.gender else None,
+            "mrn": mrn(data.patient),
+        },
+        encounter=None
+        if encounter is None
+        else {
+            "fhir_id": str(encounter.id),
+            "class_code": str(encounter.class_fhir.code) if encounter.class_fhir else None,
+            "type": concept_text(encounter.type[0]) if encounter.type else None,
+            "department": department(encounter),
+            "start": encounter.period.start if encounter.period else None,
+            "status": str(encounter.status) if encounter.status else None,
+        },
+        orders=orders,
+        warnings=list(data.warnings),
+    )
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+async def _read_optional(
+    client: fhir_client.FhirClient, resource_type: str, resource_id: str | None
+) -> Any:
+    return await client.read(resource_type, resource_id) if resource_id else None
+
+
+async def flag_order(
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    app_session: AppSession,
+    request: ClinicianFlagIn,
+) -> registry_service.Created:
+    """Flag an order as the EHR has it now: re-read, checked against the launch, snapshotted."""
+    if app_session.patient_id is None:
+        raise OrderNotInLaunch("This launch has no patient, so there is nothing to flag.")
+    client = await fhir_for(session, http, settings, app_session)
+    try:
+        order, patient, encounter = await client.gather(
+            client.read(request.resource_type.value, request.order_id),
+            client.read("Patient", app_session.patient_id),
+            _read_optional(client, "Encounter", app_session.encounter_id),
+        )
+    except (
+        fhir_client.FhirNotFoundError,
+        fhir_client.FhirForbiddenError,
+        fhir_client.FhirInvalidRequestError,
+    ) as exc:
+        # Forbidden: a patient-scoped token cannot read another patient's order at all.
+        raise OrderNotInLaunch(
+            "That order is not one this launch can see; reload the order list."
+        ) from exc
+    except fhir_client.FhirError as exc:
+        raise ehr_unavailable(exc) from exc
+    assert isinstance(order, ServiceRequest | MedicationRequest)
+    assert isinstance(patient, Patient)
+    assert encounter is None or isinstance(encounter, Encounter)
+    check_order_belongs(order, app_session)
+    summary = summarize_order(order)
+    concept = order_concept(order)
+    price = reference_price(codings(concept))
+    band = age_band(patient, today_utc())
+    data = FlagCreate.model_validate(
+        {
+            "issuer": app_session.issuer,
+            "idempotency_key": request.idempotency_key,
+            "anonymity": request.anonymity,
+            "reporter": {
+                "fhir_user": app_session.fhir_user or f"session:{app_session.id}",
+                "role": request.reporter_role,
+            },
+            "patient": {
+                "fhir_id": app_session.patient_id,
+                "age_band": band,
+                "sex": patient.gender,
+            },
+            "encounter": None
+            if encounter is None
+            else {
+                "fhir_id": str(encounter.id),
+                "class_code": str(encounter.class_fhir.code) if encounter.class_fhir else None,
+                "type": concept_text(encounter.type[0]) if encounter.type else None,
+                "department": department(encounter),
+                "start": encounter.period.start if encounter.period else None,
+                "end": encounter.period.end if encounter.period else None,
+            },
+            "order": {
+                "resource_type": summary.resource_type,
+                "fhir_id": summary.fhir_id,
+                "code": {
+                    "system": summary.code_system,
+                    "code": summary.code,
+                    "display": summary.display[:200],
+                },
+                "status": summary.status,
+                "intent": summary.intent,
+                "authored_on": summary.authored_on,
+            },
+            "timing": request.timing,
+            "reason": request.reason,
+            "driver": request.driver,
+            "note": request.note,
+            "estimated_cost": None
+            if price is None
+            else {"amount": price.amount, "source": price.source, "year": price.year},
+        }
+    )
+    return await registry_service.create_flag(
+        session, data, secret_key=settings.resolved_secret_key()
+    )

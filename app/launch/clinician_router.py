@@ -1,0 +1,159 @@
+"""The clinician API used by the in-EHR page (``/api/v1/clinician``), scoped to one launch.
+
+The page sends its app-session handle in the ``X-ValueLoop-Session`` header (EHR frames may
+block cookies); the partitioned cookie set at launch is only a fallback.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel
+
+from app.audit.service import AuditAction, Auditor
+from app.db import SessionDep
+from app.kit.time import utcnow
+from app.launch import clinician, service
+from app.launch.models import AppSession
+from app.launch.router import HttpDep, SettingsDep
+from app.registry.schemas import ClinicianFlagIn
+
+router = APIRouter(prefix="/api/v1/clinician", tags=["clinician"])
+
+SESSION_HEADER = "X-ValueLoop-Session"
+SESSION_COOKIE = "vl_session"
+
+
+async def app_session(
+    request: Request,
+    session: SessionDep,
+    x_valueloop_session: Annotated[str | None, Header()] = None,
+) -> AppSession:
+    handle = x_valueloop_session or request.cookies.get(SESSION_COOKIE)
+    found = await service.current_session(session, handle)
+    found.last_seen_at = utcnow()
+    return found
+
+
+AppSessionDep = Annotated[AppSession, Depends(app_session)]
+
+
+def clinician_auditor(request: Request, session: SessionDep, current: AppSessionDep) -> Auditor:
+    return Auditor(
+        session=session,
+        actor_kind="clinician",
+        actor_id=current.fhir_user or f"session {current.id}",
+        actor_role="clinician",
+        request_id=getattr(request.state, "request_id", None),
+        source_ip=request.client.host if request.client else None,
+    )
+
+
+ClinicianAuditor = Annotated[Auditor, Depends(clinician_auditor)]
+
+
+class PatientBanner(BaseModel):
+    name: str | None
+    age_band: str | None
+    sex: str | None
+    mrn: str | None
+
+
+class EncounterOut(BaseModel):
+    fhir_id: str | None
+    class_code: str | None
+    type: str | None
+    department: str | None
+    start: datetime | None
+    status: str | None
+
+
+class OrderOut(BaseModel):
+    resource_type: str
+    fhir_id: str
+    display: str
+    status: str
+    intent: str | None
+    authored_on: datetime | None
+    requester: str | None
+    category: str | None
+
+
+class ContextOut(BaseModel):
+    patient: PatientBanner | None
+    encounter: EncounterOut | None
+    orders: list[OrderOut]
+    warnings: list[str]
+    smart_style_url: str | None
+
+
+@router.get("/context")
+async def launch_context(
+    session: SessionDep,
+    http: HttpDep,
+    settings: SettingsDep,
+    current: AppSessionDep,
+    auditor: ClinicianAuditor,
+) -> ContextOut:
+    """The launch's patient (when the EHR wants a banner), encounter and its orders."""
+    if current.patient_id is None:
+        return ContextOut(
+            patient=None,
+            encounter=None,
+            orders=[],
+            warnings=["The EHR launched ValueLoop without a patient."],
+            smart_style_url=current.smart_style_url,
+        )
+    client = await clinician.fhir_for(session, http, settings, current)
+    data = await clinician.load_context(client, current)
+    auditor.record(
+        AuditAction.READ,
+        "patient-context",
+        entity_id=current.patient_id,
+        issuer=current.issuer,
+        details={"encounter": current.encounter_id, "orders": len(data.orders)},
+    )
+    return ContextOut(
+        patient=PatientBanner(**data.patient) if current.need_patient_banner else None,
+        encounter=EncounterOut(**data.encounter) if data.encounter else None,
+        orders=[OrderOut.model_validate(order, from_attributes=True) for order in data.orders],
+        warnings=data.warnings,
+        smart_style_url=current.smart_style_url,
+    )
+
+
+class FlagReceipt(BaseModel):
+    created: bool
+    flag_id: str
+    status: str
+    order_display: str
+    receipt_token: str | None
+
+
+@router.post("/flags", status_code=201)
+async def flag_order(
+    request_body: ClinicianFlagIn,
+    session: SessionDep,
+    http: HttpDep,
+    settings: SettingsDep,
+    current: AppSessionDep,
+    auditor: ClinicianAuditor,
+) -> FlagReceipt:
+    """Flag one of this launch's orders as low-value; a retry with the same key is harmless."""
+    created = await clinician.flag_order(session, http, settings, current, request_body)
+    auditor.record(
+        AuditAction.CREATE if created.created else AuditAction.READ,
+        "flag",
+        entity_id=str(created.flag.id),
+        issuer=current.issuer,
+        details={"order": f"{request_body.resource_type.value}/{request_body.order_id}"},
+    )
+    return FlagReceipt(
+        created=created.created,
+        flag_id=str(created.flag.id),
+        status=created.flag.status,
+        order_display=created.flag.order_display,
+        receipt_token=created.receipt_token,
+    )

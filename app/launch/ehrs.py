@@ -1,0 +1,101 @@
+"""The EHRs allowed to launch ValueLoop, and how we authenticate to each.
+
+An ``iss`` that is not registered here is refused before any request is made to it: a launch
+URL is attacker-controlled input, and following it would let anyone point our server at an
+arbitrary host (SMART App Launch 2.x, "Considerations for EHR launch").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import LOOPBACK_HOSTS
+from app.kit.crypto import SecretBox
+from app.kit.time import utcnow
+from app.launch import repository
+from app.launch.errors import InvalidRegistration, UnknownIssuer
+from app.launch.models import RegisteredEhr
+
+
+class ClientAuthKind(StrEnum):
+    NONE = "none"  # public client
+    BASIC = "client_secret_basic"
+    PRIVATE_KEY_JWT = "private_key_jwt"
+
+
+def normalize_issuer(url: str) -> str:
+    """The FHIR base URL as we compare it: absolute, no trailing slash, https off loopback."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InvalidRegistration(f"{url!r} is not an absolute http(s) URL.")
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+        raise InvalidRegistration(f"{url!r}: an EHR's FHIR base must use https.")
+    if parts.query or parts.fragment:
+        raise InvalidRegistration(f"{url!r}: a FHIR base has no query or fragment.")
+    return url.strip().rstrip("/")
+
+
+def normalize_origin(origin: str) -> str:
+    """A frame origin for CSP ``frame-ancestors``: scheme://host[:port], nothing more."""
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InvalidRegistration(f"{origin!r} is not an origin like https://ehr.example.org.")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise InvalidRegistration(f"{origin!r}: an origin has no path, query or fragment.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    issuer: str,
+    client_id: str,
+    client_auth: ClientAuthKind,
+    box: SecretBox,
+    name: str | None = None,
+    client_secret: str | None = None,
+    frame_origins: Sequence[str] = (),
+    scopes: Sequence[str] | None = None,
+) -> RegisteredEhr:
+    """Add an EHR, or replace the registration of one already known by its issuer."""
+    normalized = normalize_issuer(issuer)
+    if client_auth is ClientAuthKind.BASIC and not client_secret:
+        raise InvalidRegistration("client_secret_basic needs a client secret.")
+    if client_auth is not ClientAuthKind.BASIC and client_secret:
+        raise InvalidRegistration("A client secret only goes with client_secret_basic.")
+    origins = [normalize_origin(origin) for origin in frame_origins]
+    ehr = await repository.ehr_by_issuer(session, normalized) or RegisteredEhr(
+        issuer=normalized, name="", client_id="", client_auth="", created_at=utcnow()
+    )
+    ehr.name = name or urlsplit(normalized).hostname or normalized
+    ehr.client_id = client_id
+    ehr.client_auth = client_auth
+    ehr.client_secret_encrypted = box.encrypt(client_secret) if client_secret else None
+    ehr.frame_origins = origins
+    ehr.scopes = list(scopes) if scopes else None
+    repository.add(session, ehr)
+    await session.flush()
+    return ehr
+
+
+async def trusted(session: AsyncSession, iss: str) -> RegisteredEhr:
+    """The registration for ``iss``; refuses any issuer that is not registered."""
+    try:
+        normalized = normalize_issuer(iss)
+    except InvalidRegistration as exc:
+        raise UnknownIssuer("The launch named an EHR address ValueLoop does not accept.") from exc
+    ehr = await repository.ehr_by_issuer(session, normalized)
+    if ehr is None:
+        raise UnknownIssuer(
+            "This EHR is not registered with ValueLoop, so the launch was stopped before "
+            "contacting it. Ask your ValueLoop administrator to register it."
+        )
+    return ehr
+
+
+async def all_registered(session: AsyncSession) -> Sequence[RegisteredEhr]:
+    return await repository.all_ehrs(session)

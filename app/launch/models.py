@@ -1,0 +1,86 @@
+"""Tables of the SMART launch: the EHRs we trust, launches in flight, and app sessions.
+
+Everything a later request needs lives here, not in process memory, so a launch can start on
+one app process and finish on another. Secrets are stored encrypted (tokens, client secrets,
+PKCE verifiers) or hashed (state values, session handles), never in the clear.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
+
+URL_MAX_LENGTH = 500
+
+
+class RegisteredEhr(SQLModel, table=True):
+    """An EHR allowed to launch ValueLoop. Launches from any other issuer are refused."""
+
+    __tablename__ = "registered_ehr"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    issuer: str = Field(max_length=URL_MAX_LENGTH, unique=True)
+    name: str = Field(max_length=200)
+    client_id: str = Field(max_length=200)
+    client_auth: str = Field(max_length=30)
+    client_secret_encrypted: str | None = Field(default=None, max_length=2000)
+    scopes: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    frame_origins: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # Some EHRs' discovery documents omit code_challenge_methods_supported; we always send
+    # PKCE S256, and with force_pkce we also refuse EHRs that advertise methods without S256.
+    force_pkce: bool = Field(default=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PendingLaunchRecord(SQLModel, table=True):
+    """An authorization request in flight: single use, ten minutes at most."""
+
+    __tablename__ = "pending_launch"
+
+    state_hash: str = Field(primary_key=True, max_length=64)
+    issuer: str = Field(max_length=URL_MAX_LENGTH)
+    launch: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
+    pkce_verifier_encrypted: str = Field(max_length=1000)
+    nonce: str = Field(max_length=100)
+    redirect_uri: str = Field(max_length=URL_MAX_LENGTH)
+    requested_scopes: list[str] = Field(sa_type=sa.JSON)
+    browser_binding_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+_SESSION_VERSION = sa.Column("version", sa.Integer, nullable=False)
+
+
+class AppSession(SQLModel, table=True):
+    """One launch's session: the EHR context and its (encrypted) tokens.
+
+    The browser holds only an opaque handle; its SHA-256 is the lookup key here.
+    """
+
+    __tablename__ = "app_session"
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _SESSION_VERSION}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    handle_hash: str = Field(max_length=64, unique=True)
+    ehr_id: uuid.UUID = Field(foreign_key="registered_ehr.id")
+    issuer: str = Field(max_length=URL_MAX_LENGTH)
+    patient_id: str | None = Field(default=None, max_length=64)
+    encounter_id: str | None = Field(default=None, max_length=64)
+    fhir_user: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
+    fhir_context: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    granted_scopes: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    need_patient_banner: bool = Field(default=True)
+    smart_style_url: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
+    tenant: str | None = Field(default=None, max_length=200)
+    access_token_encrypted: str = Field(max_length=8000)
+    refresh_token_encrypted: str | None = Field(default=None, max_length=8000)
+    access_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    version: int = Field(default=1, sa_column=_SESSION_VERSION)

@@ -1,0 +1,42 @@
+"""Every query on registered EHRs, pending launches and app sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.launch.models import AppSession, PendingLaunchRecord, RegisteredEhr
+
+
+async def ehr_by_issuer(session: AsyncSession, issuer: str) -> RegisteredEhr | None:
+    result = await session.scalars(select(RegisteredEhr).where(col(RegisteredEhr.issuer) == issuer))
+    return result.first()
+
+
+async def all_ehrs(session: AsyncSession) -> Sequence[RegisteredEhr]:
+    result = await session.scalars(select(RegisteredEhr).order_by(col(RegisteredEhr.issuer)))
+    return result.all()
+
+
+def add(session: AsyncSession, row: RegisteredEhr | PendingLaunchRecord | AppSession) -> None:
+    session.add(row)
+
+
+async def take_pending(session: AsyncSession, state_hash: str) -> PendingLaunchRecord | None:
+    """Read and delete in one statement, so two callbacks with one state cannot both win."""
+    result = await session.scalars(
+        sa.delete(PendingLaunchRecord)
+        .where(col(PendingLaunchRecord.state_hash) == state_hash)
+        .returning(PendingLaunchRecord)
+    )
+    return result.first()
+
+
+async def session_by_handle(session: AsyncSession, handle_hash: str) -> AppSession | None:
+    result = await session.scalars(
+        select(AppSession).where(col(AppSession.handle_hash) == handle_hash)
+    )
+    return result.first()

@@ -1,0 +1,142 @@
+"""The SMART launch endpoints the EHR opens: ``/launch`` and ``/launch/callback``.
+
+Both answer in HTML, inside the EHR's frame: a clinician reads the errors, not a program.
+All redirects stay in the same frame (no pop-ups), and the pages may be framed only by the
+launching EHR's registered origins (CSP ``frame-ancestors``; never X-Frame-Options: DENY).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from app.config import Settings
+from app.db import SessionDep
+from app.errors import AppError
+from app.kit.cookies import delete_partitioned_cookie, set_partitioned_cookie
+from app.launch import service
+from app.pages import templates
+
+router = APIRouter(include_in_schema=False)
+
+BINDING_COOKIE = "vl_launch"
+
+
+def get_http(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.app.state.http
+    return client
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def frame_policy(origins: Sequence[str]) -> str:
+    """CSP for pages shown in the EHR frame: only the registered EHR origins may frame them."""
+    ancestors = " ".join(origins) if origins else "'none'"
+    return (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+    )
+
+
+def _error_page(request: Request, error: AppError, origins: Sequence[str] = ()) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        "launch_error.html",
+        {"title": error.title, "detail": error.detail},
+        status_code=error.status,
+    )
+    # An unregistered EHR gets no framing rights; a registered one sees the message in place.
+    response.headers["Content-Security-Policy"] = frame_policy(origins)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/launch", response_model=None)
+async def launch(
+    request: Request,
+    session: SessionDep,
+    http: HttpDep,
+    settings: SettingsDep,
+    iss: Annotated[str, Query(max_length=500)] = "",
+    launch: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """EHR launch (with ``launch``) or standalone launch (without)."""
+    binding = secrets.token_urlsafe(24)
+    try:
+        start = await service.begin(
+            session, http, settings, iss=iss, launch=launch, browser_binding=binding
+        )
+    except AppError as error:
+        return _error_page(request, error)
+    response = RedirectResponse(start.authorize_url, status_code=302)
+    response.headers["Content-Security-Policy"] = frame_policy(start.ehr.frame_origins)
+    response.headers["Cache-Control"] = "no-store"
+    # Binds the launch to this browser where cookies work; inside an EHR frame that blocks
+    # third-party cookies it is simply absent, and the callback does without it.
+    set_partitioned_cookie(
+        response,
+        BINDING_COOKIE,
+        binding,
+        max_age=int(service.STATE_LIFETIME.total_seconds()),
+        path="/launch",
+    )
+    return response
+
+
+@router.get("/launch/callback", response_model=None)
+async def callback(
+    request: Request,
+    session: SessionDep,
+    http: HttpDep,
+    settings: SettingsDep,
+    state: Annotated[str | None, Query(max_length=500)] = None,
+    code: Annotated[str | None, Query(max_length=2000)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The EHR's redirect back: finish the launch and show the in-EHR page."""
+    try:
+        result = await service.finish(
+            session,
+            http,
+            settings,
+            state=state,
+            code=code,
+            error=error,
+            browser_binding=request.cookies.get(BINDING_COOKIE),
+        )
+    except AppError as failure:
+        return _error_page(request, failure)
+    response = templates.TemplateResponse(
+        request,
+        "ehr_app.html",
+        {"session_handle": result.handle, "session": result.app_session},
+    )
+    response.headers["Content-Security-Policy"] = frame_policy(result.ehr.frame_origins)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    delete_partitioned_cookie(response, BINDING_COOKIE, path="/launch")
+    return response
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(settings: SettingsDep) -> JSONResponse:
+    """ValueLoop's public key for EHRs that authenticate it with private_key_jwt."""
+    from app.launch.keys import client_signing_key
+
+    try:
+        key = client_signing_key(settings)
+    except RuntimeError:
+        return JSONResponse({"keys": []})
+    return JSONResponse({"keys": [key.public_jwk()]})

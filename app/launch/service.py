@@ -1,0 +1,240 @@
+"""The SMART launch, from the EHR's ``/launch`` to an app session with encrypted tokens.
+
+The pieces of SMART itself (discovery, PKCE, token exchange, id_token checks, launch context)
+come from ``smart``; this module decides what ValueLoop asks for, where state lives (the
+database, so any app process can finish a launch) and what a session keeps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import smart
+from app.config import Settings
+from app.kit.time import utcnow
+from app.launch import ehrs, repository
+from app.launch.errors import LaunchFailed, SessionExpired
+from app.launch.models import AppSession, PendingLaunchRecord, RegisteredEhr
+from app.launch.secrets import secret_box, token_box
+
+# What ValueLoop reads, and nothing more (minimum necessary). Medication: real EHRs name the
+# drug of a MedicationRequest by medicationReference.
+RESOURCES = (
+    "Patient",
+    "Encounter",
+    "ServiceRequest",
+    "MedicationRequest",
+    "Medication",
+    "Condition",
+)
+STATE_LIFETIME = timedelta(minutes=10)  # SMART: state is short-lived and single use
+SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+SESSION_MAX_AGE = timedelta(hours=8)
+
+DISCOVERY_CACHE = smart.DiscoveryCache(ttl_seconds=3600)
+JWKS_CACHE = smart.JwksCache()
+
+
+def digest(value: str) -> str:
+    """How state values, browser bindings and session handles are stored: never in clear."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def callback_url(settings: Settings) -> str:
+    return f"{settings.base_url}/launch/callback"
+
+
+def client_auth_for(ehr: RegisteredEhr, settings: Settings) -> smart.ClientAuth:
+    kind = ehrs.ClientAuthKind(ehr.client_auth)
+    if kind is ehrs.ClientAuthKind.BASIC:
+        assert ehr.client_secret_encrypted is not None
+        secret = secret_box(settings).decrypt(ehr.client_secret_encrypted)
+        return smart.ClientSecretBasic(ehr.client_id, secret)
+    if kind is ehrs.ClientAuthKind.PRIVATE_KEY_JWT:
+        from app.launch.keys import client_signing_key  # only deployments that use it need it
+
+        key = client_signing_key(settings)
+        return smart.PrivateKeyJwt(ehr.client_id, key.private_key, key.kid, key.algorithm)
+    return smart.PublicClient(ehr.client_id)
+
+
+@dataclass(frozen=True)
+class LaunchStart:
+    authorize_url: str
+    ehr: RegisteredEhr
+
+
+async def begin(
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    iss: str,
+    launch: str | None,
+    browser_binding: str | None,
+) -> LaunchStart:
+    """Check the issuer, discover its endpoints, and remember what the callback must match."""
+    ehr = await ehrs.trusted(session, iss)  # before any outbound request (SSRF)
+    try:
+        config = await smart.discover(http, ehr.issuer, cache=DISCOVERY_CACHE)
+    except smart.SmartError as exc:
+        raise LaunchFailed(
+            "The EHR's SMART configuration could not be read. Try again; if it keeps "
+            "failing, tell your ValueLoop administrator."
+        ) from exc
+    # online_access: a refresh token valid while the clinician stays signed in to the EHR,
+    # so a long charting session does not end at the first access token's expiry.
+    scopes = ehr.scopes or smart.requested_scopes(
+        config,
+        ehr_launch=launch is not None,
+        resources=RESOURCES,
+        extra=("openid", "fhirUser", "online_access"),
+    )
+    pkce = smart.new_pkce()
+    state = smart.new_state()
+    nonce = smart.new_nonce()
+    repository.add(
+        session,
+        PendingLaunchRecord(
+            state_hash=digest(state),
+            issuer=ehr.issuer,
+            launch=launch,
+            pkce_verifier_encrypted=secret_box(settings).encrypt(pkce.verifier),
+            nonce=nonce,
+            redirect_uri=callback_url(settings),
+            requested_scopes=list(scopes),
+            browser_binding_hash=digest(browser_binding) if browser_binding else None,
+            created_at=utcnow(),
+        ),
+    )
+    url = smart.authorize_url(
+        config,
+        client_id=ehr.client_id,
+        redirect_uri=callback_url(settings),
+        scopes=scopes,
+        state=state,
+        aud=ehr.issuer,  # SMART: aud is the FHIR base URL, nothing else
+        pkce=pkce,
+        launch=launch,
+        nonce=nonce,
+        force_pkce=ehr.force_pkce,
+    )
+    return LaunchStart(authorize_url=url, ehr=ehr)
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    handle: str
+    app_session: AppSession
+    ehr: RegisteredEhr
+
+
+async def finish(
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    state: str | None,
+    code: str | None,
+    error: str | None,
+    browser_binding: str | None,
+) -> LaunchResult:
+    """Validate the callback, exchange the code, and open an app session."""
+    if not state:
+        raise LaunchFailed("The EHR's answer carried no state. Launch again from the EHR.")
+    record = await repository.take_pending(session, digest(state))  # single use
+    if record is None:
+        raise LaunchFailed("This launch is unknown or was already used. Launch again from the EHR.")
+    if utcnow() - record.created_at > STATE_LIFETIME:
+        raise LaunchFailed("This launch took too long and expired. Launch again from the EHR.")
+    # Where the browser kept our cookie, the callback must come from the same browser. In an
+    # EHR frame that blocks third-party cookies there is no cookie to compare, and the
+    # unpredictable, single-use, short-lived state is the protection (SMART 2.x, "state").
+    if (
+        record.browser_binding_hash is not None
+        and browser_binding is not None
+        and not secrets.compare_digest(record.browser_binding_hash, digest(browser_binding))
+    ):
+        raise LaunchFailed("This launch was started in another browser. Launch again from the EHR.")
+    if error:
+        raise LaunchFailed(
+            f"The EHR did not authorize ValueLoop ({error}). Launch again from the EHR, or "
+            "ask your administrator to check ValueLoop's access."
+        )
+    if not code:
+        raise LaunchFailed("The EHR's answer carried no code. Launch again from the EHR.")
+    ehr = await ehrs.trusted(session, record.issuer)
+    verifier = secret_box(settings).decrypt(record.pkce_verifier_encrypted)
+    pkce = smart.Pkce.from_verifier(verifier)
+    try:
+        config = await smart.discover(http, ehr.issuer, cache=DISCOVERY_CACHE)
+        token = await smart.exchange_code(
+            http,
+            config,
+            client_auth_for(ehr, settings),
+            code=code,
+            redirect_uri=record.redirect_uri,
+            pkce=pkce,
+        )
+        claims = None
+        if token.id_token:
+            claims = await smart.validate_id_token(
+                http,
+                config,
+                token.id_token,
+                client_id=ehr.client_id,
+                nonce=record.nonce,
+                jwks_cache=JWKS_CACHE,
+            )
+    except smart.SmartError as exc:
+        raise LaunchFailed(
+            f"The EHR refused to complete the launch: {exc}. Launch again from the EHR."
+        ) from exc
+    context = smart.launch_context(
+        token, claims, fhir_base=ehr.issuer, requested=record.requested_scopes
+    )
+    handle = secrets.token_urlsafe(32)
+    now = utcnow()
+    box = token_box(settings)
+    app_session = AppSession(
+        handle_hash=digest(handle),
+        ehr_id=ehr.id,
+        issuer=ehr.issuer,
+        patient_id=context.patient,
+        encounter_id=context.encounter,
+        fhir_user=context.fhir_user,
+        fhir_context=list(context.fhir_context),
+        granted_scopes=sorted(context.granted.scopes),
+        need_patient_banner=context.need_patient_banner,
+        smart_style_url=context.smart_style_url,
+        tenant=context.tenant,
+        access_token_encrypted=box.encrypt(token.access_token),
+        refresh_token_encrypted=box.encrypt(token.refresh_token) if token.refresh_token else None,
+        access_expires_at=token.expires_at,
+        created_at=now,
+        last_seen_at=now,
+    )
+    repository.add(session, app_session)
+    await session.flush()
+    return LaunchResult(handle=handle, app_session=app_session, ehr=ehr)
+
+
+async def current_session(session: AsyncSession, handle: str | None) -> AppSession:
+    """The live app session behind a handle; expired or unknown handles are refused alike."""
+    if not handle:
+        raise SessionExpired("No ValueLoop session. Open ValueLoop again from the EHR.")
+    found = await repository.session_by_handle(session, digest(handle))
+    now = utcnow()
+    if (
+        found is None
+        or now - found.last_seen_at > SESSION_IDLE_TIMEOUT
+        or now - found.created_at > SESSION_MAX_AGE
+    ):
+        raise SessionExpired("Your ValueLoop session has ended. Open ValueLoop again from the EHR.")
+    return found

@@ -1,0 +1,199 @@
+"""The clinician API after a real launch: the encounter's orders, flagging one, and refusals."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.launch.models import AppSession
+from tests.launch.conftest import a_patient_and_encounter, full_launch
+
+
+def header(handle: str) -> dict[str, str]:
+    return {"X-ValueLoop-Session": handle}
+
+
+def encounter_orders(sim, encounter: str) -> set[tuple[str, str]]:
+    return {
+        (kind, resource["id"])
+        for kind in ("ServiceRequest", "MedicationRequest")
+        for resource in sim.state.store.all(kind)
+        if resource.get("encounter", {}).get("reference") == f"Encounter/{encounter}"
+    }
+
+
+async def test_context_lists_exactly_the_encounters_orders(client, ehr, ehr_http):
+    _, encounter = a_patient_and_encounter(ehr.sim)
+    handle = await full_launch(client, ehr_http, ehr.sim)
+
+    response = await client.get("/api/v1/clinician/context", headers=header(handle))
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {(o["resource_type"], o["fhir_id"]) for o in body["orders"]} == encounter_orders(
+        ehr.sim, encounter
+    )
+    assert all(order["display"] and order["status"] for order in body["orders"])
+    assert body["encounter"]["fhir_id"] == encounter
+    assert body["patient"]["mrn"]  # the EHR asked for a banner
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_no_banner_when_the_ehr_shows_the_patient_itself(client, ehr, ehr_http):
+    handle = await full_launch(client, ehr_http, ehr.sim, need_patient_banner=False)
+
+    body = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()
+
+    assert body["patient"] is None
+
+
+async def test_reading_the_context_is_audited(client, ehr, ehr_http, session):
+    patient, _ = a_patient_and_encounter(ehr.sim)
+    handle = await full_launch(client, ehr_http, ehr.sim)
+
+    await client.get("/api/v1/clinician/context", headers=header(handle))
+
+    rows = (await session.execute(sa.select(AuditEvent))).scalars().all()
+    assert [(r.action, r.entity_type, r.entity_id, r.actor_id) for r in rows] == [
+        ("read", "patient-context", patient, "Practitioner/prac-00001")
+    ]
+    assert rows[0].issuer == ehr.iss
+
+
+async def test_requests_without_a_live_session_are_refused(client, ehr):
+    for headers in ({}, header("made-up-handle")):
+        response = await client.get("/api/v1/clinician/context", headers=headers)
+        assert response.status_code == 401
+        assert "from the EHR" in response.json()["detail"]
+
+
+async def test_two_launches_never_see_each_others_patient(client, ehr, ehr_http):
+    first_patient, _ = a_patient_and_encounter(ehr.sim)
+    other = next(
+        e
+        for e in ehr.sim.state.store.all("Encounter")
+        if e["status"] == "in-progress" and e["subject"]["reference"] != f"Patient/{first_patient}"
+    )
+    first = await full_launch(client, ehr_http, ehr.sim)
+    second = await full_launch(
+        client,
+        ehr_http,
+        ehr.sim,
+        patient=other["subject"]["reference"].split("/")[1],
+        encounter=other["id"],
+    )
+
+    one = (await client.get("/api/v1/clinician/context", headers=header(first))).json()
+    two = (await client.get("/api/v1/clinician/context", headers=header(second))).json()
+
+    assert one["encounter"]["fhir_id"] != two["encounter"]["fhir_id"]
+    assert not {o["fhir_id"] for o in one["orders"]} & {o["fhir_id"] for o in two["orders"]}
+
+
+def flag_body(order: dict[str, str], **overrides: object) -> dict[str, object]:
+    return {
+        "resource_type": order["resource_type"],
+        "order_id": order["fhir_id"],
+        "reason": "not_indicated",
+        "driver": "patient_request",
+        "reporter_role": "physician",
+        "idempotency_key": uuid.uuid4().hex,
+        **overrides,
+    }
+
+
+async def test_flagging_an_order_lands_in_the_registry_with_the_ehrs_data(
+    client, ehr, ehr_http, tokens
+):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    orders = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()[
+        "orders"
+    ]
+    order = orders[0]
+
+    created = await client.post(
+        "/api/v1/clinician/flags", json=flag_body(order), headers=header(handle)
+    )
+
+    assert created.status_code == 201, created.text
+    flag_id = created.json()["flag_id"]
+    detail = (await client.get(f"/api/v1/flags/{flag_id}", headers=tokens.header("analyst"))).json()
+    assert detail["order"]["fhir_id"] == order["fhir_id"]
+    assert detail["order"]["code"]["display"] == order["display"]
+    assert detail["reporter"]["fhir_user"] == "Practitioner/prac-00001"
+    assert detail["patient"]["age_band"]
+    assert detail["issuer"] == ehr.iss
+
+
+async def test_a_retried_flag_makes_one_flag(client, ehr, ehr_http):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    order = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()[
+        "orders"
+    ][0]
+    body = flag_body(order)
+
+    first = await client.post("/api/v1/clinician/flags", json=body, headers=header(handle))
+    again = await client.post("/api/v1/clinician/flags", json=body, headers=header(handle))
+
+    assert (first.json()["created"], again.json()["created"]) == (True, False)
+    assert first.json()["flag_id"] == again.json()["flag_id"]
+
+
+async def test_an_order_outside_the_launch_cannot_be_flagged(client, ehr, ehr_http):
+    patient, _ = a_patient_and_encounter(ehr.sim)
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    foreign = next(
+        r
+        for r in ehr.sim.state.store.all("ServiceRequest")
+        if r["subject"]["reference"] != f"Patient/{patient}"
+    )
+    body = flag_body({"resource_type": "ServiceRequest", "fhir_id": foreign["id"]})
+
+    response = await client.post("/api/v1/clinician/flags", json=body, headers=header(handle))
+
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("order-not-in-launch")
+
+
+async def test_a_made_up_order_id_is_refused(client, ehr, ehr_http):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    body = flag_body({"resource_type": "ServiceRequest", "fhir_id": "no-such-order"})
+
+    response = await client.post("/api/v1/clinician/flags", json=body, headers=header(handle))
+
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("order-not-in-launch")
+
+
+async def test_an_unreachable_ehr_gives_a_clear_error_and_saves_nothing(
+    client, ehr, ehr_http, session
+):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    await ehr_http.put(f"{ehr.sim.base_url}/_sim/faults", json={"service_unavailable": 100})
+    try:
+        response = await client.get("/api/v1/clinician/context", headers=header(handle))
+    finally:
+        await ehr_http.put(f"{ehr.sim.base_url}/_sim/faults", json={})
+
+    assert response.status_code == 502
+    assert "try again" in response.json()["detail"]
+
+
+async def test_no_token_or_handle_appears_in_logs_or_responses(
+    client, ehr, ehr_http, session, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    context = await client.get("/api/v1/clinician/context", headers=header(handle))
+    stored = (await session.execute(sa.select(AppSession))).scalar_one()
+    token = client._transport.app.state.settings  # settings, to decrypt below
+    from app.launch.secrets import token_box
+
+    access = token_box(token).decrypt(stored.access_token_encrypted)
+
+    assert access not in caplog.text
+    assert handle not in caplog.text
+    assert access not in context.text

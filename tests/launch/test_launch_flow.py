@@ -1,0 +1,194 @@
+"""The SMART launch end to end against the simulated EHR, and each way it is refused."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+import sqlalchemy as sa
+
+from app.launch import ehrs
+from app.launch.models import AppSession, PendingLaunchRecord
+from app.launch.secrets import secret_box, token_box
+from tests.launch.conftest import (
+    CLIENT_SECRET,
+    a_patient_and_encounter,
+    ehr_launch_id,
+    full_launch,
+    query,
+)
+
+
+async def test_ehr_launch_opens_a_session_with_the_ehr_context(client, ehr, ehr_http, session):
+    patient, encounter = a_patient_and_encounter(ehr.sim)
+
+    handle = await full_launch(client, ehr_http, ehr.sim)
+
+    stored = (await session.execute(sa.select(AppSession))).scalar_one()
+    assert (stored.patient_id, stored.encounter_id) == (patient, encounter)
+    assert stored.fhir_user == "Practitioner/prac-00001"
+    assert "patient/ServiceRequest.rs" in stored.granted_scopes
+    assert handle not in stored.handle_hash
+    token = token_box(client._transport.app.state.settings).decrypt(stored.access_token_encrypted)
+    assert token not in stored.access_token_encrypted
+    assert ehr.sim.state.grants.access(token) is not None
+
+
+async def test_authorize_request_carries_pkce_s256_aud_launch_and_state(client, ehr, ehr_http):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+
+    params = query(started.headers["location"])
+    assert params["code_challenge_method"] == "S256"
+    assert params["aud"] == ehr.iss
+    assert params["launch"] == launch
+    assert len(params["state"]) >= 22
+    assert "launch" in params["scope"].split()
+    assert started.headers["content-security-policy"].endswith(
+        f"frame-ancestors {ehr.sim.base_url}"
+    )
+    cookie = started.headers["set-cookie"]
+    for attribute in ("Secure", "HttpOnly", "SameSite=none", "Partitioned"):
+        assert attribute.lower() in cookie.lower()
+
+
+async def test_unregistered_issuer_is_refused_without_contacting_it(client, app):
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    original = app.state.http
+    app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(record))
+    try:
+        response = await client.get(
+            "/launch", params={"iss": "https://evil.example/fhir", "launch": "x"}
+        )
+    finally:
+        await app.state.http.aclose()
+        app.state.http = original
+
+    assert response.status_code == 403
+    assert "not registered" in response.text
+    assert sent == []
+
+
+async def test_a_state_works_once(client, ehr, ehr_http):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+    assert (await client.get(f"{callback.path}?{callback.query}")).status_code == 200
+
+    replay = await client.get(f"{callback.path}?{callback.query}")
+
+    assert replay.status_code == 400
+    assert "already used" in replay.text
+
+
+async def test_missing_and_made_up_states_are_refused(client, ehr):
+    assert (await client.get("/launch/callback", params={"code": "c"})).status_code == 400
+    made_up = await client.get("/launch/callback", params={"code": "c", "state": "invented"})
+    assert made_up.status_code == 400
+    assert "unknown" in made_up.text
+
+
+async def test_state_from_another_browser_is_refused(client, ehr, ehr_http):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+    client.cookies.set("vl_launch", "someone-elses-binding", path="/launch")
+
+    response = await client.get(f"{callback.path}?{callback.query}")
+
+    assert response.status_code == 400
+    assert "another browser" in response.text
+
+
+async def test_expired_state_is_refused(client, ehr, ehr_http, session):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    await session.execute(
+        sa.update(PendingLaunchRecord).values(
+            created_at=sa.func.now() - sa.text("interval '11 minutes'")
+            if session.get_bind().dialect.name == "postgresql"
+            else sa.func.datetime("now", "-11 minutes")
+        )
+    )
+    await session.commit()
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+
+    response = await client.get(f"{callback.path}?{callback.query}")
+
+    assert response.status_code == 400
+    assert "expired" in response.text
+
+
+async def test_an_ehr_error_response_is_shown_and_consumes_the_state(client, ehr, ehr_http):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    state = query(started.headers["location"])["state"]
+
+    denied = await client.get(
+        "/launch/callback",
+        params={"state": state, "error": "access_denied", "error_description": "no"},
+    )
+
+    assert denied.status_code == 400
+    assert "access_denied" in denied.text
+    again = await client.get("/launch/callback", params={"state": state, "code": "c"})
+    assert again.status_code == 400
+
+
+async def test_pkce_mismatch_at_the_ehr_fails_the_launch(client, ehr, ehr_http, session, settings):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+    wrong = secret_box(settings).encrypt("a-verifier-that-does-not-match-the-challenge-at-all-xx")
+    await session.execute(sa.update(PendingLaunchRecord).values(pkce_verifier_encrypted=wrong))
+    await session.commit()
+
+    response = await client.get(f"{callback.path}?{callback.query}")
+
+    assert response.status_code == 400
+    assert "refused" in response.text
+    assert (
+        await session.execute(sa.select(sa.func.count()).select_from(AppSession))
+    ).scalar_one() == 0
+
+
+async def test_confidential_symmetric_client_launches(client, ehr, ehr_http, session, settings):
+    await ehrs.register(
+        session,
+        issuer=ehr.iss,
+        client_id="vl-secret",
+        client_auth=ehrs.ClientAuthKind.BASIC,
+        client_secret=CLIENT_SECRET,
+        box=secret_box(settings),
+    )
+    await session.commit()
+
+    assert await full_launch(client, ehr_http, ehr.sim)
+
+
+async def test_confidential_asymmetric_client_launches_with_its_signed_assertion(
+    client, ehr, ehr_http, session, settings
+):
+    await ehrs.register(
+        session,
+        issuer=ehr.iss,
+        client_id="vl-jwt",
+        client_auth=ehrs.ClientAuthKind.PRIVATE_KEY_JWT,
+        box=secret_box(settings),
+    )
+    await session.commit()
+
+    assert await full_launch(client, ehr_http, ehr.sim)
+
+
+async def test_our_public_key_is_published_for_private_key_jwt(client):
+    jwks = (await client.get("/.well-known/jwks.json")).json()
+
+    assert jwks["keys"][0]["alg"] == "RS384"
+    assert "d" not in jwks["keys"][0]
