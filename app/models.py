@@ -3,7 +3,7 @@
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
 from app.launch.models import AppSession, PendingLaunchRecord, RegisteredEhr
-from app.registry.models import Flag, FlagEvent
+from app.registry.models import Flag, FlagEvent, ReporterReadMarker
 
 __all__ = [
     "ApiToken",
@@ -13,4 +13,5 @@ __all__ = [
     "FlagEvent",
     "PendingLaunchRecord",
     "RegisteredEhr",
+    "ReporterReadMarker",
 ]

@@ -33,6 +33,7 @@ from app.migrate import upgrade
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
+    "reporter_read_marker",
     "flag_event",
     "flag",
     "audit_event",

@@ -31,6 +31,7 @@ TABLES = {
     "flag_event",
     "pending_launch",
     "registered_ehr",
+    "reporter_read_marker",
 }
 
 

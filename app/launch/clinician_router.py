@@ -6,6 +6,7 @@ block cookies); the partitioned cookie set at launch is only a fallback.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -16,14 +17,15 @@ from app.audit.service import AuditAction, Auditor
 from app.db import SessionDep
 from app.kit.time import utcnow
 from app.launch import clinician, service
+from app.launch.errors import SessionExpired
 from app.launch.models import AppSession
 from app.launch.router import HttpDep, SettingsDep
+from app.registry import reporter
 from app.registry.schemas import ClinicianFlagIn
 
 router = APIRouter(prefix="/api/v1/clinician", tags=["clinician"])
 
 SESSION_HEADER = "X-ValueLoop-Session"
-SESSION_COOKIE = "vl_session"
 
 
 async def app_session(
@@ -31,7 +33,7 @@ async def app_session(
     session: SessionDep,
     x_valueloop_session: Annotated[str | None, Header()] = None,
 ) -> AppSession:
-    handle = x_valueloop_session or request.cookies.get(SESSION_COOKIE)
+    handle = x_valueloop_session or request.cookies.get(service.SESSION_COOKIE)
     found = await service.current_session(session, handle)
     found.last_seen_at = utcnow()
     return found
@@ -156,4 +158,64 @@ async def flag_order(
         status=created.flag.status,
         order_display=created.flag.order_display,
         receipt_token=created.receipt_token,
+    )
+
+
+class ReplyOut(BaseModel):
+    id: int
+    at: datetime
+    author: str
+    body: str
+    unread: bool
+
+
+class MyFlagOut(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    status: str
+    reason: str
+    order_display: str
+    unread: int
+    replies: list[ReplyOut]
+
+
+class MyFlags(BaseModel):
+    unread: int
+    items: list[MyFlagOut]
+
+
+def _reporter(current: AppSession) -> str:
+    if current.fhir_user is None:
+        raise SessionExpired(
+            "The EHR did not say who you are (no fhirUser), so ValueLoop cannot show your flags."
+        )
+    return current.fhir_user
+
+
+@router.get("/flags")
+async def my_flags(session: SessionDep, current: AppSessionDep) -> MyFlags:
+    """Your flags across patients: status, the quality team's replies, what is unread."""
+    flags = await reporter.flags_of(session, issuer=current.issuer, fhir_user=_reporter(current))
+    items = [
+        MyFlagOut(
+            id=flag.id,
+            created_at=flag.created_at,
+            status=flag.status,
+            reason=flag.reason,
+            order_display=flag.order_display,
+            unread=flag.unread,
+            replies=[
+                ReplyOut.model_validate(reply, from_attributes=True) for reply in flag.replies
+            ],
+        )
+        for flag in flags
+    ]
+    return MyFlags(unread=sum(item.unread for item in items), items=items)
+
+
+@router.post("/flags/{flag_id}/read", status_code=204)
+async def mark_read(flag_id: uuid.UUID, session: SessionDep, current: AppSessionDep) -> None:
+    """Mark the replies on one of your flags as read."""
+    await reporter.mark_replies_read(
+        session, flag_id, issuer=current.issuer, fhir_user=_reporter(current)
     )

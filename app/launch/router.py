@@ -127,6 +127,13 @@ async def callback(
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     delete_partitioned_cookie(response, BINDING_COOKIE, path="/launch")
+    set_partitioned_cookie(
+        response,
+        service.SESSION_COOKIE,
+        result.handle,
+        max_age=int(service.SESSION_MAX_AGE.total_seconds()),
+        path="/api/v1/clinician",
+    )
     return response
 
 

@@ -134,3 +134,14 @@ class FlagEvent(SQLModel, table=True):
     body: str | None = Field(default=None, max_length=MESSAGE_MAX_LENGTH)
     visible_to_reporter: bool = Field(default=False)
     details: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+
+
+class ReporterReadMarker(SQLModel, table=True):
+    """How far the reporter has read a flag's replies. Kept apart from the flag so reading a
+    reply does not change the flag (and its ETag) under an analyst's feet."""
+
+    __tablename__ = "reporter_read_marker"
+
+    flag_id: uuid.UUID = Field(foreign_key="flag.id", primary_key=True)
+    read_through_event_id: int = Field(sa_type=BigIntId)
+    read_at: datetime = Field(sa_type=UTCDateTime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -197,3 +198,153 @@ async def test_no_token_or_handle_appears_in_logs_or_responses(
     assert access not in caplog.text
     assert handle not in caplog.text
     assert access not in context.text
+
+
+async def flag_first_order(client, handle: str) -> str:
+    order = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()[
+        "orders"
+    ][0]
+    created = await client.post(
+        "/api/v1/clinician/flags", json=flag_body(order), headers=header(handle)
+    )
+    return str(created.json()["flag_id"])
+
+
+async def test_a_reply_from_the_quality_team_shows_as_unread_until_opened(
+    client, ehr, ehr_http, tokens
+):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    flag_id = await flag_first_order(client, handle)
+    reply = await client.post(
+        f"/api/v1/flags/{flag_id}/replies",
+        json={"body": "Thanks, we removed it from the order set."},
+        headers=tokens.header("analyst"),
+    )
+    assert reply.status_code == 201
+
+    mine = (await client.get("/api/v1/clinician/flags", headers=header(handle))).json()
+
+    assert mine["unread"] == 1
+    (item,) = mine["items"]
+    assert item["id"] == flag_id
+    assert [r["body"] for r in item["replies"]] == ["Thanks, we removed it from the order set."]
+    assert item["replies"][0]["unread"] is True
+
+    opened = await client.post(f"/api/v1/clinician/flags/{flag_id}/read", headers=header(handle))
+    assert opened.status_code == 204
+    again = (await client.get("/api/v1/clinician/flags", headers=header(handle))).json()
+    assert again["unread"] == 0
+
+
+async def test_my_flags_follow_the_reporter_across_launches(client, ehr, ehr_http):
+    first = await full_launch(client, ehr_http, ehr.sim)
+    flag_id = await flag_first_order(client, first)
+
+    later = await full_launch(client, ehr_http, ehr.sim)
+    mine = (await client.get("/api/v1/clinician/flags", headers=header(later))).json()
+
+    assert [item["id"] for item in mine["items"]] == [flag_id]
+
+
+async def test_a_reporter_cannot_mark_someone_elses_flag(client, ehr, ehr_http, session_factory):
+    from tests.factories import make_flag
+
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    someone_else = await make_flag(session_factory)
+
+    response = await client.post(
+        f"/api/v1/clinician/flags/{someone_else.id}/read", headers=header(handle)
+    )
+
+    assert response.status_code == 404
+
+
+async def test_the_partitioned_cookie_works_when_the_header_is_missing(client, ehr, ehr_http):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+
+    response = await client.get(
+        "/api/v1/clinician/context", headers={"Cookie": f"vl_session={handle}"}
+    )
+
+    assert response.status_code == 200
+
+
+async def test_the_callback_sets_the_session_cookie_as_partitioned_and_secure(
+    client, ehr, ehr_http
+):
+    from tests.launch.conftest import ehr_launch_id
+
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    callback = (await ehr_http.get(started.headers["location"])).headers["location"]
+    path = callback[callback.index("/launch/callback") :]
+
+    finished = await client.get(path)
+
+    cookies = finished.headers.get_list("set-cookie")
+    session_cookie = next(c for c in cookies if c.startswith("vl_session="))
+    for attribute in (
+        "Secure",
+        "HttpOnly",
+        "SameSite=None",
+        "Partitioned",
+        "Path=/api/v1/clinician",
+    ):
+        assert attribute in session_cookie
+    assert finished.headers["content-security-policy"].endswith(
+        f"frame-ancestors {ehr.sim.base_url}"
+    )
+    assert "x-frame-options" not in finished.headers
+
+
+async def expire_access_token(session) -> None:
+    from app.kit.time import utcnow
+
+    await session.execute(
+        sa.update(AppSession).values(access_expires_at=utcnow() - timedelta(minutes=5))
+    )
+    await session.commit()
+
+
+async def test_an_expired_access_token_is_refreshed_before_use(client, ehr, ehr_http, session):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    before = (await session.execute(sa.select(AppSession))).scalar_one().access_token_encrypted
+    await expire_access_token(session)
+
+    response = await client.get("/api/v1/clinician/context", headers=header(handle))
+
+    assert response.status_code == 200, response.text
+    session.expire_all()
+    after = (await session.execute(sa.select(AppSession))).scalar_one()
+    assert after.access_token_encrypted != before
+    assert after.access_expires_at is not None
+
+
+async def test_an_expired_token_without_refresh_asks_to_launch_again(
+    client, ehr, ehr_http, session
+):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    await session.execute(sa.update(AppSession).values(refresh_token_encrypted=None))
+    await expire_access_token(session)
+
+    response = await client.get("/api/v1/clinician/context", headers=header(handle))
+
+    assert response.status_code == 401
+    assert "again from the EHR" in response.json()["detail"]
+
+
+async def test_standalone_launch_picks_a_patient_at_the_ehr(client, ehr, ehr_http, session):
+    patient, _ = a_patient_and_encounter(ehr.sim)
+
+    started = await client.get("/launch", params={"iss": ehr.iss})
+    authorize_url = started.headers["location"]
+    assert "launch%2Fpatient" in authorize_url or "launch/patient" in authorize_url
+    picker = await ehr_http.get(authorize_url)
+    assert "Select a patient" in picker.text
+    authorized = await ehr_http.get(authorize_url + f"&sim_patient={patient}")
+    callback = authorized.headers["location"]
+    finished = await client.get(callback[callback.index("/launch/callback") :])
+
+    assert finished.status_code == 200
+    stored = (await session.execute(sa.select(AppSession))).scalar_one()
+    assert (stored.patient_id, stored.encounter_id) == (patient, None)
