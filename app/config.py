@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -27,6 +27,21 @@ class Mode(StrEnum):
 
     DEMO = "demo"
     PRODUCTION = "production"
+
+
+class EhrConfig(BaseModel):
+    """An EHR registration given in the environment (``VALUELOOP_EHRS``, a JSON list), for
+    containers where running ``valueloop ehrs add`` is awkward."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str
+    client_id: str
+    name: str | None = None
+    client_secret: SecretStr | None = None
+    private_key_jwt: bool = False
+    frame_origins: list[str] = Field(default_factory=list)
+    scopes: list[str] | None = None
 
 
 class Settings(BaseSettings):
@@ -45,6 +60,7 @@ class Settings(BaseSettings):
     # ValueLoop's private JWK (JSON) for private_key_jwt client authentication to EHRs.
     client_jwk: SecretStr | None = None
     outbound_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    ehrs: list[EhrConfig] = Field(default_factory=list)
 
     @field_validator("base_url")
     @classmethod

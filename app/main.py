@@ -22,6 +22,7 @@ from app.db import create_engine_for, session_factory
 from app.errors import install_error_handlers
 from app.launch import clinician_router
 from app.launch import router as launch_router
+from app.launch.ehrs import register_configured
 from app.logging import configure_logging
 from app.middleware import (
     BodySizeLimitMiddleware,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.engine = engine
             app.state.session_factory = session_factory(engine)
             app.state.http = http
+            await register_configured(app.state.session_factory, settings)
             yield
         finally:
             await http.aclose()

@@ -21,7 +21,7 @@ costs one EHR round trip, not six) and then makes sense of what real EHRs send b
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
@@ -88,7 +88,11 @@ class LaunchContextData:
 
 
 async def fetch_launch_context(
-    client: FhirClient, *, patient_id: str, encounter_id: str | None
+    client: FhirClient,
+    *,
+    patient_id: str,
+    encounter_id: str | None,
+    readable: Callable[[str], bool] | None = None,
 ) -> LaunchContextData:
     """Everything the order list needs for one launch, read concurrently.
 
@@ -96,7 +100,13 @@ async def fetch_launch_context(
     page cannot be shown without them); problems with conditions and medications become
     ``warnings``. Without an encounter (a standalone launch), the patient's orders across
     all encounters are returned, up to the client's ``max_pages``.
+
+    ``readable`` says which resource types the token may read (EHRs may grant fewer scopes
+    than asked for): types it refuses are not requested at all, and a warning says what is
+    missing, so a narrower grant shows less instead of failing.
     """
+    can_read = readable or (lambda _resource_type: True)
+    skipped = [t for t in _OPTIONAL_TYPES if not can_read(t)]
     order_params = {"patient": patient_id, "_count": str(ORDER_PAGE_SIZE)}
     if encounter_id is not None:
         order_params["encounter"] = encounter_id
@@ -115,17 +125,25 @@ async def fetch_launch_context(
         problems,
     ) = await client.gather(
         _read_as(client, Patient, patient_id),
-        _read_encounter(client, encounter_id),
-        client.search("ServiceRequest", order_params),
-        client.search("MedicationRequest", order_params),
-        _optional(_search_diagnoses(client, patient_id, encounter_id)),
-        _optional(client.search("Condition", problem_params)),
+        _read_encounter(client, encounter_id if can_read("Encounter") else None),
+        _search_if(can_read("ServiceRequest"), client, "ServiceRequest", order_params),
+        _search_if(can_read("MedicationRequest"), client, "MedicationRequest", order_params),
+        _optional(_search_diagnoses(client, patient_id, encounter_id))
+        if can_read("Condition")
+        else _nothing(),
+        _optional(client.search("Condition", problem_params))
+        if can_read("Condition")
+        else _nothing(),
     )
     if encounter is not None and _points_to(encounter.subject, "Patient", patient_id) is False:
         # Showing this encounter's orders beside this patient's banner would be worse than
         # showing nothing.
         raise FhirInvalidResponseError("the launch encounter belongs to a different patient")
     scope = _Scope(patient_id, encounter_id, _period(encounter), warnings=[])
+    for resource_type in skipped:
+        scope.warnings.append(
+            f"The EHR did not grant access to {resource_type} records, so they are not shown."
+        )
     service_requests = scope.charted(service_results, ServiceRequest, "ServiceRequest")
     medication_requests = scope.charted(medication_results, MedicationRequest, "MedicationRequest")
     conditions: list[Condition] = []
@@ -137,7 +155,7 @@ async def fetch_launch_context(
         conditions += scope.charted(diagnosis_results, Condition, "Condition")
     if isinstance(problems, FhirError):
         scope.warnings.append(f"The problem list could not be read ({_reason(problems)}).")
-    else:
+    elif problems is not None:
         # The problem list is not tied to an encounter: only the patient check applies.
         conditions += scope.charted(problems, Condition, "Condition", by_encounter=False)
     missing_diagnoses = _unresolved(_diagnosis_references(encounter), "Condition", conditions)
@@ -164,6 +182,20 @@ async def fetch_launch_context(
 
 
 # --- The first batch's calls ---
+
+_OPTIONAL_TYPES = ("Encounter", "ServiceRequest", "MedicationRequest", "Condition")
+
+
+async def _search_if(
+    allowed: bool, client: FhirClient, resource_type: str, params: Mapping[str, str]
+) -> SearchResult:
+    if not allowed:
+        return SearchResult(resources=[], outcomes=[], truncated=False)
+    return await client.search(resource_type, params)
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _read_as(client: FhirClient, model: type[R], resource_id: str) -> R:

@@ -203,3 +203,48 @@ def test_production_mode_without_a_secret_key_is_a_configuration_error(env):
     assert result.exit_code == 2
     assert result.stderr.startswith("Configuration error: VALUELOOP_SECRET_KEY is required")
     assert "Traceback" not in result.output
+
+
+def test_ehrs_add_registers_an_ehr_and_list_shows_it_without_secrets(env):
+    migrated(env)
+
+    added = run(
+        env,
+        "ehrs",
+        "add",
+        "https://ehr.example.org/fhir",
+        "--client-id",
+        "valueloop",
+        "--client-secret",
+        "cli-secret-value",
+        "--frame-origin",
+        "https://ehr.example.org",
+    )
+    listed = run(env, "ehrs", "list")
+
+    assert added.exit_code == 0, added.output
+    assert "client_secret_basic" in added.output
+    assert "https://ehr.example.org/fhir" in listed.output
+    assert "cli-secret-value" not in listed.output
+
+
+def test_ehrs_add_refuses_a_plain_http_ehr_and_both_kinds_of_credential(env):
+    migrated(env)
+
+    insecure = run(env, "ehrs", "add", "http://ehr.example.org/fhir", "--client-id", "v")
+    both = run(
+        env,
+        "ehrs",
+        "add",
+        "https://ehr.example.org/fhir",
+        "--client-id",
+        "v",
+        "--client-secret",
+        "s",
+        "--private-key-jwt",
+    )
+
+    assert insecure.exit_code == 1
+    assert "https" in insecure.output
+    assert both.exit_code == 1
+    assert "not both" in both.output

@@ -241,8 +241,12 @@ async def load_context(client: fhir_client.FhirClient, app_session: AppSession) 
     """The patient, encounter and its orders, read concurrently from the EHR."""
     assert app_session.patient_id is not None
     try:
+        granted = smart.GrantedScopes(frozenset(app_session.granted_scopes))
         data = await fhir_client.fetch_launch_context(
-            client, patient_id=app_session.patient_id, encounter_id=app_session.encounter_id
+            client,
+            patient_id=app_session.patient_id,
+            encounter_id=app_session.encounter_id,
+            readable=lambda kind: granted.allows_read(kind) or granted.allows_search(kind),
         )
     except fhir_client.FhirError as exc:
         raise ehr_unavailable(exc) from exc

@@ -11,14 +11,16 @@ from collections.abc import Sequence
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import LOOPBACK_HOSTS
+from app.config import LOOPBACK_HOSTS, Settings
 from app.kit.crypto import SecretBox
 from app.kit.time import utcnow
 from app.launch import repository
 from app.launch.errors import InvalidRegistration, UnknownIssuer
 from app.launch.models import RegisteredEhr
+from app.launch.secrets import secret_box
 
 
 class ClientAuthKind(StrEnum):
@@ -99,3 +101,38 @@ async def trusted(session: AsyncSession, iss: str) -> RegisteredEhr:
 
 async def all_registered(session: AsyncSession) -> Sequence[RegisteredEhr]:
     return await repository.all_ehrs(session)
+
+
+async def register_configured(
+    factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """Apply the environment's EHR registrations at start-up, one transaction each.
+
+    Several app processes start at once; if another process registered the same issuer first,
+    the unique constraint refuses ours and theirs stands (same configuration).
+    """
+    box = secret_box(settings)
+    for config in settings.ehrs:
+        kind = ClientAuthKind.NONE
+        if config.client_secret is not None:
+            kind = ClientAuthKind.BASIC
+        elif config.private_key_jwt:
+            kind = ClientAuthKind.PRIVATE_KEY_JWT
+        async with factory() as session:
+            try:
+                await register(
+                    session,
+                    issuer=config.issuer,
+                    client_id=config.client_id,
+                    client_auth=kind,
+                    box=box,
+                    name=config.name,
+                    client_secret=(
+                        config.client_secret.get_secret_value() if config.client_secret else None
+                    ),
+                    frame_origins=config.frame_origins,
+                    scopes=config.scopes,
+                )
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()

@@ -348,3 +348,35 @@ async def test_standalone_launch_picks_a_patient_at_the_ehr(client, ehr, ehr_htt
     assert finished.status_code == 200
     stored = (await session.execute(sa.select(AppSession))).scalar_one()
     assert (stored.patient_id, stored.encounter_id) == (patient, None)
+
+
+async def test_a_narrower_grant_shows_less_and_says_so(client, ehr, ehr_http, session, settings):
+    from app.launch import ehrs
+    from app.launch.secrets import secret_box
+
+    await ehrs.register(
+        session,
+        issuer=ehr.iss,
+        client_id="vl-public",
+        client_auth=ehrs.ClientAuthKind.NONE,
+        box=secret_box(settings),
+        scopes=[
+            "launch",
+            "openid",
+            "fhirUser",
+            "patient/Patient.rs",
+            "patient/Encounter.rs",
+            "patient/ServiceRequest.rs",
+        ],
+    )
+    await session.commit()
+    _, encounter = a_patient_and_encounter(ehr.sim)
+    handle = await full_launch(client, ehr_http, ehr.sim)
+
+    body = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()
+
+    assert {o["resource_type"] for o in body["orders"]} <= {"ServiceRequest"}
+    assert {o["fhir_id"] for o in body["orders"]} == {
+        i for kind, i in encounter_orders(ehr.sim, encounter) if kind == "ServiceRequest"
+    }
+    assert any("MedicationRequest" in warning for warning in body["warnings"])

@@ -93,3 +93,28 @@ async def test_loopback_ehrs_may_use_plain_http_for_development(session):
     ehr = await register(session, issuer="http://127.0.0.1:8100/fhir")
 
     assert ehr.issuer == "http://127.0.0.1:8100/fhir"
+
+
+async def test_ehrs_from_the_environment_are_registered_at_start(
+    settings, database_url, clean_tables
+):
+    import json
+
+    from app.config import Settings
+    from app.main import create_app
+
+    configured = Settings.model_validate(
+        {
+            **settings.model_dump(),
+            "ehrs": json.loads(
+                '[{"issuer": "https://ehr.example.org/fhir", "client_id": "vl",'
+                ' "client_secret": "from-env", "frame_origins": ["https://ehr.example.org"]}]'
+            ),
+        }
+    )
+    app = create_app(configured)
+    async with app.router.lifespan_context(app), app.state.session_factory() as session:
+        ehr = await ehrs.trusted(session, "https://ehr.example.org/fhir")
+
+    assert (ehr.client_id, ehr.client_auth) == ("vl", "client_secret_basic")
+    assert ehr.frame_origins == ["https://ehr.example.org"]
