@@ -227,14 +227,22 @@ class ClinicianContext:
 
 
 def ehr_unavailable(exc: fhir_client.FhirError) -> EhrUnavailable:
+    """Say what went wrong with the EHR in words a clinician can act on."""
     if isinstance(exc, fhir_client.FhirUnauthorizedError):
         return EhrUnavailable(
             "The EHR no longer accepts ValueLoop's access. Open ValueLoop again from the EHR."
         )
-    return EhrUnavailable(
-        f"The EHR could not be read ({type(exc).__name__.removeprefix('Fhir')}). Nothing was "
-        "saved; try again in a moment."
-    )
+    if isinstance(exc, fhir_client.FhirTimeoutError):
+        what = "took too long to answer"
+    elif isinstance(exc, fhir_client.FhirConnectionError):
+        what = "could not be reached"
+    elif isinstance(
+        exc, fhir_client.FhirInvalidResponseError | fhir_client.FhirResponseTooLargeError
+    ):
+        what = "sent an answer ValueLoop could not read"
+    else:
+        what = "answered with an error"
+    return EhrUnavailable(f"The EHR {what}. Nothing was saved; try again in a moment.")
 
 
 async def load_context(client: fhir_client.FhirClient, app_session: AppSession) -> ClinicianContext:

@@ -380,3 +380,30 @@ async def test_a_narrower_grant_shows_less_and_says_so(client, ehr, ehr_http, se
         i for kind, i in encounter_orders(ehr.sim, encounter) if kind == "ServiceRequest"
     }
     assert any("MedicationRequest" in warning for warning in body["warnings"])
+
+
+async def test_a_rate_limited_ehr_is_retried_and_the_page_still_loads(client, ehr, ehr_http):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    await ehr_http.put(
+        f"{ehr.sim.base_url}/_sim/faults",
+        json={"too_many_requests": 2, "retry_after_seconds": 0},
+    )
+    try:
+        response = await client.get("/api/v1/clinician/context", headers=header(handle))
+    finally:
+        await ehr_http.put(f"{ehr.sim.base_url}/_sim/faults", json={})
+
+    assert response.status_code == 200, response.text
+
+
+async def test_malformed_json_from_the_ehr_is_a_clear_error_not_a_crash(client, ehr, ehr_http):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    await ehr_http.put(f"{ehr.sim.base_url}/_sim/faults", json={"malformed_json": 1})
+    try:
+        response = await client.get("/api/v1/clinician/context", headers=header(handle))
+    finally:
+        await ehr_http.put(f"{ehr.sim.base_url}/_sim/faults", json={})
+
+    assert response.status_code == 502
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "could not read" in response.json()["detail"]
