@@ -51,7 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         http = httpx.AsyncClient(
             timeout=settings.outbound_timeout_seconds,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # EHR connections are worth keeping: a TLS handshake costs more than our own work.
+            limits=httpx.Limits(
+                max_connections=100, max_keepalive_connections=20, keepalive_expiry=60
+            ),
         )
         try:
             await ensure_migrated(engine)

@@ -29,7 +29,6 @@ import math
 import os
 import platform
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ from app.auth.models import Role
 from app.db import create_engine_for, create_sync_engine_for, session_factory
 from app.migrate import upgrade
 from app.registry import synthetic
+from bench.server import BenchError, free_port, serving
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -71,10 +71,6 @@ MRI_LUMBAR = f"{synthetic.CPT}|72148"
 REPORTER = "Practitioner/synth-pr-0001"
 
 Params = list[tuple[str, str]]
-
-
-class BenchError(RuntimeError):
-    """Something the benchmark cannot go on from (a failed request, a server that won't start)."""
 
 
 # --- numbers -----------------------------------------------------------------------------------
@@ -308,12 +304,6 @@ def describe_dataset(url: str, export_targets: Sequence[int]) -> Dataset:
 # --- the app under test ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def proc_status_kb(pid: int) -> dict[str, int]:
     """VmRSS, VmHWM (and the other Vm* lines) of a process, in kB."""
     values: dict[str, int] = {}
@@ -400,39 +390,8 @@ def running_app(url: str, workdir: Path, app_dir: Path) -> Iterator[Server]:
         "VALUELOOP_LOG_LEVEL": "WARNING",
     }
     log_path = workdir / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=app_dir,  # `-m app.cli` runs the app/ found here first
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_ready(base_url, process, log_path)
-            yield Server(pid=process.pid, base_url=base_url, log_path=log_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-
-
-def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    with httpx.Client(base_url=base_url, trust_env=False, timeout=2.0) as client:
-        for _ in range(240):  # at most about a minute
-            if process.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-2000:]
-                raise BenchError(f"the app exited with {process.returncode}:\n{tail}")
-            try:
-                if client.get("/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.25)
-    raise BenchError(f"the app did not become ready; see {log_path}")
+    with serving(port=port, env=env, app_dir=app_dir, log_path=log_path) as process:
+        yield Server(pid=process.pid, base_url=base_url, log_path=log_path)
 
 
 async def _issue_admin_token(url: str) -> tuple[str, uuid.UUID]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from authlib.oauth2.rfc6749.parameters import (  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.parameters import (
     prepare_grant_uri,
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 __all__ = ["Pkce", "new_pkce"]
 

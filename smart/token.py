@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
-from authlib.oauth2.rfc6749.parameters import (  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.parameters import (
     prepare_token_request,
 )
 
