@@ -128,6 +128,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
+def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For work that must commit on its own, apart from the request's unit of work."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    return factory
+
+
+SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_session_factory)]
+
 # ``scope="function"`` commits before the response is sent, so a client never sees a success
 # for a write that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -8,9 +8,12 @@ and encounter.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from weakref import WeakValueDictionary
 
 import httpx
 from fhir.resources.R4B.codeableconcept import CodeableConcept
@@ -18,8 +21,7 @@ from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import fhir_client
 import smart
@@ -42,56 +44,90 @@ Order = ServiceRequest | MedicationRequest
 # --- tokens ----------------------------------------------------------------------------------
 
 
+def _needs_refresh(app_session: AppSession) -> bool:
+    expires = app_session.access_expires_at
+    return expires is not None and utcnow() >= expires - REFRESH_MARGIN
+
+
+# One lock per session within this process; a row lock covers other processes (PostgreSQL).
+_REFRESH_LOCKS: WeakValueDictionary[uuid.UUID, asyncio.Lock] = WeakValueDictionary()
+
+
 async def access_token(
-    session: AsyncSession, http: httpx.AsyncClient, settings: Settings, app_session: AppSession
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    app_session: AppSession,
+    factory: async_sessionmaker[AsyncSession],
 ) -> str:
     """A usable access token, refreshed shortly before it expires when a refresh token exists.
 
-    Refresh tokens may be rotated by the EHR (used once), so a refresh is serialised per
-    session: the session row's version makes a second, concurrent refresh lose, and the loser
-    reads the winner's new tokens instead of spending the old refresh token again.
+    EHRs may rotate refresh tokens (each works once), so two requests must never refresh with
+    the same one: refreshing is serialised per session, and whoever waited finds the tokens
+    already renewed and uses them.
     """
     box = token_box(settings)
-    expires = app_session.access_expires_at
-    if expires is None or utcnow() < expires - REFRESH_MARGIN:
+    if not _needs_refresh(app_session):
         return box.decrypt(app_session.access_token_encrypted)
     if app_session.refresh_token_encrypted is None:
         raise SessionExpired(
             "Your access to the EHR has expired and cannot be renewed. Open ValueLoop again "
             "from the EHR."
         )
-    ehr = await ehrs.trusted(session, app_session.issuer)
-    try:
-        config = await smart.discover(http, ehr.issuer, cache=DISCOVERY_CACHE)
-        token = await smart.refresh(
-            http,
-            config,
-            client_auth_for(ehr, settings),
-            refresh_token=box.decrypt(app_session.refresh_token_encrypted),
-        )
-    except smart.SmartError as exc:
-        raise SessionExpired(
-            "The EHR did not renew ValueLoop's access. Open ValueLoop again from the EHR."
-        ) from exc
-    app_session.access_token_encrypted = box.encrypt(token.access_token)
-    if token.refresh_token:
-        app_session.refresh_token_encrypted = box.encrypt(token.refresh_token)
-    app_session.access_expires_at = token.expires_at
-    try:
-        await session.flush()
-    except StaleDataError:
-        await session.rollback()
-        fresh = await repository.session_by_handle(session, app_session.handle_hash)
-        if fresh is None:
-            raise SessionExpired("Your ValueLoop session has ended.") from None
-        return box.decrypt(fresh.access_token_encrypted)
-    return token.access_token
+    renewed = await _refresh_serialised(factory, http, settings, app_session.id)
+    return box.decrypt(renewed)
+
+
+async def _refresh_serialised(
+    factory: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+    settings: Settings,
+    session_id: uuid.UUID,
+) -> str:
+    """Refresh in a transaction of its own, committed before anyone waiting reads the row."""
+    lock = _REFRESH_LOCKS.get(session_id)
+    if lock is None:
+        lock = _REFRESH_LOCKS[session_id] = asyncio.Lock()
+    async with lock, factory() as own:
+        row = await repository.session_for_update(own, session_id)
+        if row is None:
+            raise SessionExpired("Your ValueLoop session has ended.")
+        if not _needs_refresh(row):
+            return row.access_token_encrypted  # renewed while we waited
+        if row.refresh_token_encrypted is None:
+            raise SessionExpired("Your access to the EHR has expired. Open ValueLoop again.")
+        box = token_box(settings)
+        ehr = await ehrs.trusted(own, row.issuer)
+        try:
+            config = await smart.discover(http, ehr.issuer, cache=DISCOVERY_CACHE)
+            token = await smart.refresh(
+                http,
+                config,
+                client_auth_for(ehr, settings),
+                refresh_token=box.decrypt(row.refresh_token_encrypted),
+            )
+        except smart.SmartError as exc:
+            raise SessionExpired(
+                "The EHR did not renew ValueLoop's access. Open ValueLoop again from the EHR."
+            ) from exc
+        row.access_token_encrypted = box.encrypt(token.access_token)
+        if token.refresh_token:
+            row.refresh_token_encrypted = box.encrypt(token.refresh_token)
+        row.access_expires_at = token.expires_at
+        row.version += 1
+        encrypted = row.access_token_encrypted
+        await own.commit()
+        return encrypted
 
 
 async def fhir_for(
-    session: AsyncSession, http: httpx.AsyncClient, settings: Settings, app_session: AppSession
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    app_session: AppSession,
+    factory: async_sessionmaker[AsyncSession],
 ) -> fhir_client.FhirClient:
-    token = await access_token(session, http, settings, app_session)
+    token = await access_token(session, http, settings, app_session, factory)
     return fhir_client.FhirClient(
         http, app_session.issuer, token, timeout=settings.outbound_timeout_seconds
     )
@@ -304,11 +340,12 @@ async def flag_order(
     settings: Settings,
     app_session: AppSession,
     request: ClinicianFlagIn,
+    factory: async_sessionmaker[AsyncSession],
 ) -> registry_service.Created:
     """Flag an order as the EHR has it now: re-read, checked against the launch, snapshotted."""
     if app_session.patient_id is None:
         raise OrderNotInLaunch("This launch has no patient, so there is nothing to flag.")
-    client = await fhir_for(session, http, settings, app_session)
+    client = await fhir_for(session, http, settings, app_session, factory)
     try:
         order, patient, encounter = await client.gather(
             client.read(request.resource_type.value, request.order_id),

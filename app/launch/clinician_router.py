@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 
 from app.audit.service import AuditAction, Auditor
-from app.db import SessionDep
-from app.kit.time import utcnow
+from app.db import SessionDep, SessionFactoryDep
 from app.launch import clinician, service
 from app.launch.errors import SessionExpired
 from app.launch.models import AppSession
@@ -31,11 +30,12 @@ SESSION_HEADER = "X-ValueLoop-Session"
 async def app_session(
     request: Request,
     session: SessionDep,
+    factory: SessionFactoryDep,
     x_valueloop_session: Annotated[str | None, Header()] = None,
 ) -> AppSession:
     handle = x_valueloop_session or request.cookies.get(service.SESSION_COOKIE)
     found = await service.current_session(session, handle)
-    found.last_seen_at = utcnow()
+    await service.touch(factory, found)
     return found
 
 
@@ -94,6 +94,7 @@ class ContextOut(BaseModel):
 @router.get("/context")
 async def launch_context(
     session: SessionDep,
+    factory: SessionFactoryDep,
     http: HttpDep,
     settings: SettingsDep,
     current: AppSessionDep,
@@ -108,7 +109,7 @@ async def launch_context(
             warnings=["The EHR launched ValueLoop without a patient."],
             smart_style_url=current.smart_style_url,
         )
-    client = await clinician.fhir_for(session, http, settings, current)
+    client = await clinician.fhir_for(session, http, settings, current, factory)
     data = await clinician.load_context(client, current)
     auditor.record(
         AuditAction.READ,
@@ -138,13 +139,14 @@ class FlagReceipt(BaseModel):
 async def flag_order(
     request_body: ClinicianFlagIn,
     session: SessionDep,
+    factory: SessionFactoryDep,
     http: HttpDep,
     settings: SettingsDep,
     current: AppSessionDep,
     auditor: ClinicianAuditor,
 ) -> FlagReceipt:
     """Flag one of this launch's orders as low-value; a retry with the same key is harmless."""
-    created = await clinician.flag_order(session, http, settings, current, request_body)
+    created = await clinician.flag_order(session, http, settings, current, request_body, factory)
     auditor.record(
         AuditAction.CREATE if created.created else AuditAction.READ,
         "flag",

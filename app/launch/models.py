@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -54,9 +53,6 @@ class PendingLaunchRecord(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-_SESSION_VERSION = sa.Column("version", sa.Integer, nullable=False)
-
-
 class AppSession(SQLModel, table=True):
     """One launch's session: the EHR context and its (encrypted) tokens.
 
@@ -64,7 +60,6 @@ class AppSession(SQLModel, table=True):
     """
 
     __tablename__ = "app_session"
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _SESSION_VERSION}
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     handle_hash: str = Field(max_length=64, unique=True)
@@ -83,4 +78,6 @@ class AppSession(SQLModel, table=True):
     access_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
-    version: int = Field(default=1, sa_column=_SESSION_VERSION)
+    # Counts token refreshes. Refreshes are serialised by a row lock, not by this number, so
+    # the many small writes a session makes (last_seen_at) never conflict with each other.
+    version: int = Field(default=1)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,3 +42,21 @@ async def session_by_handle(session: AsyncSession, handle_hash: str) -> AppSessi
         select(AppSession).where(col(AppSession.handle_hash) == handle_hash)
     )
     return result.first()
+
+
+async def session_for_update(session: AsyncSession, session_id: uuid.UUID) -> AppSession | None:
+    """The session row, locked until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    result = await session.scalars(
+        select(AppSession)
+        .where(col(AppSession.id) == session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
+async def touch(session: AsyncSession, session_id: uuid.UUID, at: datetime) -> None:
+    """Record activity without loading or versioning the row (parallel requests are normal)."""
+    await session.execute(
+        sa.update(AppSession).where(col(AppSession.id) == session_id).values(last_seen_at=at)
+    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import smart
 from app.config import Settings
@@ -240,3 +240,21 @@ async def current_session(session: AsyncSession, handle: str | None) -> AppSessi
     ):
         raise SessionExpired("Your ValueLoop session has ended. Open ValueLoop again from the EHR.")
     return found
+
+
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+async def touch(factory: async_sessionmaker[AsyncSession], app_session: AppSession) -> None:
+    """Keep an active session alive: at most one small write a minute, in its own transaction.
+
+    Not in the request's transaction: that would hold the session row (PostgreSQL) or the
+    database (SQLite) for the whole request, and a token refresh in the same request, which
+    commits on its own, would wait for it forever.
+    """
+    now = utcnow()
+    if now - app_session.last_seen_at < TOUCH_INTERVAL:
+        return
+    async with factory() as own:
+        await repository.touch(own, app_session.id, now)
+        await own.commit()

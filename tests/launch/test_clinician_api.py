@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import timedelta
@@ -407,3 +408,53 @@ async def test_malformed_json_from_the_ehr_is_a_clear_error_not_a_crash(client, 
     assert response.status_code == 502
     assert response.headers["content-type"] == "application/problem+json"
     assert "could not read" in response.json()["detail"]
+
+
+async def test_parallel_requests_refresh_once_with_a_rotating_refresh_token(
+    client, ehr, ehr_http, session
+):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    await expire_access_token(session)
+
+    # The EHR rotates refresh tokens: a second refresh with the same token would be refused.
+    responses = await asyncio.gather(
+        client.get("/api/v1/clinician/context", headers=header(handle)),
+        client.get("/api/v1/clinician/context", headers=header(handle)),
+        client.get("/api/v1/clinician/flags", headers=header(handle)),
+    )
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    session.expire_all()
+    stored = (await session.execute(sa.select(AppSession))).scalar_one()
+    assert stored.version == 2  # exactly one refresh
+
+
+async def test_parallel_requests_of_one_session_do_not_conflict(client, ehr, ehr_http):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+
+    responses = await asyncio.gather(
+        *(client.get("/api/v1/clinician/flags", headers=header(handle)) for _ in range(5))
+    )
+
+    assert {r.status_code for r in responses} == {200}
+
+
+async def test_activity_keeps_a_session_alive_and_idleness_ends_it(client, ehr, ehr_http, session):
+    from app.kit.time import utcnow
+
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    five_minutes_ago = utcnow() - timedelta(minutes=5)
+    await session.execute(sa.update(AppSession).values(last_seen_at=five_minutes_ago))
+    await session.commit()
+
+    assert (await client.get("/api/v1/clinician/flags", headers=header(handle))).status_code == 200
+    session.expire_all()
+    seen = (await session.execute(sa.select(AppSession))).scalar_one().last_seen_at
+    assert seen > five_minutes_ago + timedelta(minutes=4)
+
+    await session.execute(
+        sa.update(AppSession).values(last_seen_at=utcnow() - timedelta(minutes=31))
+    )
+    await session.commit()
+    idle = await client.get("/api/v1/clinician/flags", headers=header(handle))
+    assert idle.status_code == 401
