@@ -185,6 +185,11 @@ async def finish(
             pkce=pkce,
         )
         claims = None
+        granted = smart.parse_granted(token.scope, record.requested_scopes)
+        if "openid" in granted.scopes and not token.id_token:
+            # OpenID Connect Core 3.1.3.3: with openid granted, the id_token is how we know
+            # who the user is; without it fhirUser would be unverified.
+            raise smart.IdTokenError("the EHR granted openid but sent no id_token")
         if token.id_token:
             claims = await smart.validate_id_token(
                 http,

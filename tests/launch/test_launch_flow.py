@@ -192,3 +192,44 @@ async def test_our_public_key_is_published_for_private_key_jwt(client):
 
     assert jwks["keys"][0]["alg"] == "RS384"
     assert "d" not in jwks["keys"][0]
+
+
+async def test_openid_granted_without_an_id_token_fails_the_launch(
+    client, ehr, ehr_http, session, settings
+):
+    await ehrs.register(
+        session,
+        issuer=ehr.iss,
+        client_id="vl-public",
+        client_auth=ehrs.ClientAuthKind.NONE,
+        box=secret_box(settings),
+        scopes=["launch", "openid", "patient/*.rs"],  # no fhirUser: the EHR sends no id_token
+    )
+    await session.commit()
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+
+    response = await client.get(f"{callback.path}?{callback.query}")
+
+    assert response.status_code == 400
+    assert "id_token" in response.text
+
+
+async def test_tokens_never_reach_the_browser_or_a_url(client, ehr, ehr_http, session, settings):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    authorized = await ehr_http.get(started.headers["location"])
+    callback = urlsplit(authorized.headers["location"])
+    page = await client.get(f"{callback.path}?{callback.query}")
+
+    stored = (await session.execute(sa.select(AppSession))).scalar_one()
+    box = token_box(settings)
+    secrets_held = [box.decrypt(stored.access_token_encrypted)]
+    if stored.refresh_token_encrypted:
+        secrets_held.append(box.decrypt(stored.refresh_token_encrypted))
+    for secret in secrets_held:
+        assert secret not in page.text
+        assert secret not in str(page.headers)
+        assert secret not in started.headers["location"]
+        assert secret not in authorized.headers["location"]
