@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.audit.service import AuditAction, Auditor
 from app.db import SessionDep, SessionFactoryDep
@@ -89,6 +89,10 @@ class ContextOut(BaseModel):
     orders: list[OrderOut]
     warnings: list[str]
     smart_style_url: str | None
+    focus_order: str | None = Field(
+        default=None,
+        description="An order the EHR launched ValueLoop on (fhirContext), as 'Type/id'.",
+    )
 
 
 @router.get("/context")
@@ -124,6 +128,14 @@ async def launch_context(
         orders=[OrderOut.model_validate(order, from_attributes=True) for order in data.orders],
         warnings=data.warnings,
         smart_style_url=current.smart_style_url,
+        focus_order=next(
+            (
+                reference
+                for reference in current.fhir_context
+                if reference.startswith(("ServiceRequest/", "MedicationRequest/"))
+            ),
+            None,
+        ),
     )
 
 
@@ -195,9 +207,17 @@ def _reporter(current: AppSession) -> str:
 
 
 @router.get("/flags")
-async def my_flags(session: SessionDep, current: AppSessionDep) -> MyFlags:
+async def my_flags(
+    session: SessionDep, current: AppSessionDep, auditor: ClinicianAuditor
+) -> MyFlags:
     """Your flags across patients: status, the quality team's replies, what is unread."""
     flags = await reporter.flags_of(session, issuer=current.issuer, fhir_user=_reporter(current))
+    auditor.record(
+        AuditAction.SEARCH,
+        "flag",
+        issuer=current.issuer,
+        details={"own_flags": [str(flag.id) for flag in flags]},
+    )
     items = [
         MyFlagOut(
             id=flag.id,

@@ -458,3 +458,24 @@ async def test_activity_keeps_a_session_alive_and_idleness_ends_it(client, ehr, 
     await session.commit()
     idle = await client.get("/api/v1/clinician/flags", headers=header(handle))
     assert idle.status_code == 401
+
+
+async def test_a_launch_on_an_order_names_it_as_the_focus(client, ehr, ehr_http):
+    _, encounter = a_patient_and_encounter(ehr.sim)
+    kind, order_id = sorted(encounter_orders(ehr.sim, encounter))[0]
+    handle = await full_launch(
+        client, ehr_http, ehr.sim, fhir_context=[{"reference": f"{kind}/{order_id}"}]
+    )
+
+    body = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()
+
+    assert body["focus_order"] == f"{kind}/{order_id}"
+
+
+async def test_listing_my_flags_is_audited(client, ehr, ehr_http, session):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+
+    await client.get("/api/v1/clinician/flags", headers=header(handle))
+
+    rows = (await session.execute(sa.select(AuditEvent))).scalars().all()
+    assert [(r.action, r.actor_id) for r in rows] == [("search", "Practitioner/prac-00001")]
