@@ -21,6 +21,7 @@ from app.errors import AppError
 from app.kit.cookies import delete_partitioned_cookie, set_partitioned_cookie
 from app.launch import service
 from app.pages import templates
+from app.registry.catalog import REASON_LABELS, ReporterRole
 
 router = APIRouter(include_in_schema=False)
 
@@ -121,7 +122,17 @@ async def callback(
     response = templates.TemplateResponse(
         request,
         "ehr_app.html",
-        {"session_handle": result.handle, "session": result.app_session},
+        {
+            "session_handle": result.handle,
+            "session": result.app_session,
+            # The flag form is rendered on the server from the catalog, so the page's script
+            # never carries its own copy of the vocabulary.
+            "reasons": [(reason.value, label) for reason, label in REASON_LABELS.items()],
+            "roles": [
+                (role.value, role.value.replace("_", " ").capitalize()) for role in ReporterRole
+            ],
+            "default_role": ReporterRole.PHYSICIAN.value,
+        },
     )
     response.headers["Content-Security-Policy"] = frame_policy(result.ehr.frame_origins)
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,63 @@
+// Wires the in-EHR page: load the launch context, show the orders, and keep the page's state
+// in main#app[data-state] (loading | ready | empty | ehr-error | expired), which CSS and the
+// browser tests both read.
+
+import { api } from "./api.js";
+import { announce } from "./dom.js";
+import { configure, flushPending, openFlagForm } from "./flag-form.js";
+import { MyFlags } from "./my-flags.js";
+import { renderBanner, renderOrders, renderWarnings } from "./orders.js";
+
+const app = document.getElementById("app");
+const myFlags = new MyFlags(app);
+
+function setState(state) {
+  app.dataset.state = state;
+  app.setAttribute("aria-busy", String(state === "loading"));
+}
+
+function expire() {
+  setState("expired");
+  announce("Your ValueLoop session has ended. Open ValueLoop again from the EHR.");
+}
+
+async function load() {
+  setState("loading");
+  try {
+    const context = await api("/context");
+    renderBanner(app.querySelector('[data-slot="banner"]'), context.patient);
+    renderWarnings(app.querySelector('[data-slot="warnings"]'), context.warnings);
+    renderOrders(app.querySelector("ul.orders"), context.orders, openFlagForm);
+    setState(context.orders.length ? "ready" : "empty");
+    announce(
+      context.orders.length
+        ? `${context.orders.length} orders in this encounter.`
+        : "There are no orders in this encounter.",
+    );
+  } catch (error) {
+    if (error.expired) {
+      expire();
+      return;
+    }
+    const text = app.querySelector('[data-slot="ehr-error-text"]');
+    text.textContent = error.problem.detail || "The EHR did not answer, so the orders could not be loaded.";
+    setState("ehr-error");
+    announce("The orders could not be loaded.");
+  }
+}
+
+app.querySelector('[data-action="retry"]').addEventListener("click", load);
+
+configure({
+  onSent: () => myFlags.refresh(),
+  onExpired: expire,
+});
+
+// A flag still in its undo window leaves now if the EHR hides or unloads the panel.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") flushPending();
+});
+window.addEventListener("pagehide", flushPending);
+
+load();
+myFlags.refresh({ notify: true });

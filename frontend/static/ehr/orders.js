@@ -1,0 +1,78 @@
+// Renders the patient banner and this encounter's orders. Every order is shown with its
+// status, stopped or completed ones too: real EHR data is untidy, and hiding what does not
+// fit would hide exactly the orders a clinician may want to flag.
+
+import { el, formatDate, words } from "./dom.js";
+
+const RESOURCE_WORDS = { MedicationRequest: "Medication", ServiceRequest: "Service" };
+
+export function renderBanner(slot, patient) {
+  slot.replaceChildren();
+  // The EHR asks for a banner only when it does not show the patient itself.
+  if (!patient) return;
+  const item = (label, value) =>
+    el("div", {}, el("dt", { text: label }), el("dd", { text: value || "Not recorded" }));
+  slot.append(
+    el(
+      "section",
+      { "aria-label": "Patient", "data-testid": "patient-banner", class: "banner" },
+      el("p", { class: "banner-name", text: patient.name || "Name not recorded" }),
+      el(
+        "dl",
+        {},
+        item("Age", patient.age_band),
+        item("Sex", patient.sex ? words(patient.sex) : null),
+        item("MRN", patient.mrn),
+      ),
+    ),
+  );
+}
+
+export function renderWarnings(list, warnings) {
+  list.replaceChildren(...(warnings || []).map((text) => el("li", { text })));
+}
+
+/**
+ * One <li> per order. onFlag(li, order, button) opens the flag form in place, so the
+ * clinician never leaves the order they were looking at.
+ */
+export function renderOrders(list, orders, onFlag) {
+  list.replaceChildren(
+    ...orders.map((order) => {
+      const id = `${order.resource_type}/${order.fhir_id}`;
+      const button = el("button", {
+        type: "button",
+        class: "flag-button",
+        "data-action": "flag",
+        "aria-label": `Flag ${order.display} as low-value`,
+        "aria-expanded": "false",
+        text: "Flag",
+      });
+      const li = el(
+        "li",
+        { "data-order-id": id, class: "order" },
+        el(
+          "div",
+          { class: "order-head" },
+          el(
+            "div",
+            { class: "order-text" },
+            el("p", { class: "order-display", text: order.display }),
+            el(
+              "p",
+              { class: "order-meta" },
+              `${RESOURCE_WORDS[order.resource_type] || order.resource_type} · `,
+              el("span", { "data-field": "status", text: words(order.status) }),
+              ` · ${formatDate(order.authored_on)}`,
+            ),
+            el("p", { class: "order-meta", text: `Ordered by ${order.requester || "unknown"}` }),
+          ),
+          button,
+        ),
+        el("div", { class: "order-slot", "data-slot": "order" }),
+      );
+      button.addEventListener("click", () => onFlag(li, order, button));
+      return li;
+    }),
+  );
+}

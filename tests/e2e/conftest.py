@@ -1,0 +1,260 @@
+"""Browser tests: a real app server and the simulated EHR on free loopback ports, driven by
+Debian's Chromium through Playwright.
+
+The EHR chart is opened at ``http://localhost:<sim port>`` while the app runs at
+``http://127.0.0.1:<app port>``, so the app in the EHR's side panel is a different *site*
+(third-party frame), as in production. Without Chromium or Playwright the tests skip with the
+reason, except under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from app.auth import service as token_service
+from app.auth.models import Role
+from app.config import EhrConfig, Mode, Settings
+from app.db import create_engine_for
+from app.main import create_app
+from app.migrate import upgrade
+from ehr_sim.clients import ClientRegistration, ClientRegistry
+from ehr_sim.config import SimSettings
+from ehr_sim.server import SimServer
+
+CHROMIUM = Path(os.environ.get("VALUELOOP_TEST_CHROMIUM", "/usr/bin/chromium"))
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+AXE = ARTIFACTS / "node" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+# Chromium's switch that turns on the third-party-cookie phase-out (3PCs blocked; CHIPS
+# partitioned cookies are still kept, as in Chrome with third-party cookies blocked).
+BLOCK_THIRD_PARTY_COOKIES = "--test-third-party-cookie-phaseout"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _unavailable(reason: str) -> None:
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
+    pytest.skip(f"{reason}; run ./scripts/test (it installs what these tests need)")
+
+
+class AppServer:
+    """ValueLoop (create_app) under uvicorn in a background thread."""
+
+    def __init__(self, settings: Settings, sock: socket.socket) -> None:
+        self.settings = settings
+        self._socket = sock
+        config = uvicorn.Config(
+            create_app(settings), log_level="warning", access_log=False, lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the app server did not start within 15 seconds")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+
+def _loopback_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+async def _issue_token(database_url: str, role: Role) -> str:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    engine = create_engine_for(database_url)
+    try:
+        factory = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        async with factory() as session:
+            issued = token_service.issue(
+                session, name=f"E2E {role.value}", role=role, created_by="e2e"
+            )
+            await session.commit()
+        return issued.secret
+    finally:
+        await engine.dispose()
+
+
+def _in_own_thread(coroutine: Coroutine[Any, Any, str]) -> str:
+    """Run a coroutine to completion on a fresh event loop in another thread (pytest-asyncio
+    may be running the session's loop in this one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=30)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The running app and EHR, and how a test reaches them."""
+
+    base_url: str  # the app, http://127.0.0.1:<port>
+    sim: SimServer
+    chart_url: str  # the EHR chart, http://localhost:<sim port>/ (another site than the app)
+    analyst_token: str
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=f"{self.base_url}/api/v1",
+            headers={"Authorization": f"Bearer {self.analyst_token}"},
+            timeout=10,
+        )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work = tmp_path_factory.mktemp("e2e")
+    database_url = f"sqlite:///{work / 'valueloop.db'}"
+    upgrade(database_url)
+    app_socket = _loopback_socket()
+    base_url = f"http://127.0.0.1:{app_socket.getsockname()[1]}"
+    clients = ClientRegistry(
+        [
+            ClientRegistration(
+                client_id="valueloop",
+                name="ValueLoop",
+                redirect_uris=[f"{base_url}/launch/callback"],
+                launch_url=f"{base_url}/launch",
+            )
+        ]
+    )
+    with SimServer(SimSettings(patients=6), clients) as sim:
+        sim_port = sim.base_url.rsplit(":", 1)[1]
+        settings = Settings(
+            mode=Mode.DEMO,
+            database_url=database_url,
+            base_url=base_url,
+            data_dir=work / "data",
+            log_level="WARNING",
+            ehrs=[
+                EhrConfig(
+                    issuer=sim.fhir_base,
+                    client_id="valueloop",
+                    name="Simulated EHR",
+                    frame_origins=[f"http://127.0.0.1:{sim_port}", f"http://localhost:{sim_port}"],
+                )
+            ],
+        )
+        server = AppServer(settings, app_socket)
+        server.start()
+        try:
+            token = _in_own_thread(_issue_token(database_url, Role.ANALYST))
+            yield Stack(
+                base_url=base_url,
+                sim=sim,
+                chart_url=f"http://localhost:{sim_port}/",
+                analyst_token=token,
+            )
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright_driver() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the Python package playwright is not installed")
+    if not CHROMIUM.exists():
+        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as driver:
+        yield driver
+
+
+def _launch(driver: Any, *extra: str) -> Any:
+    return driver.chromium.launch(
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra], headless=True
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    """Chromium with its default cookie settings (third-party cookies allowed)."""
+    browser = _launch(playwright_driver)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def strict_browser(playwright_driver: Any) -> Iterator[Any]:
+    """Chromium that blocks third-party cookies."""
+    browser = _launch(playwright_driver, BLOCK_THIRD_PARTY_COOKIES)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def _drop_cookies(route: Any) -> None:
+    """Answer with the app's response minus its Set-Cookie headers: a browser that keeps no
+    cookie at all for the framed app, not even a partitioned (CHIPS) one."""
+    response = route.fetch(max_redirects=0)
+    # route.fetch shares the context's cookie jar and stores what it is sent; forget it
+    # before the browser sees the answer.
+    route.request.frame.page.context.clear_cookies(domain="127.0.0.1")
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "set-cookie"}
+    route.fulfill(response=response, headers=headers)
+
+
+@pytest.fixture
+def strict_page(strict_browser: Any, stack: Stack) -> Iterator[Any]:
+    """A page in the browser that blocks third-party cookies, where the app's own (partitioned)
+    cookies are dropped too, so the page must live on its session header alone."""
+    context = strict_browser.new_context(viewport={"width": 1100, "height": 800})
+    context.set_default_timeout(10_000)
+    context.route(f"{stack.base_url}/**", _drop_cookies)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE.exists():
+        _unavailable(f"axe-core is not installed at {AXE} (npm install axe-core@4)")
+    return AXE
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
