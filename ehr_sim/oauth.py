@@ -560,3 +560,17 @@ async def introspect(request: Request) -> JSONResponse:
     if grant.context.encounter:
         body["encounter"] = grant.context.encounter
     return JSONResponse(body, headers=NO_STORE)
+
+
+@router.get("/smart-style.json")
+async def smart_style() -> JSONResponse:
+    """The EHR's style hints (SMART 2.x "smart_style_url"), for apps that want to blend in."""
+    return JSONResponse(
+        {
+            "color_background": "#f4f6f8",
+            "color_highlight": "#5b2c83",
+            "color_text": "#1b1f24",
+            "font_family_base": "Georgia, 'Times New Roman', serif",
+            "dim_border_radius": "6px",
+        }
+    )

@@ -6,6 +6,7 @@ block cookies); the partitioned cookie set at launch is only a fallback.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -19,6 +20,7 @@ from app.launch import clinician, service
 from app.launch.errors import SessionExpired
 from app.launch.models import AppSession
 from app.launch.router import HttpDep, SettingsDep
+from app.launch.style import style_hints
 from app.registry import reporter
 from app.registry.schemas import ClinicianFlagIn
 
@@ -83,12 +85,20 @@ class OrderOut(BaseModel):
     category: str | None
 
 
+class StyleOut(BaseModel):
+    accent: str | None
+    font_family: str | None
+
+
 class ContextOut(BaseModel):
     patient: PatientBanner | None
     encounter: EncounterOut | None
     orders: list[OrderOut]
     warnings: list[str]
     smart_style_url: str | None
+    style: StyleOut | None = Field(
+        default=None, description="The EHR's style hints that keep the page readable."
+    )
     focus_order: str | None = Field(
         default=None,
         description="An order the EHR launched ValueLoop on (fhirContext), as 'Type/id'.",
@@ -114,7 +124,10 @@ async def launch_context(
             smart_style_url=current.smart_style_url,
         )
     client = await clinician.fhir_for(session, http, settings, current, factory)
-    data = await clinician.load_context(client, current)
+    data, hints = await asyncio.gather(
+        clinician.load_context(client, current),
+        style_hints(http, current.smart_style_url, current.issuer),
+    )
     auditor.record(
         AuditAction.READ,
         "patient-context",
@@ -128,6 +141,7 @@ async def launch_context(
         orders=[OrderOut.model_validate(order, from_attributes=True) for order in data.orders],
         warnings=data.warnings,
         smart_style_url=current.smart_style_url,
+        style=StyleOut.model_validate(hints, from_attributes=True) if hints else None,
         focus_order=next(
             (
                 reference

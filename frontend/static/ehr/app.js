@@ -21,10 +21,23 @@ function expire() {
   announce("Your ValueLoop session has ended. Open ValueLoop again from the EHR.");
 }
 
+// The EHR's style hints (already checked server-side for contrast and safe characters).
+// Set through the CSSOM, which the page's CSP (style-src 'self') permits.
+function applyStyle(style) {
+  if (!style) return;
+  const root = document.documentElement.style;
+  if (style.accent) {
+    root.setProperty("--accent", style.accent);
+    root.setProperty("--focus", style.accent);
+  }
+  if (style.font_family) root.setProperty("font-family", style.font_family);
+}
+
 async function load() {
   setState("loading");
   try {
     const context = await api("/context");
+    applyStyle(context.style);
     renderBanner(app.querySelector('[data-slot="banner"]'), context.patient);
     renderWarnings(app.querySelector('[data-slot="warnings"]'), context.warnings);
     renderOrders(app.querySelector("ul.orders"), context.orders, openFlagForm);
