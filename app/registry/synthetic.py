@@ -1,12 +1,12 @@
 """Realistic synthetic flags for the demo and the benchmarks. Synthetic data only.
 
 Flags are spread over the low-value services in ``shared/clinical/low-value-services.md``
-(with their Medicare national reference prices), reasons, drivers, departments and a year of
-weeks, and each one has a timeline that follows the workflow to its current status. The same
-seed always gives the same data.
+(priced from ``app.registry.costs``), reasons, drivers, departments and a year of weeks, and
+each one has a timeline that follows the workflow to its current status. The same seed always
+gives the same data.
 
 Rows are written in bulk with SQLAlchemy Core (not through the service) so a million flags
-load in minutes; :func:`tests.registry.test_synthetic` checks the result obeys the same rules
+load in minutes; ``tests/registry/test_synthetic.py`` checks the result obeys the same rules
 the service enforces.
 """
 
@@ -24,11 +24,11 @@ import sqlalchemy as sa
 
 from app.kit.time import week_start
 from app.registry.catalog import Anonymity, Driver, Priority, Reason, ReporterRole, Timing
+from app.registry.costs import CPT, REFERENCE_PRICES
 from app.registry.models import Flag, FlagEvent
 from app.registry.service import HIDDEN_REPORTER_NAMES
 from app.registry.workflow import Status
 
-CPT = "http://www.ama-assn.org/go/cpt"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SIMULATED_EHR_ISSUER = "http://127.0.0.1:8100/fhir"
 
@@ -41,16 +41,10 @@ class Service:
     system: str
     code: str
     label: str
-    cost_cents: int | None
-    cost_source: str | None
-    cost_year: int | None
     reasons: tuple[Reason, ...]
     notes: tuple[str, ...]
     weight: int
 
-
-CLFS = "Medicare national reference price (CLFS)"
-PFS = "Medicare national reference price (PFS, non-facility)"
 
 SERVICES: tuple[Service, ...] = (
     Service(
@@ -58,9 +52,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "82306",
         "Vitamin D, 25-hydroxy level",
-        2960,
-        CLFS,
-        2025,
         (Reason.NOT_INDICATED, Reason.LOW_BENEFIT),
         ("No risk factor documented; routine screening.", "Ordered as part of a wellness panel."),
         14,
@@ -70,9 +61,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "72148",
         "MRI lumbar spine without contrast",
-        20764,
-        PFS,
-        2022,
         (Reason.NOT_INDICATED, Reason.LOW_BENEFIT),
         ("Week-one back pain, no red flags on exam.", "Patient asked for imaging; no deficits."),
         12,
@@ -82,9 +70,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "72100",
         "X-ray lumbar spine",
-        None,
-        None,
-        None,
         (Reason.NOT_INDICATED,),
         ("Acute low back pain, day 3, no red flags.",),
         5,
@@ -94,9 +79,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "84153",
         "PSA, total",
-        1839,
-        CLFS,
-        2025,
         (Reason.LOW_BENEFIT, Reason.NOT_INDICATED),
         ("Screening PSA at 81 with no symptoms.", "Order-set default in annual visit."),
         8,
@@ -106,9 +88,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "71046",
         "Chest X-ray, 2 views (pre-op)",
-        3461,
-        PFS,
-        2022,
         (Reason.NOT_INDICATED,),
         ("Pre-op film before cataract surgery, no cardiopulmonary symptoms.",),
         10,
@@ -118,9 +97,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "93306",
         "Echocardiogram, complete (pre-op)",
-        20487,
-        PFS,
-        2022,
         (Reason.NOT_INDICATED, Reason.LOW_BENEFIT),
         ("Pre-op echo before hernia repair; normal functional capacity.",),
         4,
@@ -130,9 +106,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "94010",
         "Spirometry (pre-op)",
-        2734,
-        PFS,
-        2022,
         (Reason.NOT_INDICATED,),
         ("Routine pre-op spirometry, low-risk surgery.",),
         3,
@@ -142,9 +115,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "85025",
         "Complete blood count (pre-op)",
-        777,
-        CLFS,
-        2025,
         (Reason.NOT_INDICATED, Reason.REPEAT_DUPLICATE),
         ("Pre-op labs before cataract surgery.", "CBC repeated; one done last week."),
         9,
@@ -154,9 +124,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "80053",
         "Comprehensive metabolic panel (pre-op)",
-        1056,
-        CLFS,
-        2025,
         (Reason.NOT_INDICATED, Reason.REPEAT_DUPLICATE),
         ("Pre-op CMP before cataract surgery, no CKD or diabetes.",),
         7,
@@ -166,9 +133,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "85610",
         "Prothrombin time (pre-op)",
-        429,
-        CLFS,
-        2025,
         (Reason.NOT_INDICATED,),
         ("Pre-op PT/INR, not on anticoagulants.",),
         4,
@@ -178,9 +142,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "70450",
         "CT head without contrast",
-        11316,
-        PFS,
-        2022,
         (Reason.NOT_INDICATED, Reason.LOW_BENEFIT),
         ("Migraine with typical aura, normal neuro exam.", "Simple syncope, no focal signs."),
         8,
@@ -190,9 +151,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "84480",
         "T3, total",
-        1418,
-        CLFS,
-        2025,
         (Reason.LOW_BENEFIT,),
         ("T3 in treated hypothyroidism on levothyroxine.",),
         3,
@@ -202,9 +160,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "83090",
         "Homocysteine level",
-        1792,
-        CLFS,
-        2025,
         (Reason.NOT_INDICATED,),
         ("No folate or B12 deficiency suspected.",),
         2,
@@ -214,9 +169,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "83970",
         "Parathyroid hormone (CKD 3)",
-        4128,
-        CLFS,
-        2025,
         (Reason.LOW_BENEFIT,),
         ("PTH in CKD stage 3, not on dialysis.",),
         2,
@@ -226,9 +178,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "77080",
         "DXA bone density scan",
-        3807,
-        PFS,
-        2022,
         (Reason.REPEAT_DUPLICATE, Reason.NOT_INDICATED),
         ("Repeat DXA 14 months after a normal one.",),
         4,
@@ -238,9 +187,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "70486",
         "CT maxillofacial (sinus) without contrast",
-        None,
-        None,
-        None,
         (Reason.NOT_INDICATED,),
         ("Acute sinusitis, 5 days, uncomplicated.",),
         2,
@@ -250,9 +196,6 @@ SERVICES: tuple[Service, ...] = (
         CPT,
         "93880",
         "Carotid duplex ultrasound",
-        None,
-        None,
-        None,
         (Reason.NOT_INDICATED,),
         ("Carotid imaging for simple syncope.",),
         2,
@@ -262,9 +205,6 @@ SERVICES: tuple[Service, ...] = (
         RXNORM,
         "308182",
         "Amoxicillin 500 mg oral capsule",
-        None,
-        None,
-        None,
         (Reason.NOT_INDICATED,),
         ("Antibiotic for a viral URI, day 2.", "Acute bronchitis, no pneumonia signs."),
         8,
@@ -274,9 +214,6 @@ SERVICES: tuple[Service, ...] = (
         RXNORM,
         "308460",
         "Azithromycin 250 mg oral tablet",
-        None,
-        None,
-        None,
         (Reason.NOT_INDICATED, Reason.LOWER_COST_ALTERNATIVE),
         ("Z-pack for a cold at patient request.",),
         5,
@@ -419,6 +356,7 @@ class SyntheticRegistry:
         rng = self.rng
         self.serial += 1
         service: Service = _pick(rng, self.services_weighted)
+        price = REFERENCE_PRICES.get((service.system, service.code))
         reporter = rng.choice(self.reporters)
         anonymity = _pick(
             rng,
@@ -485,9 +423,9 @@ class SyntheticRegistry:
             "reason": rng.choice(service.reasons).value,
             "driver": (driver.value if (driver := _pick(rng, DRIVERS)) else None),
             "note": rng.choice((*service.notes, None)),
-            "estimated_cost_cents": service.cost_cents,
-            "cost_source": service.cost_source,
-            "cost_year": service.cost_year,
+            "estimated_cost_cents": price.cents if price else None,
+            "cost_source": price.source if price else None,
+            "cost_year": price.year if price else None,
             "status": final.value,
             "priority": _pick(
                 rng,

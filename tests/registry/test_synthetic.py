@@ -225,3 +225,19 @@ async def test_a_seeded_flag_carries_on_through_the_service_at_its_version(
         )
         await session.commit()
     assert (moved.status, moved.version) == (Status.NOT_LOW_VALUE, version + 1)
+
+
+def test_synthetic_costs_are_the_reference_prices_of_their_codes():
+    from datetime import UTC, datetime
+
+    from app.registry.costs import REFERENCE_PRICES
+    from app.registry.synthetic import SyntheticRegistry
+
+    flags, _ = next(SyntheticRegistry(seed=3, now=datetime(2026, 6, 1, tzinfo=UTC)).batches(500))
+
+    for flag in flags:
+        price = REFERENCE_PRICES.get((flag["order_code_system"], flag["order_code"]))
+        expected = (price.cents, price.source, price.year) if price else (None, None, None)
+        assert (flag["estimated_cost_cents"], flag["cost_source"], flag["cost_year"]) == expected
+    assert any(flag["estimated_cost_cents"] for flag in flags)
+    assert any(flag["estimated_cost_cents"] is None for flag in flags)
