@@ -52,7 +52,7 @@ from app.auth import service as token_service
 from app.auth.models import Role
 from app.db import create_engine_for, create_sync_engine_for, session_factory
 from app.migrate import upgrade
-from app.registry import synthetic
+from app.registry import costs, synthetic
 from bench.server import BenchError, free_port, serving
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ RSS_TARGET_MB = 200.0
 FLAT_MEMORY_SLACK_MB = 16.0
 
 DEPARTMENT = synthetic.DEPARTMENTS[0]  # "Emergency Department"
-MRI_LUMBAR = f"{synthetic.CPT}|72148"
+MRI_LUMBAR = f"{costs.CPT}|72148"
 REPORTER = "Practitioner/synth-pr-0001"
 
 Params = list[tuple[str, str]]
