@@ -75,6 +75,7 @@ class EncounterOut(BaseModel):
 
 
 class OrderOut(BaseModel):
+    flagged_by_you: bool = Field(default=False, description="You flagged it in an earlier launch.")
     resource_type: str
     fhir_id: str
     display: str
@@ -128,6 +129,12 @@ async def launch_context(
         clinician.load_context(client, current),
         style_hints(http, current.smart_style_url, current.issuer),
     )
+    flagged = await reporter.already_flagged(
+        session,
+        issuer=current.issuer,
+        fhir_user=current.fhir_user,
+        orders=[(order.resource_type, order.fhir_id) for order in data.orders],
+    )
     auditor.record(
         AuditAction.READ,
         "patient-context",
@@ -138,7 +145,12 @@ async def launch_context(
     return ContextOut(
         patient=PatientBanner(**data.patient) if current.need_patient_banner else None,
         encounter=EncounterOut(**data.encounter) if data.encounter else None,
-        orders=[OrderOut.model_validate(order, from_attributes=True) for order in data.orders],
+        orders=[
+            OrderOut.model_validate(order, from_attributes=True).model_copy(
+                update={"flagged_by_you": (order.resource_type, order.fhir_id) in flagged}
+            )
+            for order in data.orders
+        ],
         warnings=data.warnings,
         smart_style_url=current.smart_style_url,
         style=StyleOut.model_validate(hints, from_attributes=True) if hints else None,

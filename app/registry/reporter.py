@@ -80,3 +80,15 @@ async def mark_replies_read(
     replies = await repository.replies_to(session, [flag_id])
     if replies and replies[-1].id is not None:
         await repository.mark_read(session, flag_id, replies[-1].id)
+
+
+async def already_flagged(
+    session: AsyncSession, *, issuer: str, fhir_user: str | None, orders: list[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """The orders (type, id) among ``orders`` that this reporter flagged in an earlier launch."""
+    if fhir_user is None:
+        return set()
+    found = await repository.orders_flagged_by(
+        session, issuer=issuer, fhir_user=fhir_user, order_ids=[order_id for _, order_id in orders]
+    )
+    return found & set(orders)

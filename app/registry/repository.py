@@ -408,3 +408,19 @@ async def mark_read(session: AsyncSession, flag_id: uuid.UUID, through_event_id:
         marker.read_through_event_id = through_event_id
         marker.read_at = utcnow()
     await session.flush()
+
+
+async def orders_flagged_by(
+    session: AsyncSession, *, issuer: str, fhir_user: str, order_ids: Sequence[str]
+) -> set[tuple[str, str]]:
+    """Which of these orders (by FHIR id) this reporter has already flagged."""
+    if not order_ids:
+        return set()
+    result = await session.execute(
+        sa.select(col(Flag.order_resource_type), col(Flag.order_fhir_id)).where(
+            col(Flag.issuer) == issuer,
+            col(Flag.reporter_fhir_user) == fhir_user,
+            col(Flag.order_fhir_id).in_(list(order_ids)),
+        )
+    )
+    return {(row[0], row[1]) for row in result.all()}

@@ -479,3 +479,15 @@ async def test_listing_my_flags_is_audited(client, ehr, ehr_http, session):
 
     rows = (await session.execute(sa.select(AuditEvent))).scalars().all()
     assert [(r.action, r.actor_id) for r in rows] == [("search", "Practitioner/prac-00001")]
+
+
+async def test_orders_flagged_in_an_earlier_launch_are_marked(client, ehr, ehr_http):
+    first = await full_launch(client, ehr_http, ehr.sim)
+    orders = (await client.get("/api/v1/clinician/context", headers=header(first))).json()["orders"]
+    await client.post("/api/v1/clinician/flags", json=flag_body(orders[0]), headers=header(first))
+
+    later = await full_launch(client, ehr_http, ehr.sim)
+    again = (await client.get("/api/v1/clinician/context", headers=header(later))).json()["orders"]
+
+    marked = {o["fhir_id"] for o in again if o["flagged_by_you"]}
+    assert marked == {orders[0]["fhir_id"]}

@@ -72,6 +72,14 @@ export function renderOrders(list, orders, onFlag) {
         el("div", { class: "order-slot", "data-slot": "order" }),
       );
       button.addEventListener("click", () => onFlag(li, order, button));
+      if (order.flagged_by_you) {
+        // Flagged in an earlier launch: say so instead of offering a second flag.
+        li.dataset.flagged = "true";
+        button.hidden = true;
+        li.querySelector('[data-slot="order"]').append(
+          el("p", { class: "flagged-text", text: "You flagged this order earlier" }),
+        );
+      }
       return li;
     }),
   );
