@@ -55,13 +55,12 @@ from urllib.parse import urlsplit
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bench.server import BenchError, free_port, serving
+from bench.server import BenchError, free_port, serving, write_report
 from ehr_sim.clients import ClientRegistration, ClientRegistry
 from ehr_sim.config import Faults, SimSettings
 from ehr_sim.server import SimServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 OWN_TIME_TARGET_MS = 50.0  # the target for our own time, judged at p95
 CLIENT_ID = "valueloop-bench"
@@ -793,12 +792,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = report(
         started=started, args=args, app_dir=app_dir, cold=warm[0], runs=runs, baseline=baseline
     )
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"launch-{started:%Y%m%dT%H%M%SZ}.md"
-    path.write_text(text + "\n", encoding="utf-8")
-    print()
-    print(text)
-    print(f"Written to {path.relative_to(REPO_ROOT)}")
+    write_report("launch", started, text)
     return 0
 
 

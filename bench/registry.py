@@ -53,10 +53,9 @@ from app.auth.models import Role
 from app.db import create_engine_for, create_sync_engine_for, session_factory
 from app.migrate import upgrade
 from app.registry import costs, synthetic
-from bench.server import BenchError, free_port, serving
+from bench.server import BenchError, free_port, serving, write_report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DATABASE_PREFIX = "valueloop_bench"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -881,12 +880,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exports=exports,
         server_peak_mb=server_peak_mb,
     )
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"registry-{started:%Y%m%dT%H%M%SZ}.md"
-    path.write_text(text + "\n", encoding="utf-8")
-    print()
-    print(text)
-    print(f"Written to {path.relative_to(REPO_ROOT)}")
+    write_report("registry", started, text)
     return 0
 
 

@@ -9,9 +9,22 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import httpx
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def write_report(name: str, started: datetime, text: str) -> None:
+    """Print the report and keep it as bench/results/<name>-<UTC time>.md (git-ignored)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}-{started:%Y%m%dT%H%M%SZ}.md"
+    path.write_text(text + "\n", encoding="utf-8")
+    print()
+    print(text)
+    print(f"Written to bench/results/{path.name}")
 
 
 class BenchError(RuntimeError):

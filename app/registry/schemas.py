@@ -310,14 +310,6 @@ class FlagPage(BaseModel):
     )
 
 
-class FlagCreated(BaseModel):
-    created: bool = Field(description="False when the idempotency key matched an earlier flag.")
-    flag: FlagDetail
-    receipt_token: str | None = Field(
-        default=None, description="Anonymous flags only, shown once: how the reporter follows it."
-    )
-
-
 # --- statistics --------------------------------------------------------------------------------
 
 
