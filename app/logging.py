@@ -38,3 +38,6 @@ def configure_logging(level: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True
     # Alembic announces its dialect on every readiness check; only its warnings matter here.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every outbound URL at INFO, and FHIR URLs carry patient and encounter ids.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
