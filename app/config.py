@@ -44,6 +44,43 @@ class EhrConfig(BaseModel):
     scopes: list[str] | None = None
 
 
+class OidcRole(StrEnum):
+    """Quality-team roles an identity provider's group or role claim can map to (the same
+    values as ``app.auth.models.Role``; settings cannot import the auth domain)."""
+
+    LEAD = "lead"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class OidcConfig(BaseModel):
+    """Staff sign-in with the health system's OpenID Connect provider (``VALUELOOP_OIDC``,
+    JSON). Without it, staff sign in to the dashboard with an API token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str
+    client_id: str
+    client_secret: SecretStr | None = None
+    display_name: str = "your organisation's account"
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile"])
+    # The claim listing the user's groups or app roles (Entra ID: "roles", Okta: "groups").
+    role_claim: str = "roles"
+    # Claim value -> ValueLoop role; a user matching several gets the most powerful one.
+    roles: dict[str, OidcRole] = Field(min_length=1)
+    name_claim: str = "name"
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_absolute(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be the provider's absolute issuer URL")
+        if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError("an identity provider must use https")
+        return value.rstrip("/")
+
+
 class Settings(BaseSettings):
     """Everything an operator can configure. See the README's configuration table."""
 
@@ -61,6 +98,12 @@ class Settings(BaseSettings):
     client_jwk: SecretStr | None = None
     outbound_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
     ehrs: list[EhrConfig] = Field(default_factory=list)
+    oidc: OidcConfig | None = None
+    # The dashboard highlights flags whose reporter has had no reply for longer than this.
+    reply_sla_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 72
+    # Staff dashboard sessions: signed out after this long idle, and after this long at most.
+    staff_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    staff_session_hours: Annotated[int, Field(ge=1, le=24 * 7)] = 10
 
     @field_validator("base_url")
     @classmethod

@@ -18,9 +18,11 @@ from app import health, pages
 from app.audit import router as audit_router
 from app.auth import router as tokens_router
 from app.config import Settings, get_settings
+from app.dashboard import oidc_router, session_router
+from app.dashboard import pages as dashboard_pages
 from app.db import create_engine_for, session_factory
 from app.errors import install_error_handlers
-from app.launch import clinician_router
+from app.launch import clinician_router, ehrs_router
 from app.launch import router as launch_router
 from app.launch.ehrs import register_configured
 from app.logging import configure_logging
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    dashboard_pages.install(app)
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(launch_router.router)
@@ -86,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_router.router)
     app.include_router(tokens_router.router)
     app.include_router(audit_router.router)
+    app.include_router(ehrs_router.router)
+    app.include_router(session_router.router)
+    app.include_router(oidc_router.router)
+    app.include_router(dashboard_pages.router)
     # Outermost first: ids and access logs see everything, including 413s.
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

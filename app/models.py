@@ -1,7 +1,7 @@
 """Every table of ValueLoop, imported in one place for migrations and metadata checks."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import ApiToken
+from app.auth.models import ApiToken, OidcSignIn, StaffSession
 from app.launch.models import AppSession, PendingLaunchRecord, RegisteredEhr
 from app.registry.models import Flag, FlagEvent, ReporterReadMarker
 
@@ -11,7 +11,9 @@ __all__ = [
     "AuditEvent",
     "Flag",
     "FlagEvent",
+    "OidcSignIn",
     "PendingLaunchRecord",
     "RegisteredEhr",
     "ReporterReadMarker",
+    "StaffSession",
 ]

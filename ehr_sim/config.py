@@ -35,6 +35,15 @@ class SimSettings(BaseSettings):
     launch_seconds: Annotated[int, Field(ge=1)] = 300
     page_size: Annotated[int, Field(ge=1, le=1000)] = 50
     faults: Faults = Field(default_factory=Faults)
+    # The EHR also plays the health system's identity provider for staff sign-in: a practitioner
+    # id -> the values of the id_token's "roles" claim (sent with the 'profile' scope).
+    staff_roles: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "prac-00001": ["valueloop-admin"],
+            "prac-00002": ["valueloop-analyst"],
+            "prac-00003": ["valueloop-lead"],
+        }
+    )
 
     @property
     def fhir_base(self) -> str:

@@ -220,9 +220,31 @@ def _patient_picker(params: dict[str, str], state: SimState) -> HTMLResponse:
 
 
 def _signed_in_user(state: SimState) -> str:
-    """Standalone launches run as the EHR's first practitioner: the simulated sign-in."""
+    """Standalone launches and staff sign-ins run as the signed-in practitioner (by default
+    the EHR's first one): the simulated sign-in."""
+    if state.signed_in_practitioner is not None:
+        return f"Practitioner/{state.signed_in_practitioner}"
     first = next(state.store.all("Practitioner"), None)
     return f"Practitioner/{first['id']}" if first else "Practitioner/unknown"
+
+
+@router.put("/_sim/user")
+async def set_signed_in_user(request: Request) -> JSONResponse:
+    """Sim-only: sign a different practitioner in (``{"practitioner": "prac-00002"}``)."""
+    state = _sim(request)
+    body = await request.json()
+    practitioner = body.get("practitioner") if isinstance(body, dict) else None
+    if not isinstance(practitioner, str) or state.store.get("Practitioner", practitioner) is None:
+        return JSONResponse({"error": "practitioner must name an existing Practitioner"}, 422)
+    state.signed_in_practitioner = practitioner
+    return JSONResponse({"practitioner": practitioner})
+
+
+# Scopes that ask only who the user is. A request for nothing else is a plain OpenID Connect
+# sign-in (the EHR as the staff's identity provider), which carries no aud.
+IDENTITY_SCOPES = frozenset(
+    {"openid", "profile", "fhirUser", "email", "offline_access", "online_access"}
+)
 
 
 async def _authorize_params(request: Request) -> dict[str, str]:
@@ -265,10 +287,12 @@ async def _authorize(request: Request) -> Response:
     # SMART 2.x: PKCE with S256 is required of every client; 'plain' is refused.
     if params.get("code_challenge_method") != "S256" or not params.get("code_challenge"):
         return refuse("invalid_request", "PKCE is required: send code_challenge with S256.")
-    # SMART: the authorization server must refuse an aud that is not its FHIR base URL.
-    if params.get("aud", "").rstrip("/") != sim.settings.fhir_base.rstrip("/"):
-        return refuse("invalid_request", "aud must be this EHR's FHIR base URL.")
     requested = params.get("scope", "").split()
+    sign_in_only = bool(requested) and set(requested) <= IDENTITY_SCOPES
+    # SMART: the authorization server must refuse an aud that is not its FHIR base URL.
+    aud = params.get("aud", "").rstrip("/")
+    if not (sign_in_only and not aud) and aud != sim.settings.fhir_base.rstrip("/"):
+        return refuse("invalid_request", "aud must be this EHR's FHIR base URL.")
     granted = grantable(requested, client.scopes)
     if not requested or not granted:
         return refuse("invalid_scope", "None of the requested scopes can be granted.")
@@ -454,10 +478,29 @@ def _token_response(state: SimState, grant: AccessGrant, *, nonce: str | None) -
             "exp": now + 3600,
             "fhirUser": f"{state.settings.fhir_base}/{context.user}",
         }
+        if "profile" in scopes:
+            claims.update(_profile_claims(state, context.user))
         if nonce:
             claims["nonce"] = nonce
         body["id_token"] = state.keys.sign(claims)
     return JSONResponse(body, headers=NO_STORE)
+
+
+def _profile_claims(state: SimState, user: str) -> dict[str, Any]:
+    """OpenID Connect Core 5.1 ``name``, and the identity provider's ``roles`` claim."""
+    practitioner_id = user.split("/")[-1]
+    claims: dict[str, Any] = {"roles": state.settings.staff_roles.get(practitioner_id, [])}
+    resource = state.store.get("Practitioner", practitioner_id)
+    names = resource.get("name") if resource else None
+    if names:
+        name = names[0]
+        claims["name"] = (
+            name.get("text")
+            or " ".join(
+                [*name.get("prefix", []), *name.get("given", []), name.get("family", "")]
+            ).strip()
+        )
+    return claims
 
 
 @router.post("/auth/token", response_model=None)

@@ -22,6 +22,9 @@ class SimState:
     # The live fault switches: start from settings, tests change them through /_sim/faults.
     faults: Faults = field(default_factory=Faults)
     used_assertion_ids: set[str] = field(default_factory=set)
+    # Who is signed in to the EHR for standalone launches and staff sign-in (a Practitioner
+    # id); None means the first practitioner. Tests switch it with PUT /_sim/user.
+    signed_in_practitioner: str | None = None
     # Drives ``error_rate``: seeded, so a test that asks for 30% errors sees the same 30%.
     fault_random: random.Random = field(default_factory=random.Random)
 

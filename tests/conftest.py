@@ -33,6 +33,8 @@ from app.migrate import upgrade
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
+    "staff_session",
+    "oidc_sign_in",
     "reporter_read_marker",
     "flag_event",
     "flag",

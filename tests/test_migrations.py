@@ -21,7 +21,13 @@ from app.migrate import downgrade, head_revision, upgrade
 from tests.conftest import reachable_postgres_server, throwaway_postgres_database
 
 # Created by hand in the migrations (trigram and covering indexes); the models cannot say them.
-POSTGRES_ONLY_INDEXES = {"ix_flag_note_trgm", "ix_flag_loop", "ix_flag_replied"}
+POSTGRES_ONLY_INDEXES = {
+    "ix_flag_note_trgm",
+    "ix_flag_loop",
+    "ix_flag_replied",
+    "ix_flag_new_first",
+    "ix_flag_order_display_trgm",
+}
 TABLES = {
     "alembic_version",
     "api_token",
@@ -29,9 +35,11 @@ TABLES = {
     "audit_event",
     "flag",
     "flag_event",
+    "oidc_sign_in",
     "pending_launch",
     "registered_ehr",
     "reporter_read_marker",
+    "staff_session",
 }
 
 

@@ -26,6 +26,8 @@ class AuditAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     EXPORT = "export"
+    SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
 
 
 @dataclass(frozen=True)
@@ -63,19 +65,24 @@ class Auditor:
         )
 
 
+def for_principal(request: Request, session: AsyncSession, principal: Principal) -> Auditor:
+    """An auditor for a staff member, also where no dependency resolved them (sign-in)."""
+    return Auditor(
+        session=session,
+        actor_kind=principal.via,
+        actor_id=f"{principal.name} ({principal.ref})",
+        actor_role=principal.role.value,
+        request_id=getattr(request.state, "request_id", None),
+        source_ip=request.client.host if request.client else None,
+    )
+
+
 async def staff_auditor(
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, Depends(current_principal)],
 ) -> Auditor:
-    return Auditor(
-        session=session,
-        actor_kind="api_token",
-        actor_id=f"{principal.name} ({principal.token_id})",
-        actor_role=principal.role.value,
-        request_id=getattr(request.state, "request_id", None),
-        source_ip=request.client.host if request.client else None,
-    )
+    return for_principal(request, session, principal)
 
 
 StaffAuditor = Annotated[Auditor, Depends(staff_auditor)]

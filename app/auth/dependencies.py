@@ -1,6 +1,9 @@
 """Who is calling the quality API, and may they do this?
 
-Permissions are dependencies, so handlers never check roles by hand:
+Two ways in, one API: REST clients send an API token as a bearer token; the dashboard's
+browser sends its staff-session cookie (and, on writes, the session's CSRF token). Either way
+the handler gets a :class:`Principal`, and permissions are dependencies, so handlers never
+check roles by hand:
 
     @router.get("/flags")
     async def list_flags(principal: Annotated[Principal, Depends(require(Permission.READ_FLAGS))]):
@@ -13,37 +16,72 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth import service
-from app.auth.errors import MissingToken, RoleNotAllowed
+from app.auth import service, sessions
+from app.auth.errors import CsrfTokenMissing, MissingToken, RoleNotAllowed
 from app.auth.models import Role
 from app.auth.permissions import ROLE_PERMISSIONS, Permission, roles_with
 from app.db import SessionDep
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `valueloop tokens create`.")
+_session_cookie = APIKeyCookie(
+    name=sessions.COOKIE,
+    auto_error=False,
+    description="The dashboard's staff session (sign in at /dashboard/sign-in); writes also "
+    f"need the session's CSRF token in '{sessions.CSRF_HEADER}'.",
+)
+# RFC 9110 section 9.2.1: methods that do not change anything need no CSRF token.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class Principal:
-    token_id: str
+    """The caller. ``via`` is ``api_token`` or ``staff_session``; ``ref`` the id of that token
+    or session, for the audit trail."""
+
+    via: str
+    ref: str
     name: str
     role: Role
 
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return ROLE_PERMISSIONS[self.role]
+
 
 async def current_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_session_cookie)],
 ) -> Principal:
-    """RFC 6750 bearer authentication with a ValueLoop API token."""
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise MissingToken(
-            "Send an API token as 'Authorization: Bearer <token>'. "
-            "An admin creates one with `valueloop tokens create --role ROLE --name NAME`."
+    """RFC 6750 bearer authentication with an API token, or the dashboard's session cookie."""
+    if credentials is not None and credentials.credentials:
+        record = await service.authenticate(session, credentials.credentials)
+        return Principal(
+            via="api_token", ref=str(record.id), name=record.name, role=Role(record.role)
         )
-    record = await service.authenticate(session, credentials.credentials)
-    return Principal(token_id=str(record.id), name=record.name, role=Role(record.role))
+    if cookie:
+        settings = request.app.state.settings
+        staff = await sessions.resolve(session, cookie, settings=settings)
+        if request.method not in _SAFE_METHODS and not sessions.csrf_matches(
+            staff,
+            request.headers.get(sessions.CSRF_HEADER),
+            secret_key=settings.resolved_secret_key(),
+        ):
+            raise CsrfTokenMissing(
+                f"Changes made with a dashboard session must carry the session's CSRF token "
+                f"in the '{sessions.CSRF_HEADER}' header (the dashboard pages do this)."
+            )
+        return Principal(
+            via="staff_session", ref=str(staff.id), name=staff.name, role=Role(staff.role)
+        )
+    raise MissingToken(
+        "Send an API token as 'Authorization: Bearer <token>'. "
+        "An admin creates one with `valueloop tokens create --role ROLE --name NAME`."
+    )
 
 
 def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
@@ -63,9 +101,11 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     return dependency
 
 
+AnyStaff = Annotated[Principal, Depends(current_principal)]
 CanReadFlags = Annotated[Principal, Depends(require(Permission.READ_FLAGS))]
 CanWorkFlags = Annotated[Principal, Depends(require(Permission.WORK_FLAGS))]
 CanAssignFlags = Annotated[Principal, Depends(require(Permission.ASSIGN_FLAGS))]
 CanExportFlags = Annotated[Principal, Depends(require(Permission.EXPORT_FLAGS))]
 CanManageTokens = Annotated[Principal, Depends(require(Permission.MANAGE_TOKENS))]
+CanManageEhrs = Annotated[Principal, Depends(require(Permission.MANAGE_EHRS))]
 CanReadAudit = Annotated[Principal, Depends(require(Permission.READ_AUDIT))]

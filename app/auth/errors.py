@@ -19,3 +19,13 @@ class RoleNotAllowed(Forbidden):
 
 class TokenNotFound(NotFound):
     slug = "token-not-found"
+
+
+class SessionEnded(Unauthorized):
+    slug = "session-ended"
+    title = "Signed out"
+
+
+class CsrfTokenMissing(Forbidden):
+    slug = "csrf-token-missing"
+    title = "Missing CSRF token"

@@ -33,3 +33,46 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     created_by: str = Field(max_length=100)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SignInMethod(StrEnum):
+    API_TOKEN = "api_token"  # noqa: S105 - the name of a sign-in method, not a secret
+    OIDC = "oidc"
+
+
+class StaffSession(SQLModel, table=True):
+    """A staff member signed in to the dashboard (a browser session, held in an HttpOnly
+    cookie). Stored server-side so any app process can check it and sign-out is immediate."""
+
+    __tablename__ = "staff_session"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # SHA-256 of the cookie's 256-bit secret, as for API tokens.
+    secret_hash: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    method: str = Field(max_length=20)
+    # Sessions opened with an API token end when the token is revoked.
+    api_token_id: uuid.UUID | None = Field(default=None, foreign_key="api_token.id", index=True)
+    # OpenID Connect: the provider's issuer and the user's subject.
+    subject: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OidcSignIn(SQLModel, table=True):
+    """A staff sign-in waiting for the identity provider's redirect: state (hashed, single
+    use), the PKCE verifier and nonce, and where to go afterwards."""
+
+    __tablename__ = "oidc_sign_in"
+
+    state_hash: str = Field(max_length=64, primary_key=True)
+    pkce_verifier_encrypted: str = Field(max_length=1000)
+    nonce: str = Field(max_length=200)
+    next_path: str = Field(max_length=500)
+    # SHA-256 of a value in this browser's sign-in cookie: the callback must come back to the
+    # browser that started the sign-in (RFC 6749 10.12, login CSRF).
+    browser_binding_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

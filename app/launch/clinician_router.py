@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field
 
 from app.audit.service import AuditAction, Auditor
 from app.db import SessionDep, SessionFactoryDep
+from app.dependencies import HttpDep, SettingsDep
 from app.launch import clinician, service
 from app.launch.errors import SessionExpired
 from app.launch.models import AppSession
-from app.launch.router import HttpDep, SettingsDep
 from app.launch.style import style_hints
 from app.registry import reporter
 from app.registry.schemas import ClinicianFlagIn

@@ -7,6 +7,7 @@ arbitrary host (SMART App Launch 2.x, "Considerations for EHR launch").
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from app.config import LOOPBACK_HOSTS, Settings
 from app.kit.crypto import SecretBox
 from app.kit.time import utcnow
 from app.launch import repository
-from app.launch.errors import InvalidRegistration, UnknownIssuer
+from app.launch.errors import EhrNotFound, InvalidRegistration, UnknownIssuer
 from app.launch.models import RegisteredEhr
 from app.launch.secrets import secret_box
 
@@ -33,11 +34,11 @@ def normalize_issuer(url: str) -> str:
     """The FHIR base URL as we compare it: absolute, no trailing slash, https off loopback."""
     parts = urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InvalidRegistration(f"{url!r} is not an absolute http(s) URL.")
+        raise InvalidRegistration(f"{url!r} is not an absolute http(s) URL.", field="issuer")
     if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
-        raise InvalidRegistration(f"{url!r}: an EHR's FHIR base must use https.")
+        raise InvalidRegistration(f"{url!r}: an EHR's FHIR base must use https.", field="issuer")
     if parts.query or parts.fragment:
-        raise InvalidRegistration(f"{url!r}: a FHIR base has no query or fragment.")
+        raise InvalidRegistration(f"{url!r}: a FHIR base has no query or fragment.", field="issuer")
     return url.strip().rstrip("/")
 
 
@@ -45,9 +46,13 @@ def normalize_origin(origin: str) -> str:
     """A frame origin for CSP ``frame-ancestors``: scheme://host[:port], nothing more."""
     parts = urlsplit(origin.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InvalidRegistration(f"{origin!r} is not an origin like https://ehr.example.org.")
+        raise InvalidRegistration(
+            f"{origin!r} is not an origin like https://ehr.example.org.", field="frame_origins"
+        )
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
-        raise InvalidRegistration(f"{origin!r}: an origin has no path, query or fragment.")
+        raise InvalidRegistration(
+            f"{origin!r}: an origin has no path, query or fragment.", field="frame_origins"
+        )
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -66,9 +71,13 @@ async def register(
     """Add an EHR, or replace the registration of one already known by its issuer."""
     normalized = normalize_issuer(issuer)
     if client_auth is ClientAuthKind.BASIC and not client_secret:
-        raise InvalidRegistration("client_secret_basic needs a client secret.")
+        raise InvalidRegistration(
+            "client_secret_basic needs a client secret.", field="client_secret"
+        )
     if client_auth is not ClientAuthKind.BASIC and client_secret:
-        raise InvalidRegistration("A client secret only goes with client_secret_basic.")
+        raise InvalidRegistration(
+            "A client secret only goes with client_secret_basic.", field="client_secret"
+        )
     origins = [normalize_origin(origin) for origin in frame_origins]
     ehr = await repository.ehr_by_issuer(session, normalized) or RegisteredEhr(
         issuer=normalized, name="", client_id="", client_auth="", created_at=utcnow()
@@ -96,6 +105,15 @@ async def trusted(session: AsyncSession, iss: str) -> RegisteredEhr:
             "This EHR is not registered with ValueLoop, so the launch was stopped before "
             "contacting it. Ask your ValueLoop administrator to register it."
         )
+    return ehr
+
+
+async def unregister(session: AsyncSession, ehr_id: uuid.UUID) -> RegisteredEhr:
+    """Stop accepting launches from an EHR: its open sessions and launches in flight end now."""
+    ehr = await repository.ehr_by_id(session, ehr_id)
+    if ehr is None:
+        raise EhrNotFound(f"No registered EHR with id {ehr_id}.")
+    await repository.delete_ehr(session, ehr)
     return ehr
 
 

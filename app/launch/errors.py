@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from app.errors import AppError, BadRequest, Forbidden, Unauthorized, UnprocessableContent
+from app.errors import (
+    AppError,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    UnprocessableContent,
+)
 
 
 class UnknownIssuer(Forbidden):
@@ -34,3 +41,8 @@ class EhrUnavailable(AppError):
 class OrderNotInLaunch(UnprocessableContent):
     slug = "order-not-in-launch"
     title = "That order is not part of this launch"
+
+
+class EhrNotFound(NotFound):
+    slug = "ehr-not-found"
+    title = "No such registered EHR"

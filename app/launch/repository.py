@@ -60,3 +60,17 @@ async def touch(session: AsyncSession, session_id: uuid.UUID, at: datetime) -> N
     await session.execute(
         sa.update(AppSession).where(col(AppSession.id) == session_id).values(last_seen_at=at)
     )
+
+
+async def ehr_by_id(session: AsyncSession, ehr_id: uuid.UUID) -> RegisteredEhr | None:
+    return await session.get(RegisteredEhr, ehr_id)
+
+
+async def delete_ehr(session: AsyncSession, ehr: RegisteredEhr) -> None:
+    """The registration, its open app sessions and its launches in flight, in one go."""
+    await session.execute(sa.delete(AppSession).where(col(AppSession.ehr_id) == ehr.id))
+    await session.execute(
+        sa.delete(PendingLaunchRecord).where(col(PendingLaunchRecord.issuer) == ehr.issuer)
+    )
+    await session.delete(ehr)
+    await session.flush()

@@ -11,12 +11,11 @@ import secrets
 from collections.abc import Sequence
 from typing import Annotated
 
-import httpx
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from app.config import Settings
 from app.db import SessionDep
+from app.dependencies import HttpDep, SettingsDep
 from app.errors import AppError
 from app.kit.cookies import delete_partitioned_cookie, set_partitioned_cookie
 from app.launch import service
@@ -26,20 +25,6 @@ from app.registry.catalog import REASON_LABELS, ReporterRole
 router = APIRouter(include_in_schema=False)
 
 BINDING_COOKIE = "vl_launch"
-
-
-def get_http(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.http
-    return client
-
-
-def get_settings_dep(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 def frame_policy(origins: Sequence[str]) -> str:

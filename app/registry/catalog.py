@@ -28,6 +28,19 @@ REASON_LABELS: dict[Reason, str] = {
 }
 
 
+REASON_DESCRIPTIONS: dict[Reason, str] = {
+    Reason.NOT_INDICATED: "No clinical indication for this patient (e.g. imaging for "
+    "uncomplicated low back pain in the first six weeks).",
+    Reason.REPEAT_DUPLICATE: "Repeats a test or treatment whose result is recent and still "
+    "valid, or duplicates another order.",
+    Reason.LOWER_COST_ALTERNATIVE: "An equally effective, cheaper option exists (e.g. a "
+    "generic, or a lower-cost setting).",
+    Reason.LOW_BENEFIT: "Little expected benefit given this patient's age, prognosis or "
+    "preferences (e.g. screening past the recommended age).",
+    Reason.OTHER: "Another reason, explained in the note.",
+}
+
+
 class Driver(StrEnum):
     """Suspected driver, from the published barriers to reducing overuse."""
 
@@ -82,11 +95,29 @@ class ReporterRole(StrEnum):
     OTHER = "other"
 
 
+REPORTER_ROLE_LABELS: dict[ReporterRole, str] = {
+    ReporterRole.PHYSICIAN: "Physician",
+    ReporterRole.RESIDENT: "Resident",
+    ReporterRole.ADVANCED_PRACTICE_PROVIDER: "Advanced practice provider",
+    ReporterRole.NURSE: "Nurse",
+    ReporterRole.PHARMACIST: "Pharmacist",
+    ReporterRole.OTHER: "Other",
+}
+
+
 class Priority(StrEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
+
+
+PRIORITY_LABELS: dict[Priority, str] = {
+    Priority.LOW: "Low",
+    Priority.NORMAL: "Normal",
+    Priority.HIGH: "High",
+    Priority.URGENT: "Urgent",
+}
 
 
 class OrderResourceType(StrEnum):

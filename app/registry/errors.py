@@ -33,3 +33,8 @@ class IdempotencyKeyReused(Conflict):
 class ConcurrentCreate(Conflict):
     slug = "concurrent-create"
     title = "The same flag is being created by another request"
+
+
+class BulkChangeRefused(UnprocessableContent):
+    slug = "bulk-change-refused"
+    title = "Bulk change refused"

@@ -33,7 +33,7 @@ class ExportFormat(StrEnum):
         return "text/csv; charset=utf-8" if self is ExportFormat.CSV else "application/x-ndjson"
 
 
-def _neutralise_formula(value: Any) -> Any:
+def neutralise_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -45,7 +45,7 @@ def _csv_chunk(rows: list[dict[str, Any]], *, header: bool) -> bytes:
     if header:
         writer.writerow(EXPORT_COLUMNS)
     for row in rows:
-        writer.writerow([_neutralise_formula(row[column]) for column in EXPORT_COLUMNS])
+        writer.writerow([neutralise_formula(row[column]) for column in EXPORT_COLUMNS])
     return buffer.getvalue().encode()
 
 

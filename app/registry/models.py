@@ -47,6 +47,11 @@ class Flag(SQLModel, table=True):
         sa.Index("ix_flag_priority_created", "priority", "created_at", "id"),
         sa.Index("ix_flag_order_code_created", "order_code", "created_at", "id"),
         sa.Index("ix_flag_reporter_created", "reporter_fhir_user", "created_at", "id"),
+        sa.Index("ix_flag_patient", "patient_fhir_id"),
+        sa.Index("ix_flag_order_fhir_id", "order_fhir_id"),
+        sa.Index("ix_flag_reporter_role_created", "reporter_role", "created_at", "id"),
+        sa.Index("ix_flag_owner_created", "owner_lead", "created_at", "id"),
+        sa.Index("ix_flag_operational_owner_created", "owner_operational_lead", "created_at", "id"),
         sa.Index("ix_flag_updated", "updated_at", "id"),
         sa.Index("ix_flag_week", "created_week"),
     )

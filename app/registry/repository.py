@@ -30,7 +30,15 @@ from app.registry.models import Flag, FlagEvent, ReporterReadMarker
 IDENTITY_HIDDEN = (Anonymity.CONFIDENTIAL.value, Anonymity.ANONYMOUS.value)
 
 
+# The triage queue's order: new (submitted) flags first. Written as literal SQL so it is exactly
+# the expression of the PostgreSQL index ix_flag_new_first (migration 0005).
+NEW_FIRST_RANK: ColumnElement[int] = sa.type_coerce(
+    sa.literal_column("(CASE WHEN flag.status = 'submitted' THEN 1 ELSE 0 END)"), sa.Integer
+)
+
+
 class FlagSort(StrEnum):
+    NEW_FIRST = "new_first"
     NEWEST = "-created_at"
     OLDEST = "created_at"
     RECENTLY_UPDATED = "-updated_at"
@@ -46,7 +54,13 @@ class FlagSort(StrEnum):
 
     @property
     def descending(self) -> bool:
-        return self.value.startswith("-")
+        return self.value.startswith("-") or self is FlagSort.NEW_FIRST
+
+    def key(self) -> list[Any]:
+        """The columns that order a page (last: the id, so the order is total)."""
+        if self is FlagSort.NEW_FIRST:
+            return [NEW_FIRST_RANK, col(Flag.created_at), col(Flag.id)]
+        return [self.column, col(Flag.id)]
 
 
 @dataclass(frozen=True)
@@ -58,10 +72,13 @@ class FlagFilters:
     driver: Sequence[str] = ()
     priority: Sequence[str] = ()
     department: Sequence[str] = ()
+    reporter_role: Sequence[str] = ()
     order_system: str | None = None
     order_code: str | None = None
     reporter: str | None = None
     owner: str | None = None
+    assigned: bool | None = None
+    answered: bool | None = None
     created_from: date | None = None
     created_to: date | None = None
     text: str | None = None
@@ -93,6 +110,7 @@ def conditions(filters: FlagFilters) -> list[ColumnElement[bool]]:
         (col(Flag.driver), filters.driver),
         (col(Flag.priority), filters.priority),
         (col(Flag.department), filters.department),
+        (col(Flag.reporter_role), filters.reporter_role),
     ):
         if len(values) == 1:
             where.append(column == values[0])
@@ -113,12 +131,23 @@ def conditions(filters: FlagFilters) -> list[ColumnElement[bool]]:
                 col(Flag.owner_operational_lead) == filters.owner,
             )
         )
+    if filters.assigned is not None:
+        owned = col(Flag.owner_lead)
+        where.append(owned.is_not(None) if filters.assigned else owned.is_(None))
+    if filters.answered is not None:
+        replied = col(Flag.first_reply_at)
+        where.append(replied.is_not(None) if filters.answered else replied.is_(None))
     if filters.created_from is not None:
         where.append(col(Flag.created_at) >= _start_of(filters.created_from))
     if filters.created_to is not None:
         where.append(col(Flag.created_at) < _start_of(filters.created_to + timedelta(days=1)))
     if filters.text:
-        where.append(col(Flag.note).icontains(filters.text, autoescape=True))
+        where.append(
+            sa.or_(
+                col(Flag.note).icontains(filters.text, autoescape=True),
+                col(Flag.order_display).icontains(filters.text, autoescape=True),
+            )
+        )
     return where
 
 
@@ -194,7 +223,7 @@ async def page(
     after_values: Sequence[Any] | None,
 ) -> Sequence[Flag]:
     """One page in a stable order (sort column, then id), starting after a cursor."""
-    key: list[Any] = [sort.column, col(Flag.id)]
+    key = sort.key()
     statement = select(Flag).where(*conditions(filters))
     if after_values is not None:
         statement = statement.where(after(key, after_values, descending=sort.descending))
@@ -424,3 +453,152 @@ async def orders_flagged_by(
         )
     )
     return {(row[0], row[1]) for row in result.all()}
+
+
+# --- the dashboard -----------------------------------------------------------------------------
+
+
+async def get_many(session: AsyncSession, flag_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Flag]:
+    """The flags with these ids, locked for update on PostgreSQL (a bulk change checks their
+    versions first, and nobody may change them between the check and the write)."""
+    if not flag_ids:
+        return {}
+    statement = select(Flag).where(col(Flag.id).in_(list(flag_ids)))
+    if _dialect(session) == "postgresql":
+        statement = statement.with_for_update()
+    result = await session.scalars(statement)
+    return {flag.id: flag for flag in result.all()}
+
+
+async def duplicate_candidates(session: AsyncSession, flag: Flag, *, limit: int) -> Sequence[Flag]:
+    """Flags that may be the original of ``flag``: the same order, or the same kind of order
+    for the same patient, from the same EHR. Flags already marked duplicate are left out (a
+    duplicate points at the original, never at another duplicate)."""
+    # FHIR ids are unique within a resource type only.
+    same_order = sa.and_(
+        col(Flag.order_resource_type) == flag.order_resource_type,
+        col(Flag.order_fhir_id) == flag.order_fhir_id,
+    )
+    same_patient_and_code = sa.and_(
+        col(Flag.patient_fhir_id) == flag.patient_fhir_id,
+        col(Flag.order_code) == flag.order_code if flag.order_code else sa.false(),
+    )
+    result = await session.scalars(
+        select(Flag)
+        .where(
+            col(Flag.issuer) == flag.issuer,
+            col(Flag.id) != flag.id,
+            col(Flag.status) != "duplicate",
+            sa.or_(same_order, same_patient_and_code),
+        )
+        .order_by(col(Flag.created_at), col(Flag.id))
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def counts_by_status(session: AsyncSession, filters: FlagFilters) -> dict[str, int]:
+    statement = (
+        sa.select(col(Flag.status), sa.func.count())
+        .where(*conditions(filters))
+        .group_by(col(Flag.status))
+    )
+    return {row[0]: row[1] for row in (await session.execute(statement)).all()}
+
+
+# Upper bounds (seconds) of the time-to-first-reply buckets; the last bucket is open-ended.
+REPLY_TIME_BOUNDS: tuple[tuple[str, float], ...] = (
+    ("within_1d", 86400.0),
+    ("1d_to_3d", 3 * 86400.0),
+    ("3d_to_7d", 7 * 86400.0),
+    ("7d_to_14d", 14 * 86400.0),
+)
+REPLY_TIME_OVER = "over_14d"
+UNANSWERED = "unanswered"
+
+
+async def reply_time_buckets(session: AsyncSession, filters: FlagFilters) -> dict[str, int]:
+    """How many flags got their first reply within each time band, and how many got none."""
+    seconds = _seconds_between(col(Flag.created_at), col(Flag.first_reply_at), _dialect(session))
+    bucket = sa.case(
+        (col(Flag.first_reply_at).is_(None), UNANSWERED),
+        *((seconds < bound, key) for key, bound in REPLY_TIME_BOUNDS),
+        else_=REPLY_TIME_OVER,
+    )
+    statement = sa.select(bucket, sa.func.count()).where(*conditions(filters)).group_by(bucket)
+    return {row[0]: row[1] for row in (await session.execute(statement)).all()}
+
+
+async def median_seconds_to_first_reply(
+    session: AsyncSession, filters: FlagFilters
+) -> float | None:
+    where = conditions(filters)
+    replied = (
+        await session.execute(sa.select(sa.func.count(col(Flag.first_reply_at))).where(*where))
+    ).scalar_one()
+    return await _median_seconds_to_first_reply(session, where, replied_count=replied)
+
+
+# Distinct values by "loose index scan": one index probe per distinct value instead of reading
+# every flag (PostgreSQL has no skip scan before version 18). Filter choices stay instant at a
+# million flags; SQLite registries are small enough for a plain DISTINCT.
+_PG_DEPARTMENTS = sa.text(
+    """
+    WITH RECURSIVE found AS (
+        (SELECT department FROM flag WHERE department IS NOT NULL ORDER BY department LIMIT 1)
+        UNION ALL
+        SELECT (SELECT f.department FROM flag f WHERE f.department > found.department
+                ORDER BY f.department LIMIT 1)
+        FROM found WHERE found.department IS NOT NULL
+    )
+    SELECT department FROM found WHERE department IS NOT NULL LIMIT :limit
+    """
+)
+_PG_SERVICES = sa.text(
+    """
+    WITH RECURSIVE found AS (
+        (SELECT order_code FROM flag WHERE order_code IS NOT NULL ORDER BY order_code LIMIT 1)
+        UNION ALL
+        SELECT (SELECT f.order_code FROM flag f WHERE f.order_code > found.order_code
+                ORDER BY f.order_code LIMIT 1)
+        FROM found WHERE found.order_code IS NOT NULL
+    )
+    SELECT found.order_code, example.order_code_system, example.order_display
+    FROM found
+    CROSS JOIN LATERAL (
+        SELECT order_code_system, order_display FROM flag f
+        WHERE f.order_code = found.order_code LIMIT 1
+    ) AS example
+    WHERE found.order_code IS NOT NULL
+    LIMIT :limit
+    """
+)
+
+
+async def distinct_departments(session: AsyncSession, *, limit: int) -> list[str]:
+    if _dialect(session) == "postgresql":
+        result = await session.execute(_PG_DEPARTMENTS, {"limit": limit})
+        return [row[0] for row in result.all()]
+    department = col(Flag.department)
+    statement = sa.select(department).where(department.is_not(None)).distinct().order_by(department)
+    return [str(row[0]) for row in (await session.execute(statement.limit(limit))).all()]
+
+
+async def distinct_services(
+    session: AsyncSession, *, limit: int
+) -> list[tuple[str, str | None, str]]:
+    """(code, system, display) for every coded order that was ever flagged."""
+    if _dialect(session) == "postgresql":
+        result = await session.execute(_PG_SERVICES, {"limit": limit})
+        return [(row[0], row[1], row[2]) for row in result.all()]
+    code = col(Flag.order_code)
+    statement = (
+        sa.select(
+            code, sa.func.max(col(Flag.order_code_system)), sa.func.max(col(Flag.order_display))
+        )
+        .where(code.is_not(None))
+        .group_by(code)
+        .order_by(code)
+        .limit(limit)
+    )
+    return [(str(row[0]), row[1], row[2]) for row in (await session.execute(statement)).all()]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from app.audit.service import AuditAction, StaffAuditor
 from app.auth.dependencies import (
@@ -25,23 +27,32 @@ from app.auth.dependencies import (
 from app.db import SessionDep
 from app.errors import PreconditionFailed, PreconditionRequired, UnprocessableContent
 from app.kit.time import utcnow
-from app.registry import service, statistics, views
-from app.registry.catalog import Driver, Priority, Reason
+from app.registry import service, statistics, stats_formats, views, vocabulary
+from app.registry.catalog import Driver, Priority, Reason, ReporterRole
 from app.registry.export import ExportFormat, stream_export
 from app.registry.models import Flag
 from app.registry.repository import Dimension, FlagFilters, FlagSort
 from app.registry.schemas import (
     Breakdown,
+    BulkOwnerIn,
+    BulkResult,
+    BulkTransitionIn,
+    Catalog,
+    FilterOptions,
     FlagDetail,
+    FlagList,
     FlagPage,
     FlagPatch,
     LoopStats,
     MessageIn,
+    Outcomes,
     OwnerIn,
+    ReplyTimes,
     TransitionIn,
     WeeklyTrend,
 )
 from app.registry.statistics import BreakdownSort
+from app.registry.stats_formats import CSV_MEDIA_TYPE, SVG_MEDIA_TYPE, StatsFormat
 from app.registry.workflow import Status
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
@@ -58,6 +69,7 @@ def flag_filters(
     driver: Annotated[list[Driver] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     department: Annotated[list[str] | None, Query(max_length=200)] = None,
+    reporter_role: Annotated[list[ReporterRole] | None, Query()] = None,
     order_code: Annotated[
         str | None,
         Query(max_length=600, description="A FHIR token: 'code' or 'system|code'."),
@@ -68,11 +80,19 @@ def flag_filters(
             max_length=500, description="Reporter's fhirUser; matches identified reporters only."
         ),
     ] = None,
-    owner: Annotated[str | None, Query(max_length=200)] = None,
+    owner: Annotated[
+        str | None,
+        Query(max_length=200, description="A lead's name; matches a lead or either dyad member."),
+    ] = None,
+    assigned: Annotated[bool | None, Query(description="Whether the flag has an owner.")] = None,
+    answered: Annotated[
+        bool | None, Query(description="Whether the reporter has had a reply.")
+    ] = None,
     created_from: Annotated[date | None, Query(description="First day, inclusive (UTC).")] = None,
     created_to: Annotated[date | None, Query(description="Last day, inclusive (UTC).")] = None,
     q: Annotated[
-        str | None, Query(min_length=2, max_length=200, description="Text in the note.")
+        str | None,
+        Query(min_length=2, max_length=200, description="Text in the note or the order's name."),
     ] = None,
 ) -> FlagFilters:
     if created_from and created_to and created_from > created_to:
@@ -91,10 +111,13 @@ def flag_filters(
         driver=driver or (),
         priority=priority or (),
         department=department or (),
+        reporter_role=reporter_role or (),
         order_system=system,
         order_code=code,
         reporter=reporter,
         owner=owner,
+        assigned=assigned,
+        answered=answered,
         created_from=created_from,
         created_to=created_to,
         text=q,
@@ -163,6 +186,47 @@ async def list_flags(
     )
 
 
+@router.post("/flags/bulk/transitions")
+async def bulk_transition(
+    change: BulkTransitionIn,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    principal: CanWorkFlags,
+) -> BulkResult:
+    """Move many flags at once; each item names the version it was based on. All or none:
+    any conflict (412, with ``conflicts``) or refusal (422, with ``failures``) changes nothing."""
+    flags = await service.bulk_transition(session, change, actor=_actor(principal))
+    for flag in flags:
+        auditor.record(
+            AuditAction.UPDATE,
+            "flag",
+            entity_id=str(flag.id),
+            issuer=flag.issuer,
+            details={"transition": change.to.value, "bulk": True},
+        )
+    return BulkResult(items=[views.summary(flag) for flag in flags])
+
+
+@router.post("/flags/bulk/owner")
+async def bulk_assign(
+    change: BulkOwnerIn,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    principal: CanAssignFlags,
+) -> BulkResult:
+    """Assign many flags to the same lead or dyad; all or none, as for bulk transitions."""
+    flags = await service.bulk_assign(session, change, actor=_actor(principal))
+    for flag in flags:
+        auditor.record(
+            AuditAction.UPDATE,
+            "flag",
+            entity_id=str(flag.id),
+            issuer=flag.issuer,
+            details={"assignment": True, "bulk": True},
+        )
+    return BulkResult(items=[views.summary(flag) for flag in flags])
+
+
 @router.get("/flags/{flag_id}")
 async def get_flag(
     flag_id: uuid.UUID,
@@ -175,6 +239,22 @@ async def get_flag(
     flag = await service.get_flag(session, flag_id)
     auditor.record(AuditAction.READ, "flag", entity_id=str(flag.id), issuer=flag.issuer)
     return await _detail_response(session, flag, response)
+
+
+@router.get("/flags/{flag_id}/duplicate-candidates")
+async def duplicate_candidates(
+    flag_id: uuid.UUID, session: SessionDep, auditor: StaffAuditor, _: CanReadFlags
+) -> FlagList:
+    """Flags that may be the original of this one: the same order, or the same kind of order
+    for the same patient (oldest first)."""
+    flags = await service.duplicate_candidates(session, flag_id)
+    auditor.record(
+        AuditAction.SEARCH,
+        "flag",
+        entity_id=str(flag_id),
+        details={"duplicate_candidates": [str(flag.id) for flag in flags]},
+    )
+    return FlagList(items=[views.summary(flag) for flag in flags])
 
 
 @router.post("/flags/{flag_id}/transitions")
@@ -293,28 +373,121 @@ async def update_flag(
     return await _detail_response(session, flag, response)
 
 
-@router.get("/stats/breakdown")
+@router.get("/catalog")
+async def catalog(_: CanReadFlags) -> Catalog:
+    """Reasons, drivers, statuses (with the workflow's rules), reporter roles and priorities,
+    with the labels people read."""
+    return vocabulary.catalog()
+
+
+@router.get("/filter-options")
+async def filter_options(session: SessionDep, _: CanReadFlags) -> FilterOptions:
+    """Departments and services (order codes) that flags carry, for filter choices."""
+    return await vocabulary.filter_options(session)
+
+
+_STATS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            CSV_MEDIA_TYPE: {},
+            SVG_MEDIA_TYPE: {},
+        },
+        "description": "JSON by default; `format=csv` for a table, `format=svg` for a chart.",
+    }
+}
+FormatQuery = Annotated[
+    StatsFormat, Query(alias="format", description="json, csv (a table) or svg (a chart).")
+]
+
+
+def _represented(
+    model: BaseModel,
+    fmt: StatsFormat,
+    *,
+    name: str,
+    as_csv: Callable[[Any], str],
+    as_svg: Callable[[Any], str] | None,
+) -> Any:
+    """The statistic in the format asked for: the model itself (JSON), or a CSV or SVG body."""
+    if fmt is StatsFormat.CSV:
+        filename = f"valueloop-{name}-{utcnow().date().isoformat()}.csv"
+        return Response(
+            as_csv(model),
+            media_type=CSV_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    if fmt is StatsFormat.SVG:
+        if as_svg is None:
+            raise UnprocessableContent(f"{name} has no chart; ask for format=json or format=csv.")
+        return Response(as_svg(model), media_type=SVG_MEDIA_TYPE)
+    return model
+
+
+@router.get("/stats/breakdown", response_model=Breakdown, responses=_STATS_RESPONSES)
 async def breakdown(
     session: SessionDep,
     _: CanReadFlags,
     filters: FiltersDep,
     by: Dimension,
     sort: BreakdownSort = BreakdownSort.COUNT,
-) -> Breakdown:
+    fmt: FormatQuery = StatsFormat.JSON,
+) -> Any:
     """Counts and estimated cost by service, reason, driver or department (a Pareto table)."""
-    return await statistics.breakdown(session, by, filters, sort)
+    result = await statistics.breakdown(session, by, filters, sort)
+    return _represented(
+        result,
+        fmt,
+        name=f"breakdown-by-{by.value}",
+        as_csv=stats_formats.breakdown_csv,
+        as_svg=stats_formats.breakdown_svg,
+    )
 
 
-@router.get("/stats/weekly")
-async def weekly_trend(session: SessionDep, _: CanReadFlags, filters: FiltersDep) -> WeeklyTrend:
+@router.get("/stats/weekly", response_model=WeeklyTrend, responses=_STATS_RESPONSES)
+async def weekly_trend(
+    session: SessionDep, _: CanReadFlags, filters: FiltersDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
     """Flags and estimated cost per ISO week."""
-    return await statistics.weekly(session, filters)
+    result = await statistics.weekly(session, filters)
+    return _represented(
+        result,
+        fmt,
+        name="weekly",
+        as_csv=stats_formats.weekly_csv,
+        as_svg=stats_formats.weekly_svg,
+    )
 
 
 @router.get("/stats/loop")
 async def closed_loop(session: SessionDep, _: CanReadFlags, filters: FiltersDep) -> LoopStats:
     """How well the loop closes: replies, the closed-loop rate, median time to first reply."""
     return await statistics.loop(session, filters)
+
+
+@router.get("/stats/reply-times", response_model=ReplyTimes, responses=_STATS_RESPONSES)
+async def reply_times(
+    session: SessionDep, _: CanReadFlags, filters: FiltersDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
+    """Time from flag to first reply, in bands, with the median."""
+    result = await statistics.reply_times(session, filters)
+    return _represented(
+        result,
+        fmt,
+        name="reply-times",
+        as_csv=stats_formats.reply_times_csv,
+        as_svg=stats_formats.reply_times_svg,
+    )
+
+
+@router.get("/stats/outcomes", response_model=Outcomes, responses=_STATS_RESPONSES)
+async def outcomes(
+    session: SessionDep, _: CanReadFlags, filters: FiltersDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
+    """Flags by status, and the share of ended reviews that closed with an action taken."""
+    result = await statistics.outcomes(session, filters)
+    return _represented(
+        result, fmt, name="outcomes", as_csv=stats_formats.outcomes_csv, as_svg=None
+    )
 
 
 @router.get(

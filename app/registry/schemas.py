@@ -355,3 +355,124 @@ class LoopStats(BaseModel):
         description="Share of identifiable reporters' flags that received a reply."
     )
     median_hours_to_first_reply: float | None
+
+
+# --- the catalog -------------------------------------------------------------------------------
+
+
+class CatalogEntry(BaseModel):
+    value: str
+    label: str
+    description: str | None = None
+
+
+class StatusEntry(BaseModel):
+    value: Status
+    label: str
+    allowed_transitions: list[Status]
+    reply_required: bool = Field(description="Moving here needs a reply to the reporter.")
+    owner_required: bool = Field(description="Moving here needs an owner.")
+    end_state: bool
+
+
+class Catalog(BaseModel):
+    """The registry's vocabularies with the labels people read, and the workflow's rules."""
+
+    reasons: list[CatalogEntry]
+    drivers: list[CatalogEntry]
+    statuses: list[StatusEntry]
+    reporter_roles: list[CatalogEntry]
+    priorities: list[CatalogEntry]
+
+
+# --- bulk changes and the dashboard's other views ---------------------------------------------
+
+MAX_BULK_ITEMS = 200
+
+
+class BulkItem(Input):
+    id: uuid.UUID
+    version: Annotated[int, Field(ge=1, description="The version the change is based on.")]
+
+
+BulkItems = Annotated[list[BulkItem], Field(min_length=1, max_length=MAX_BULK_ITEMS)]
+
+
+def _distinct_ids(items: list[BulkItem]) -> None:
+    seen: set[uuid.UUID] = set()
+    for item in items:
+        if item.id in seen:
+            raise ValueError(f"flag {item.id} is listed twice")
+        seen.add(item.id)
+
+
+class BulkTransitionIn(TransitionIn):
+    """One move applied to many flags at once: all of them, or (on any problem) none."""
+
+    items: BulkItems
+
+    @model_validator(mode="after")
+    def _each_flag_once(self) -> BulkTransitionIn:
+        _distinct_ids(self.items)
+        return self
+
+
+class BulkOwnerIn(Input):
+    items: BulkItems
+    owner: OwnerIn
+
+    @model_validator(mode="after")
+    def _each_flag_once(self) -> BulkOwnerIn:
+        _distinct_ids(self.items)
+        return self
+
+
+class BulkResult(BaseModel):
+    items: list[FlagSummary]
+
+
+class FlagList(BaseModel):
+    items: list[FlagSummary]
+
+
+class StatusCount(BaseModel):
+    status: Status
+    label: str
+    count: int
+
+
+class Outcomes(BaseModel):
+    date_from: date | None
+    date_to: date | None
+    by_status: list[StatusCount]
+    ended: int = Field(description="Flags whose review ended (closed, not low-value, duplicate).")
+    closed_with_action: int = Field(description="Flags closed after an action was taken.")
+    closed_with_action_share: float | None = Field(
+        description="closed_with_action / ended; null when no review has ended."
+    )
+
+
+class ReplyTimeBucket(BaseModel):
+    key: str
+    label: str
+    count: int
+
+
+class ReplyTimes(BaseModel):
+    date_from: date | None
+    date_to: date | None
+    buckets: list[ReplyTimeBucket]
+    median_hours: float | None
+
+
+class FilterOption(BaseModel):
+    value: str = Field(description="What to pass as the filter's value.")
+    label: str
+
+
+class FilterOptions(BaseModel):
+    """The values flags actually carry, for filter choices: departments, and services as
+    ``order_code`` values (``system|code``)."""
+
+    departments: list[FilterOption]
+    services: list[FilterOption]

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +26,7 @@ from app.kit.time import utcnow, week_start
 from app.registry import repository
 from app.registry.catalog import Anonymity
 from app.registry.errors import (
+    BulkChangeRefused,
     ConcurrentCreate,
     FlagNotFound,
     IdempotencyKeyReused,
@@ -34,7 +35,15 @@ from app.registry.errors import (
     TransitionRequirementMissing,
 )
 from app.registry.models import Flag, FlagEvent
-from app.registry.schemas import FlagCreate, FlagPatch, OwnerIn, TransitionIn
+from app.registry.schemas import (
+    BulkItem,
+    BulkOwnerIn,
+    BulkTransitionIn,
+    FlagCreate,
+    FlagPatch,
+    OwnerIn,
+    TransitionIn,
+)
 from app.registry.workflow import (
     OWNER_REQUIRED,
     REPLY_REQUIRED,
@@ -449,16 +458,20 @@ async def page(
     cursor: str | None,
 ) -> Page:
     """One page of flags after ``cursor``, and the cursor of the page after it."""
+    new_first = sort is repository.FlagSort.NEW_FIRST
     after_values: list[object] | None = None
     if cursor is not None:
-        sort_value, flag_id = Cursor.decode(cursor, expected_sort=sort.value, arity=2).values
+        values = Cursor.decode(cursor, expected_sort=sort.value, arity=3 if new_first else 2).values
+        rank, (sort_value, flag_id) = (values[0], values[1:]) if new_first else (None, values)
         try:
             moment = datetime.fromisoformat(str(sort_value))
             after_values = [moment, uuid.UUID(str(flag_id))]
         except ValueError as exc:
             raise InvalidCursor("The cursor is damaged. Start again from the first page.") from exc
-        if moment.tzinfo is None:
+        if moment.tzinfo is None or (new_first and (isinstance(rank, bool) or rank not in (0, 1))):
             raise InvalidCursor("The cursor is damaged. Start again from the first page.")
+        if new_first:
+            after_values.insert(0, rank)
     # One row more than asked tells whether another page exists, without a count.
     rows = await repository.page(
         session, filters, sort=sort, limit=limit + 1, after_values=after_values
@@ -468,7 +481,93 @@ async def page(
     if len(rows) > limit:
         last = flags[-1]
         last_value = last.updated_at if sort.by_update_time else last.created_at
-        next_cursor = Cursor(
-            sort=sort.value, values=[last_value.isoformat(), str(last.id)]
-        ).encode()
+        values = [last_value.isoformat(), str(last.id)]
+        if new_first:
+            values.insert(0, 1 if last.status == Status.SUBMITTED else 0)
+        next_cursor = Cursor(sort=sort.value, values=values).encode()
     return Page(flags=flags, next_cursor=next_cursor)
+
+
+# --- the dashboard: duplicates and bulk changes ------------------------------------------------
+
+DUPLICATE_CANDIDATES = 20
+
+
+async def duplicate_candidates(session: AsyncSession, flag_id: uuid.UUID) -> Sequence[Flag]:
+    """The flags most likely to be the original of this one, oldest first."""
+    flag = await get_flag(session, flag_id)
+    return await repository.duplicate_candidates(session, flag, limit=DUPLICATE_CANDIDATES)
+
+
+async def _bulk_flags(session: AsyncSession, items: Sequence[BulkItem]) -> list[Flag]:
+    """The flags of a bulk change, each still at the version the caller saw.
+
+    Checked for all flags before anything changes, so a conflict names every flag that moved
+    on, not just the first.
+    """
+    found = await repository.get_many(session, [item.id for item in items])
+    missing = [str(item.id) for item in items if item.id not in found]
+    if missing:
+        raise FlagNotFound(f"No flag with id {', '.join(missing)}.", missing=missing)
+    conflicts = [
+        {
+            "id": str(item.id),
+            "expected_version": item.version,
+            "current_version": found[item.id].version,
+        }
+        for item in items
+        if found[item.id].version != item.version
+    ]
+    if conflicts:
+        raise PreconditionFailed(
+            f"{len(conflicts)} of the {len(items)} flags changed since you loaded them; nothing "
+            "was changed. Reload the list and try again.",
+            conflicts=conflicts,
+        )
+    return [found[item.id] for item in items]
+
+
+async def _apply_to_each(
+    flags: Sequence[Flag], change: Callable[[Flag], Awaitable[Flag]]
+) -> list[Flag]:
+    """Apply ``change`` to every flag and collect every refusal; any refusal refuses the whole
+    change (the caller's transaction is rolled back, so nothing is half-done)."""
+    changed: list[Flag] = []
+    failures: list[dict[str, str]] = []
+    for flag in flags:
+        try:
+            changed.append(await change(flag))
+        except (InvalidTransition, TransitionRequirementMissing, InvalidDuplicate) as exc:
+            failures.append({"id": str(flag.id), "detail": str(exc)})
+    if failures:
+        raise BulkChangeRefused(
+            f"{len(failures)} of the {len(flags)} flags cannot take this change; nothing was "
+            "changed. " + failures[0]["detail"],
+            failures=failures,
+        )
+    return changed
+
+
+async def bulk_transition(
+    session: AsyncSession, change: BulkTransitionIn, *, actor: Actor
+) -> list[Flag]:
+    """Move many flags at once (e.g. triage a morning's new flags): all or none."""
+    flags = await _bulk_flags(session, change.items)
+    single = TransitionIn.model_validate(change.model_dump(exclude={"items"}))
+    return await _apply_to_each(
+        flags,
+        lambda flag: transition(
+            session, flag.id, single, actor=actor, if_match=frozenset({flag.version})
+        ),
+    )
+
+
+async def bulk_assign(session: AsyncSession, change: BulkOwnerIn, *, actor: Actor) -> list[Flag]:
+    """Give many flags the same lead or dyad: all or none."""
+    flags = await _bulk_flags(session, change.items)
+    return await _apply_to_each(
+        flags,
+        lambda flag: assign(
+            session, flag.id, change.owner, actor=actor, if_match=frozenset({flag.version})
+        ),
+    )

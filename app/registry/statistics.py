@@ -7,16 +7,37 @@ reporter.
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.coalesce import Coalescer
 from app.registry import repository
 from app.registry.catalog import DRIVER_LABELS, REASON_LABELS, Driver, Reason
 from app.registry.repository import Dimension, FlagFilters, GroupCount
-from app.registry.schemas import Breakdown, BreakdownRow, LoopStats, WeeklyTrend, WeekRow
+from app.registry.schemas import (
+    Breakdown,
+    BreakdownRow,
+    LoopStats,
+    Outcomes,
+    ReplyTimeBucket,
+    ReplyTimes,
+    StatusCount,
+    WeeklyTrend,
+    WeekRow,
+)
 from app.registry.views import cents_to_amount
+from app.registry.workflow import END_STATES, STATUS_LABELS, Status
+
+# Identical statistics requests running at the same time share one computation (the page asks
+# for a statistic's JSON table and its SVG chart at once).
+IN_FLIGHT = Coalescer()
+
+
+def _key(filters: FlagFilters) -> str:
+    return json.dumps(filters.describe(), sort_keys=True)
 
 
 class BreakdownSort(StrEnum):
@@ -37,7 +58,7 @@ def _key_and_label(dimension: Dimension, group: GroupCount) -> tuple[str | None,
     return value, value or "Department not recorded"
 
 
-async def breakdown(
+async def _breakdown(
     session: AsyncSession, dimension: Dimension, filters: FlagFilters, sort: BreakdownSort
 ) -> Breakdown:
     """A Pareto table: rows sorted by count or cost, each with its cumulative share."""
@@ -75,7 +96,7 @@ async def breakdown(
     )
 
 
-async def weekly(session: AsyncSession, filters: FlagFilters) -> WeeklyTrend:
+async def _weekly(session: AsyncSession, filters: FlagFilters) -> WeeklyTrend:
     """Flags per ISO week; weeks without flags are shown as zero, not left out."""
     found = {
         week: (count, cost)
@@ -99,7 +120,7 @@ def week_start_of(day: date | None) -> date | None:
     return None if day is None else day - timedelta(days=day.weekday())
 
 
-async def loop(session: AsyncSession, filters: FlagFilters) -> LoopStats:
+async def _loop(session: AsyncSession, filters: FlagFilters) -> LoopStats:
     counts = await repository.loop_counts(session, filters)
     median = counts.median_seconds_to_first_reply
     return LoopStats(
@@ -115,4 +136,78 @@ async def loop(session: AsyncSession, filters: FlagFilters) -> LoopStats:
             else None
         ),
         median_hours_to_first_reply=round(median / 3600, 2) if median is not None else None,
+    )
+
+
+async def _outcomes(session: AsyncSession, filters: FlagFilters) -> Outcomes:
+    """Where flags stand, and how many ended reviews closed with an action taken.
+
+    ``closed`` is reachable only through ``action_taken`` (see the workflow), so a closed flag
+    is one where something was done about the low-value care.
+    """
+    counts = await repository.counts_by_status(session, filters)
+    ended = sum(counts.get(status.value, 0) for status in END_STATES)
+    closed = counts.get(Status.CLOSED.value, 0)
+    return Outcomes(
+        date_from=filters.created_from,
+        date_to=filters.created_to,
+        by_status=[
+            StatusCount(status=status, label=label, count=counts.get(status.value, 0))
+            for status, label in STATUS_LABELS.items()
+        ],
+        ended=ended,
+        closed_with_action=closed,
+        closed_with_action_share=round(closed / ended, 4) if ended else None,
+    )
+
+
+REPLY_TIME_LABELS: dict[str, str] = {
+    "within_1d": "Within a day",
+    "1d_to_3d": "1 to 3 days",
+    "3d_to_7d": "3 to 7 days",
+    "7d_to_14d": "7 to 14 days",
+    repository.REPLY_TIME_OVER: "Over 14 days",
+    repository.UNANSWERED: "Not answered yet",
+}
+
+
+async def _reply_times(session: AsyncSession, filters: FlagFilters) -> ReplyTimes:
+    """Time from flag to first reply in bands (the last band: still waiting)."""
+    counts = await repository.reply_time_buckets(session, filters)
+    median = await repository.median_seconds_to_first_reply(session, filters)
+    return ReplyTimes(
+        date_from=filters.created_from,
+        date_to=filters.created_to,
+        buckets=[
+            ReplyTimeBucket(key=key, label=label, count=counts.get(key, 0))
+            for key, label in REPLY_TIME_LABELS.items()
+        ],
+        median_hours=round(median / 3600, 2) if median is not None else None,
+    )
+
+
+async def breakdown(
+    session: AsyncSession, dimension: Dimension, filters: FlagFilters, sort: BreakdownSort
+) -> Breakdown:
+    return await IN_FLIGHT.run(
+        ("breakdown", dimension.value, sort.value, _key(filters)),
+        lambda: _breakdown(session, dimension, filters, sort),
+    )
+
+
+async def weekly(session: AsyncSession, filters: FlagFilters) -> WeeklyTrend:
+    return await IN_FLIGHT.run(("weekly", _key(filters)), lambda: _weekly(session, filters))
+
+
+async def loop(session: AsyncSession, filters: FlagFilters) -> LoopStats:
+    return await IN_FLIGHT.run(("loop", _key(filters)), lambda: _loop(session, filters))
+
+
+async def outcomes(session: AsyncSession, filters: FlagFilters) -> Outcomes:
+    return await IN_FLIGHT.run(("outcomes", _key(filters)), lambda: _outcomes(session, filters))
+
+
+async def reply_times(session: AsyncSession, filters: FlagFilters) -> ReplyTimes:
+    return await IN_FLIGHT.run(
+        ("reply_times", _key(filters)), lambda: _reply_times(session, filters)
     )

@@ -25,6 +25,17 @@ class Status(StrEnum):
     DUPLICATE = "duplicate"
 
 
+STATUS_LABELS: dict[Status, str] = {
+    Status.SUBMITTED: "New",
+    Status.TRIAGED: "Triaged",
+    Status.ACCEPTED: "Accepted",
+    Status.ACTION_TAKEN: "Action taken",
+    Status.CLOSED: "Closed",
+    Status.NEEDS_INFO: "Needs info",
+    Status.NOT_LOW_VALUE: "Not low-value",
+    Status.DUPLICATE: "Duplicate",
+}
+
 ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SUBMITTED: frozenset({Status.TRIAGED}),
     Status.TRIAGED: frozenset(

@@ -1,0 +1,137 @@
+"""Staff sessions for the dashboard: a browser signs in once (with an API token or through
+the organisation's OpenID Connect provider) and then calls the same REST API with a cookie.
+
+The cookie is ``__Host-`` prefixed, ``Secure; HttpOnly; SameSite=Strict``: no script can read
+it, no other site's page can send it, and no subdomain can set it. Writes made with the cookie
+must also carry the session's CSRF token in a header (OWASP "Cross-Site Request Forgery
+Prevention", synchronizer token), which another site cannot read. Sessions end after
+``staff_idle_minutes`` without use, after ``staff_session_hours`` in any case, on sign-out,
+and, for token sign-ins, when the token is revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.auth import repository
+from app.auth.errors import SessionEnded
+from app.auth.models import Role, SignInMethod, StaffSession
+from app.config import Settings
+from app.kit.time import utcnow
+
+COOKIE = "__Host-valueloop-staff"
+CSRF_HEADER = "X-CSRF-Token"
+# Writing last_seen_at on every request would turn each read into a write.
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    """A new session: ``secret`` goes into the cookie and is never stored."""
+
+    record: StaffSession
+    secret: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def start(
+    session: AsyncSession,
+    *,
+    name: str,
+    role: Role,
+    method: SignInMethod,
+    settings: Settings,
+    api_token_id: uuid.UUID | None = None,
+    subject: str | None = None,
+) -> StartedSession:
+    now = utcnow()
+    secret = secrets.token_urlsafe(32)
+    record = StaffSession(
+        secret_hash=_hash(secret),
+        name=name,
+        role=role,
+        method=method,
+        api_token_id=api_token_id,
+        subject=subject,
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.staff_session_hours),
+        last_seen_at=now,
+    )
+    session.add(record)
+    return StartedSession(record=record, secret=secret)
+
+
+async def resolve(session: AsyncSession, secret: str, *, settings: Settings) -> StaffSession:
+    """The live session behind a cookie; SessionEnded for an unknown, expired, idle or
+    revoked one (the dashboard then asks the user to sign in again)."""
+    record = await repository.session_by_hash(session, _hash(secret))
+    now = utcnow()
+    if record is None:
+        raise SessionEnded("You are signed out. Sign in again to continue.")
+    idle_limit = record.last_seen_at + timedelta(minutes=settings.staff_idle_minutes)
+    if now >= record.expires_at or now >= idle_limit:
+        raise SessionEnded("Your session has ended (time limit). Sign in again to continue.")
+    if record.api_token_id is not None:
+        token = await repository.by_id(session, record.api_token_id)
+        if token is None or token.revoked_at is not None:
+            raise SessionEnded(
+                "The API token you signed in with was revoked. Sign in with a valid token."
+            )
+    if now - record.last_seen_at >= _TOUCH_EVERY:
+        record.last_seen_at = now
+        session.add(record)
+    return record
+
+
+async def end(session: AsyncSession, secret: str) -> None:
+    record = await repository.session_by_hash(session, _hash(secret))
+    if record is not None:
+        await repository.delete_session(session, record)
+
+
+def csrf_token(record: StaffSession, *, secret_key: str) -> str:
+    """Derived from the session, so nothing more is stored and it dies with the session."""
+    message = f"csrf|{record.id}|{record.secret_hash}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def csrf_matches(record: StaffSession, presented: str | None, *, secret_key: str) -> bool:
+    if not presented:
+        return False
+    return hmac.compare_digest(
+        presented.encode(), csrf_token(record, secret_key=secret_key).encode()
+    )
+
+
+def idle_deadline(record: StaffSession, settings: Settings) -> datetime:
+    return min(
+        record.expires_at,
+        record.last_seen_at + timedelta(minutes=settings.staff_idle_minutes),
+    )
+
+
+def set_cookie(response: Response, started: StartedSession, settings: Settings) -> None:
+    response.set_cookie(
+        COOKIE,
+        started.secret,
+        max_age=settings.staff_session_hours * 3600,
+        path="/",
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def clear_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")

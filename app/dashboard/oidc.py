@@ -1,0 +1,245 @@
+"""Staff sign-in with the health system's OpenID Connect provider (authorization code flow
+with PKCE; OpenID Connect Core 1.0 section 3.1).
+
+The provider says who the user is and which groups or app roles they hold; the configured
+role map turns those into a ValueLoop role. Nobody without a mapped role gets in. The OAuth
+primitives (PKCE, the token request, id_token validation) are the same ones the SMART launch
+uses (``smart``, built on authlib); only discovery differs: OpenID Connect Discovery 1.0
+instead of SMART's well-known document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import smart
+from app.auth import repository, sessions
+from app.auth.models import OidcSignIn, Role, SignInMethod
+from app.config import OidcConfig, Settings
+from app.errors import Forbidden, NotFound, Unauthorized
+from app.kit.crypto import SecretBox
+from app.kit.time import utcnow
+
+CALLBACK_PATH = "/dashboard/sign-in/oidc/callback"
+SIGN_IN_LIFETIME = timedelta(minutes=10)
+BINDING_COOKIE = "__Host-valueloop-sign-in"
+_DISCOVERY_TTL_SECONDS = 3600.0
+# From least to most powerful: a user mapped to several roles gets the last one they hold.
+_ROLE_ORDER = (Role.LEAD, Role.ANALYST, Role.ADMIN)
+
+
+class OidcNotConfigured(NotFound):
+    slug = "oidc-not-configured"
+    title = "Single sign-on is not configured"
+
+
+class OidcSignInFailed(Unauthorized):
+    slug = "oidc-sign-in-failed"
+    title = "Sign-in failed"
+
+
+class NoValueLoopRole(Forbidden):
+    slug = "no-valueloop-role"
+    title = "No ValueLoop role"
+
+
+@dataclass
+class ProviderCache:
+    """The provider's discovery document, kept an hour (its keys are in smart.JwksCache)."""
+
+    config: smart.SmartConfiguration | None = None
+    fetched_at: float = 0.0
+
+
+PROVIDER_CACHE = ProviderCache()
+JWKS_CACHE = smart.JwksCache()
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _box(settings: Settings) -> SecretBox:
+    return SecretBox(settings.resolved_secret_key(), purpose="staff-sign-in")
+
+
+def configured(settings: Settings) -> OidcConfig:
+    if settings.oidc is None:
+        raise OidcNotConfigured(
+            "Single sign-on is not configured here (VALUELOOP_OIDC); sign in with an API token."
+        )
+    return settings.oidc
+
+
+async def provider(http: httpx.AsyncClient, oidc: OidcConfig) -> smart.SmartConfiguration:
+    """The provider's endpoints from ``{issuer}/.well-known/openid-configuration``."""
+    now = time.monotonic()
+    cached = PROVIDER_CACHE.config
+    if cached is not None and now - PROVIDER_CACHE.fetched_at < _DISCOVERY_TTL_SECONDS:
+        return cached
+    url = f"{oidc.issuer}/.well-known/openid-configuration"
+    try:
+        response = await http.get(url, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        document = response.json()
+        config = smart.SmartConfiguration.from_well_known(document)
+    except (httpx.HTTPError, ValueError, smart.SmartError) as exc:
+        raise OidcSignInFailed(
+            "The identity provider could not be reached or sent an unusable configuration. "
+            "Try again, or sign in with an API token."
+        ) from exc
+    # OpenID Connect Discovery 1.0 section 4.3: "The issuer value returned MUST be identical to
+    # the Issuer URL that was used as the prefix to /.well-known/openid-configuration".
+    if (config.issuer or "").rstrip("/") != oidc.issuer:
+        raise OidcSignInFailed("The identity provider's discovery document names another issuer.")
+    PROVIDER_CACHE.config, PROVIDER_CACHE.fetched_at = config, now
+    return config
+
+
+@dataclass(frozen=True)
+class SignInStart:
+    authorize_url: str
+    browser_binding: str
+
+
+async def begin(
+    session: AsyncSession, http: httpx.AsyncClient, settings: Settings, *, next_path: str
+) -> SignInStart:
+    """Remember a sign-in (state hashed, verifier encrypted) and build the provider's URL."""
+    oidc = configured(settings)
+    config = await provider(http, oidc)
+    state, nonce, pkce = smart.new_state(), smart.new_nonce(), smart.new_pkce()
+    binding = smart.new_state()
+    now = utcnow()
+    repository.add_sign_in(
+        session,
+        OidcSignIn(
+            state_hash=_hash(state),
+            pkce_verifier_encrypted=_box(settings).encrypt(pkce.verifier),
+            nonce=nonce,
+            next_path=next_path,
+            browser_binding_hash=_hash(binding),
+            created_at=now,
+            expires_at=now + SIGN_IN_LIFETIME,
+        ),
+    )
+    url: str = prepare_grant_uri(
+        config.authorization_endpoint,
+        client_id=oidc.client_id,
+        response_type="code",
+        redirect_uri=settings.base_url + CALLBACK_PATH,
+        scope=oidc.scopes,
+        state=state,
+        nonce=nonce,
+        # RFC 7636 4.3; OAuth 2.0 Security BCP (RFC 9700) 2.1.1: PKCE for every client.
+        code_challenge=pkce.challenge,
+        code_challenge_method="S256",
+    )
+    return SignInStart(authorize_url=url, browser_binding=binding)
+
+
+def role_from_claims(claims: dict[str, Any], oidc: OidcConfig) -> Role:
+    """The most powerful ValueLoop role the user's claim values map to."""
+    raw = claims.get(oidc.role_claim)
+    values = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    mapped = {Role(oidc.roles[value].value) for value in values if value in oidc.roles}
+    for role in reversed(_ROLE_ORDER):
+        if role in mapped:
+            return role
+    raise NoValueLoopRole(
+        "You are signed in with your organisation's account, but it has no ValueLoop role. "
+        "Ask a ValueLoop administrator to add you to a ValueLoop group."
+    )
+
+
+def _display_name(claims: dict[str, Any], oidc: OidcConfig) -> str:
+    for claim in (oidc.name_claim, "preferred_username", "email", "sub"):
+        value = claims.get(claim)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:200]
+    return "Staff member"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    started: sessions.StartedSession
+    next_path: str
+
+
+async def finish(
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    params: dict[str, str],
+    browser_binding: str | None,
+) -> SignedIn:
+    """Check the provider's answer, the pending sign-in and the id_token; start a session."""
+    oidc = configured(settings)
+    try:
+        response = smart.parse_authorization_response(params)
+    except smart.AuthorizationDenied as exc:
+        if exc.state:
+            await repository.take_sign_in(session, _hash(exc.state))
+        raise OidcSignInFailed("The identity provider did not sign you in. Try again.") from exc
+    except smart.SmartError as exc:
+        raise OidcSignInFailed("The sign-in answer was incomplete. Start again.") from exc
+    pending = await repository.take_sign_in(session, _hash(response.state))
+    # RFC 6749 10.12: state binds the answer to the request this browser started; single use,
+    # ten minutes.
+    if pending is None or utcnow() >= pending.expires_at:
+        raise OidcSignInFailed("This sign-in link has expired or was already used. Start again.")
+    if browser_binding is None or not hmac.compare_digest(
+        _hash(browser_binding), pending.browser_binding_hash
+    ):
+        raise OidcSignInFailed("This sign-in was started in another browser. Start again here.")
+    config = await provider(http, oidc)
+    auth: smart.ClientAuth = (
+        smart.ClientSecretBasic(oidc.client_id, oidc.client_secret.get_secret_value())
+        if oidc.client_secret
+        else smart.PublicClient(oidc.client_id)
+    )
+    verifier = _box(settings).decrypt(pending.pkce_verifier_encrypted)
+    try:
+        token = await smart.exchange_code(
+            http,
+            config,
+            auth,
+            code=response.code,
+            redirect_uri=settings.base_url + CALLBACK_PATH,
+            pkce=smart.Pkce.from_verifier(verifier),
+        )
+        if not token.id_token:
+            raise OidcSignInFailed("The identity provider sent no id_token.")
+        claims = await smart.validate_id_token(
+            http,
+            config,
+            token.id_token,
+            client_id=oidc.client_id,
+            nonce=pending.nonce,
+            jwks_cache=JWKS_CACHE,
+        )
+    except smart.SmartError as exc:
+        raise OidcSignInFailed(
+            "The identity provider's answer could not be verified. Start again."
+        ) from exc
+    role = role_from_claims(claims, oidc)
+    started = sessions.start(
+        session,
+        name=_display_name(claims, oidc),
+        role=role,
+        method=SignInMethod.OIDC,
+        settings=settings,
+        subject=f"{claims['iss']}|{claims['sub']}"[:500],
+    )
+    await session.flush()
+    return SignedIn(started=started, next_path=pending.next_path)
