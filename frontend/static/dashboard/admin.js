@@ -1,0 +1,33 @@
+// The Admin page: API tokens, registered EHRs and the (read-only) catalog. Each section loads
+// on its own, so one failing request leaves the others usable. The server serves this page to
+// admins only and checks every call again; sections a role could not use are removed anyway.
+
+import { staff } from "./api.js";
+import "./common.js";
+import { CatalogSection } from "./admin-catalog.js";
+import { EhrsSection } from "./admin-ehrs.js";
+import { TokensSection } from "./admin-tokens.js";
+
+const SECTIONS = [
+  { id: "tokens", permission: "manage_tokens", Section: TokensSection },
+  { id: "ehrs", permission: "manage_ehrs", Section: EhrsSection },
+  { id: "catalog", permission: "read_flags", Section: CatalogSection },
+];
+
+for (const { id, permission, Section } of SECTIONS) {
+  const element = document.getElementById(id);
+  if (!staff.can(permission)) {
+    element.remove();
+    document.querySelector(`.admin-nav a[href="#${id}"]`)?.parentElement.remove();
+    continue;
+  }
+  new Section(element).load();
+}
+
+// In-page links move focus with the scroll, so keyboard and screen-reader users land there too.
+for (const link of document.querySelectorAll(".admin-nav a")) {
+  link.addEventListener("click", () => {
+    const heading = document.querySelector(`${link.getAttribute("href")} h2`);
+    if (heading) requestAnimationFrame(() => heading.focus());
+  });
+}

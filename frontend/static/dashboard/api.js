@@ -1,0 +1,87 @@
+// The dashboard's only door to the server: the same REST API (/api/v1) that other clients use,
+// authenticated by the staff-session cookie. Writes carry the session's CSRF token; RFC 9457
+// problem+json errors become ApiError; a lost session sends the user to the sign-in page.
+
+const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+const csrfToken = csrfMeta ? csrfMeta.content : "";
+const SAFE = new Set(["GET", "HEAD"]);
+
+export class ApiError extends Error {
+  /** status 0: no answer at all (network down). */
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `Request failed (${status})`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+
+  /** Someone else changed the flag since it was loaded (If-Match failed). */
+  get conflict() {
+    return this.status === 412;
+  }
+}
+
+function signInAgain() {
+  const here = location.pathname + location.search;
+  location.assign(`/dashboard/sign-in?next=${encodeURIComponent(here)}`);
+}
+
+/**
+ * Call the API. Returns { data, etag, response }. `ifMatch` sends the ETag a write is based on;
+ * `raw` returns the Response untouched (for CSV or SVG bodies).
+ */
+export async function request(path, { method = "GET", body, ifMatch, accept, raw = false } = {}) {
+  const headers = { Accept: accept || "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (!SAFE.has(method)) headers["X-CSRF-Token"] = csrfToken;
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  let response;
+  try {
+    response = await fetch(path.startsWith("/") ? path : `/api/v1/${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, {
+      title: "No connection",
+      detail: "ValueLoop could not be reached. Check the connection and try again.",
+    });
+  }
+  if (response.status === 401) {
+    signInAgain();
+    throw new ApiError(401, { detail: "Signed out." });
+  }
+  if (raw && response.ok) return { data: null, etag: response.headers.get("ETag"), response };
+  const type = response.headers.get("content-type") || "";
+  const data = response.status === 204 ? null
+    : type.includes("json") ? await response.json().catch(() => null)
+    : await response.text();
+  if (!response.ok) throw new ApiError(response.status, typeof data === "object" ? data : null);
+  return { data, etag: response.headers.get("ETag"), response };
+}
+
+export async function get(path) {
+  return (await request(path)).data;
+}
+
+/** Query string from an object: arrays repeat the key, empty values are left out. */
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (Array.isArray(value)) value.forEach((item) => item !== "" && search.append(key, item));
+    else if (value !== undefined && value !== null && value !== "") search.append(key, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+export const staff = {
+  role: document.body.dataset.role || "",
+  permissions: new Set((document.body.dataset.permissions || "").split(" ").filter(Boolean)),
+  replySlaHours: Number(document.body.dataset.replySlaHours || 72),
+  can(permission) {
+    return this.permissions.has(permission);
+  },
+};
