@@ -56,6 +56,7 @@ class NoValueLoopRole(Forbidden):
 class ProviderCache:
     """The provider's discovery document, kept an hour (its keys are in smart.JwksCache)."""
 
+    issuer: str | None = None
     config: smart.SmartConfiguration | None = None
     fetched_at: float = 0.0
 
@@ -84,7 +85,8 @@ async def provider(http: httpx.AsyncClient, oidc: OidcConfig) -> smart.SmartConf
     """The provider's endpoints from ``{issuer}/.well-known/openid-configuration``."""
     now = time.monotonic()
     cached = PROVIDER_CACHE.config
-    if cached is not None and now - PROVIDER_CACHE.fetched_at < _DISCOVERY_TTL_SECONDS:
+    fresh = now - PROVIDER_CACHE.fetched_at < _DISCOVERY_TTL_SECONDS
+    if cached is not None and fresh and PROVIDER_CACHE.issuer == oidc.issuer:
         return cached
     url = f"{oidc.issuer}/.well-known/openid-configuration"
     try:
@@ -101,7 +103,11 @@ async def provider(http: httpx.AsyncClient, oidc: OidcConfig) -> smart.SmartConf
     # the Issuer URL that was used as the prefix to /.well-known/openid-configuration".
     if (config.issuer or "").rstrip("/") != oidc.issuer:
         raise OidcSignInFailed("The identity provider's discovery document names another issuer.")
-    PROVIDER_CACHE.config, PROVIDER_CACHE.fetched_at = config, now
+    PROVIDER_CACHE.issuer, PROVIDER_CACHE.config, PROVIDER_CACHE.fetched_at = (
+        oidc.issuer,
+        config,
+        now,
+    )
     return config
 
 
@@ -151,7 +157,12 @@ def role_from_claims(claims: dict[str, Any], oidc: OidcConfig) -> Role:
     """The most powerful ValueLoop role the user's claim values map to."""
     raw = claims.get(oidc.role_claim)
     values = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
-    mapped = {Role(oidc.roles[value].value) for value in values if value in oidc.roles}
+    # Providers differ in the claim's shape; anything but a string simply matches no role.
+    mapped = {
+        Role(oidc.roles[value].value)
+        for value in values
+        if isinstance(value, str) and value in oidc.roles
+    }
     for role in reversed(_ROLE_ORDER):
         if role in mapped:
             return role

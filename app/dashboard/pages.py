@@ -44,9 +44,20 @@ class PageNotAllowed(Exception):
         self.permission = permission
 
 
+# A sign-in in flight stores where to go next; a longer address (a very long search) starts
+# over at the queue rather than failing.
+MAX_NEXT_LENGTH = 500
+
+
 def safe_next(path: str | None) -> str:
     """Where to go after signing in: only a dashboard path on this site (no open redirect)."""
-    if path and path.startswith("/dashboard/") and not path.startswith("//") and "\\" not in path:
+    if (
+        path
+        and len(path) <= MAX_NEXT_LENGTH
+        and path.startswith("/dashboard/")
+        and not path.startswith("//")
+        and "\\" not in path
+    ):
         return path
     return "/dashboard/queue"
 
