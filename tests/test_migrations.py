@@ -27,6 +27,7 @@ POSTGRES_ONLY_INDEXES = {
     "ix_flag_replied",
     "ix_flag_new_first",
     "ix_flag_order_display_trgm",
+    "ix_flag_service_stats",
 }
 TABLES = {
     "alembic_version",

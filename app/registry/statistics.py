@@ -174,7 +174,8 @@ REPLY_TIME_LABELS: dict[str, str] = {
 async def _reply_times(session: AsyncSession, filters: FlagFilters) -> ReplyTimes:
     """Time from flag to first reply in bands (the last band: still waiting)."""
     counts = await repository.reply_time_buckets(session, filters)
-    median = await repository.median_seconds_to_first_reply(session, filters)
+    replied = sum(count for key, count in counts.items() if key != repository.UNANSWERED)
+    median = await repository.median_seconds_given_replies(session, filters, replied_count=replied)
     return ReplyTimes(
         date_from=filters.created_from,
         date_to=filters.created_to,
