@@ -117,13 +117,19 @@ def pages(client: httpx.Client, newest: datetime) -> list[tuple[str, list[Reques
     default_list: Params = [("sort", "new_first"), ("limit", "50")]
     later = _first_page_cursor(client, default_list)
     flag = client.get("/api/v1/flags", params=(("limit", "1"),)).json()["items"][0]["id"]
-    insights: list[Request] = [Request("/dashboard/insights", [])]
-    for window, params in (
-        ("all time", []),
-        ("12 weeks", [("created_from", twelve_weeks), ("created_to", to)]),
-    ):
-        del window
-        insights += [
+    windows: dict[str, Params] = {
+        "insights, last 12 weeks (the default)": [
+            ("created_from", twelve_weeks),
+            ("created_to", to),
+        ],
+        "insights, all time": [],
+    }
+    insights: list[tuple[str, list[Request]]] = []
+    for name, params in windows.items():
+        requests = [
+            Request("/dashboard/insights", []),
+            Request("/api/v1/catalog", []),
+            Request("/api/v1/filter-options", []),
             Request("/api/v1/stats/loop", params),
             Request("/api/v1/stats/outcomes", params),
             Request("/api/v1/stats/weekly", params),
@@ -132,10 +138,11 @@ def pages(client: httpx.Client, newest: datetime) -> list[tuple[str, list[Reques
             Request("/api/v1/stats/reply-times", [*params, ("format", "svg")]),
         ]
         for by in ("service", "reason", "department"):
-            insights += [
+            requests += [
                 Request("/api/v1/stats/breakdown", [*params, ("by", by)]),
                 Request("/api/v1/stats/breakdown", [*params, ("by", by), ("format", "svg")]),
             ]
+        insights.append((name, requests))
     return [
         ("queue, default view (new first)", [*queue_shell, Request("/api/v1/flags", default_list)]),
         ("queue, a later page", [Request("/api/v1/flags", [*default_list, ("cursor", later)])]),
@@ -182,7 +189,7 @@ def pages(client: httpx.Client, newest: datetime) -> list[tuple[str, list[Reques
                 Request(f"/api/v1/flags/{flag}/duplicate-candidates", []),
             ],
         ),
-        ("insights (all time and 12 weeks)", insights),
+        *insights,
         (
             "admin",
             [

@@ -28,6 +28,7 @@ POSTGRES_ONLY_INDEXES = {
     "ix_flag_new_first",
     "ix_flag_order_display_trgm",
     "ix_flag_service_stats",
+    "ix_flag_reply_wait",
 }
 TABLES = {
     "alembic_version",
@@ -130,3 +131,34 @@ def test_the_trigram_index_exists_only_on_postgresql(empty_database_url):
     finally:
         engine.dispose()
     assert ("ix_flag_note_trgm" in indexes) is (dialect == "postgresql")
+
+
+def test_reply_waits_are_backfilled_from_the_reply_times(empty_database_url):
+    from app.registry.models import Flag
+    from app.registry.synthetic import SyntheticRegistry
+
+    upgrade(empty_database_url, "0006")
+    flags, _ = next(SyntheticRegistry(seed=3).batches(60))
+    engine = create_sync_engine_for(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            # The rows as release 0006 wrote them: no stored wait yet.
+            rows = [{k: v for k, v in flag.items() if k != "reply_wait_seconds"} for flag in flags]
+            connection.execute(sa.insert(Flag), rows)
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            table = sa.inspect(Flag).local_table
+            stored: dict[Any, float | None] = {
+                row[0]: row[1]
+                for row in connection.execute(sa.select(table.c.id, table.c.reply_wait_seconds))
+            }
+    finally:
+        engine.dispose()
+
+    assert any(flag["first_reply_at"] is not None for flag in flags), "needs replied flags"
+    for flag in flags:
+        if flag["first_reply_at"] is None:
+            assert stored[flag["id"]] is None
+        else:
+            expected = (flag["first_reply_at"] - flag["created_at"]).total_seconds()
+            assert stored[flag["id"]] == pytest.approx(expected, abs=0.01)

@@ -360,25 +360,17 @@ async def loop_counts(session: AsyncSession, filters: FlagFilters) -> LoopCounts
 async def _median_seconds_to_first_reply(
     session: AsyncSession, where: list[ColumnElement[bool]], *, replied_count: int
 ) -> float | None:
+    """The middle one or two stored waits, read in order (on PostgreSQL from the partial
+    index ix_flag_reply_wait, skipping half of it, instead of sorting every wait)."""
     if replied_count == 0:
         return None
-    dialect = _dialect(session)
-    seconds = _seconds_between(col(Flag.created_at), col(Flag.first_reply_at), dialect)
-    replied = col(Flag.first_reply_at).is_not(None)
-    if dialect == "postgresql":
-        # The median of the intervals themselves, converted once: extracting epoch seconds
-        # per row makes a numeric per flag and doubles the cost at a million flags.
-        waited = col(Flag.first_reply_at) - col(Flag.created_at)
-        median = sa.extract("epoch", sa.func.percentile_cont(0.5).within_group(waited))
-        value = (await session.execute(sa.select(median).where(*where, replied))).scalar_one()
-        return float(value)
-    # SQLite has no percentile function: read the middle one or two values in order.
+    wait = col(Flag.reply_wait_seconds)
     middle = (
         (
             await session.execute(
-                sa.select(seconds)
-                .where(*where, replied)
-                .order_by(seconds)
+                sa.select(wait)
+                .where(*where, wait.is_not(None))
+                .order_by(wait)
                 .offset((replied_count - 1) // 2)
                 .limit(2 - replied_count % 2)
             )
@@ -386,7 +378,8 @@ async def _median_seconds_to_first_reply(
         .scalars()
         .all()
     )
-    return float(sum(middle) / len(middle))
+    values = [value for value in middle if value is not None]
+    return sum(values) / len(values) if values else None
 
 
 # --- the reporter's own flags ------------------------------------------------------------------

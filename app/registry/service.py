@@ -270,6 +270,7 @@ def _event(
 def _reply_event(flag: Flag, actor: Actor, body: str, now: datetime) -> FlagEvent:
     if flag.first_reply_at is None:
         flag.first_reply_at = now
+        flag.reply_wait_seconds = (now - flag.created_at).total_seconds()
     return _event(flag, actor, EventKind.REPLY, now, body=body, visible_to_reporter=True)
 
 

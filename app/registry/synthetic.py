@@ -441,6 +441,9 @@ class SyntheticRegistry:
             "owner_operational_lead": operational if owned else None,
             "duplicate_of_id": duplicate_of if final is Status.DUPLICATE else None,
             "first_reply_at": first_reply,
+            "reply_wait_seconds": (
+                (first_reply - created).total_seconds() if first_reply else None
+            ),
         }
         return flag, events
 

@@ -117,6 +117,9 @@ async def set_times(
                 created_week=week_start(created_at),
                 updated_at=created_at,
                 first_reply_at=first_reply_at,
+                reply_wait_seconds=(
+                    None if replied_after is None else replied_after.total_seconds()
+                ),
             )
         )
         await session.commit()

@@ -51,6 +51,7 @@ async def flag_at(
         stored.updated_at = created_at
         if replied_after is not None:
             stored.first_reply_at = created_at + replied_after
+            stored.reply_wait_seconds = replied_after.total_seconds()
         await session.commit()
         return stored
 

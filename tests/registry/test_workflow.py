@@ -203,3 +203,21 @@ async def test_a_refused_transition_writes_nothing(session_factory):
     assert stored.status == Status.TRIAGED
     assert stored.version == 2
     assert [e.kind for e in events] == ["created", "status_change"]
+
+
+async def test_the_first_reply_stores_how_long_the_reporter_waited(session_factory):
+    flag = await make_flag(session_factory)
+    await move(session_factory, flag.id, Status.TRIAGED)
+    await move(session_factory, flag.id, Status.NEEDS_INFO, reply="Which prior result?")
+    async with session_factory() as session:
+        first = await service.get_flag(session, flag.id)
+        assert first.first_reply_at is not None
+        expected = (first.first_reply_at - first.created_at).total_seconds()
+        assert first.reply_wait_seconds == pytest.approx(expected)
+        await service.reply(
+            session, flag.id, "Still there?", actor=service.Actor("A", "analyst"), if_match=None
+        )
+        await session.commit()
+    async with session_factory() as session:
+        again = await service.get_flag(session, flag.id)
+    assert again.reply_wait_seconds == pytest.approx(expected)  # the first reply counts
