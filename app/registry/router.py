@@ -410,7 +410,10 @@ def _represented(
 ) -> Any:
     """The statistic in the format asked for: the model itself (JSON), or a CSV or SVG body."""
     if fmt is StatsFormat.CSV:
-        filename = f"valueloop-{name}-{utcnow().date().isoformat()}.csv"
+        # The period in the name: two downloads of different ranges must not look alike.
+        first, last = getattr(model, "date_from", None), getattr(model, "date_to", None)
+        period = f"{first or 'start'}-to-{last or utcnow().date()}"
+        filename = f"valueloop-{name}-{period}.csv"
         return Response(
             as_csv(model),
             media_type=CSV_MEDIA_TYPE,

@@ -314,8 +314,9 @@ def parse_csv(response: httpx.Response, name: str) -> tuple[list[str], list[list
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     disposition = response.headers["content-disposition"]
+    day = r"\d{4}-\d\d-\d\d"
     assert re.fullmatch(
-        rf'attachment; filename="valueloop-{name}-\d{{4}}-\d\d-\d\d\.csv"', disposition
+        rf'attachment; filename="valueloop-{name}-(start|{day})-to-{day}\.csv"', disposition
     )
     header, *rows = list(csv.reader(io.StringIO(response.text)))
     return header, rows
@@ -570,3 +571,21 @@ async def test_an_unknown_format_is_422_naming_it(client, tokens):
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
     assert [error["field"] for error in response.json()["errors"]] == ["format"]
+
+
+async def test_csv_file_name_carries_the_period(client, tokens, session_factory):
+    await varied_flags(session_factory)
+
+    ranged = await stat(
+        client, tokens, "weekly", format="csv", created_from="2026-03-02", created_to="2026-03-29"
+    )
+    open_ended = await stat(client, tokens, "weekly", format="csv", created_to="2026-03-29")
+
+    assert (
+        'filename="valueloop-weekly-2026-03-02-to-2026-03-29.csv"'
+        in (ranged.headers["content-disposition"])
+    )
+    assert (
+        'filename="valueloop-weekly-start-to-2026-03-29.csv"'
+        in (open_ended.headers["content-disposition"])
+    )
