@@ -126,6 +126,8 @@ class Stack:
     sim: SimServer
     chart_url: str  # the EHR chart, http://localhost:<sim port>/ (another site than the app)
     analyst_token: str
+    database_url: str
+    tokens: dict[Role, str]
 
     def api(self) -> httpx.Client:
         return httpx.Client(
@@ -172,12 +174,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         server = AppServer(settings, app_socket)
         server.start()
         try:
-            token = _in_own_thread(_issue_token(database_url, Role.ANALYST))
+            tokens = {role: _in_own_thread(_issue_token(database_url, role)) for role in Role}
             yield Stack(
                 base_url=base_url,
                 sim=sim,
                 chart_url=f"http://localhost:{sim_port}/",
-                analyst_token=token,
+                analyst_token=tokens[Role.ANALYST],
+                database_url=database_url,
+                tokens=tokens,
             )
         finally:
             server.stop()
@@ -258,3 +262,75 @@ def axe_script() -> Path:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+# --- the quality dashboard ---------------------------------------------------------------------
+
+DASHBOARD_FLAGS = 160  # synthetic flags: several queue pages, every status, every chart filled
+
+
+@pytest.fixture(scope="session")
+def dashboard_data(stack: Stack) -> int:
+    """Synthetic flags in the stack's registry, written once (the seed fixes them)."""
+    from app.db import create_sync_engine_for
+    from app.registry import synthetic
+
+    engine = create_sync_engine_for(stack.database_url)
+    try:
+        return synthetic.seed(engine, DASHBOARD_FLAGS, seed=7)
+    finally:
+        engine.dispose()
+
+
+def sign_in(page: Any, stack: Stack, role: Role) -> None:
+    """Sign the page's browser in to the dashboard through the sign-in form, as staff do."""
+    page.goto(f"{stack.base_url}/dashboard/sign-in")
+    page.get_by_label("API token").fill(stack.tokens[role])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{stack.base_url}/dashboard/queue**")
+
+
+@pytest.fixture
+def dashboard_page(browser: Any) -> Iterator[Any]:
+    """A full-screen page that fails the test on any script error or CSP violation (an HTTP
+    error answer the test provoked is not one)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
+    page.problems = problems
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def staff_api(stack: Stack, role: Role) -> httpx.Client:
+    """The REST API as a script with ``role``'s bearer token: what the pages are checked against."""
+    return httpx.Client(
+        base_url=f"{stack.base_url}/api/v1",
+        headers={"Authorization": f"Bearer {stack.tokens[role]}"},
+        timeout=10,
+    )
+
+
+@pytest.fixture
+def analyst_page(dashboard_page: Any, stack: Stack, dashboard_data: int) -> Any:
+    """The dashboard page, signed in as an analyst, on the triage queue."""
+    sign_in(dashboard_page, stack, Role.ANALYST)
+    return dashboard_page
+
+
+@pytest.fixture
+def admin_page(dashboard_page: Any, stack: Stack, dashboard_data: int) -> Any:
+    """The dashboard page, signed in as an admin, on the triage queue."""
+    sign_in(dashboard_page, stack, Role.ADMIN)
+    return dashboard_page
