@@ -11,7 +11,9 @@ creation time and anonymity included for the usual filters), the middle value is
 skipping half the index: ~25 ms.
 
 The backfill rewrites every replied flag: about 3 minutes for 400,000 replies on two cores
-(PostgreSQL), during which the flag table is locked for writes. Run it in a quiet hour.
+(PostgreSQL), during which the flag table is locked for writes, and it leaves the table and
+its indexes about twice their size: run ``VACUUM FULL flag`` (or pg_repack) afterwards, in
+the same quiet hour, or the index-only statistics read twice the pages.
 """
 
 from collections.abc import Sequence
