@@ -21,7 +21,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from app.auth import service, sessions
 from app.auth.errors import CsrfTokenMissing, MissingToken, RoleNotAllowed
-from app.auth.models import Role
+from app.auth.models import Role, StaffSession
 from app.auth.permissions import ROLE_PERMISSIONS, Permission, roles_with
 from app.db import SessionDep
 
@@ -46,9 +46,9 @@ class Principal:
     name: str
     role: Role
 
-    @property
-    def permissions(self) -> frozenset[Permission]:
-        return ROLE_PERMISSIONS[self.role]
+    @classmethod
+    def of_session(cls, staff: StaffSession) -> Principal:
+        return cls(via="staff_session", ref=str(staff.id), name=staff.name, role=Role(staff.role))
 
 
 async def current_principal(
@@ -75,9 +75,7 @@ async def current_principal(
                 f"Changes made with a dashboard session must carry the session's CSRF token "
                 f"in the '{sessions.CSRF_HEADER}' header (the dashboard pages do this)."
             )
-        return Principal(
-            via="staff_session", ref=str(staff.id), name=staff.name, role=Role(staff.role)
-        )
+        return Principal.of_session(staff)
     raise MissingToken(
         "Send an API token as 'Authorization: Bearer <token>'. "
         "An admin creates one with `valueloop tokens create --role ROLE --name NAME`."

@@ -10,9 +10,9 @@ from fastapi.security import APIKeyCookie
 
 from app.audit.service import AuditAction, for_principal
 from app.auth import sessions
+from app.auth.dependencies import Principal
 from app.dashboard import oidc
 from app.dashboard.pages import render, safe_next
-from app.dashboard.session_router import principal_of
 from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
 from app.errors import AppError
@@ -85,7 +85,7 @@ async def finish_sign_in(
         # Answered, not raised: the session dependency commits, so the pending sign-in stays
         # consumed and its state cannot be replayed.
         return _failed(request, error)
-    for_principal(request, session, principal_of(signed_in.started.record)).record(
+    for_principal(request, session, Principal.of_session(signed_in.started.record)).record(
         AuditAction.SIGN_IN, "staff_session", entity_id=str(signed_in.started.record.id)
     )
     # Not a redirect: this request came from the provider's site, and a browser does not send

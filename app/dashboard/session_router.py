@@ -36,12 +36,6 @@ def session_info(record: StaffSession, settings: Settings) -> SessionInfo:
     )
 
 
-def principal_of(record: StaffSession) -> Principal:
-    return Principal(
-        via="staff_session", ref=str(record.id), name=record.name, role=Role(record.role)
-    )
-
-
 @router.post("", status_code=201)
 async def sign_in(
     body: SignIn, request: Request, response: Response, session: SessionDep
@@ -58,7 +52,7 @@ async def sign_in(
         api_token_id=token.id,
     )
     await session.flush()
-    for_principal(request, session, principal_of(started.record)).record(
+    for_principal(request, session, Principal.of_session(started.record)).record(
         AuditAction.SIGN_IN, "staff_session", entity_id=str(started.record.id)
     )
     sessions.set_cookie(response, started, settings)
