@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -418,6 +419,26 @@ async def test_callback_without_oidc_configured_is_404(without_sso):
     response = await without_sso.get(CALLBACK_PATH, params={"code": "c", "state": "s"})
 
     assert_refused(response, 404, "not configured")
+
+
+async def test_an_unreachable_provider_shows_the_sign_in_page_with_the_reason(
+    settings, monkeypatch
+):
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setattr(oidc, "PROVIDER_CACHE", oidc.ProviderCache())
+    down = create_app(
+        settings.model_copy(
+            update={"oidc": OidcConfig(issuer=closed, client_id=CLIENT_ID, roles=ROLE_MAP)}
+        )
+    )
+    async with down.router.lifespan_context(down):
+        async for browser in browser_on(down):
+            response = await browser.get("/dashboard/sign-in/oidc")
+
+    assert_refused(response, 401, "could not be reached")
+    assert BINDING_COOKIE not in set_cookies(response)
 
 
 # --- the role map ------------------------------------------------------------------------------
