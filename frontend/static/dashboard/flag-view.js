@@ -115,7 +115,13 @@ function reporterFacts(reporter, catalog) {
     const why = reporter.anonymity === "anonymous" ? "(anonymous)" : "Identity hidden (confidential)";
     rows.push(fact("Identity", el("span", { class: "muted-text", text: why })));
   } else {
-    rows.push(fact("Name", reporter.display), fact("Department", reporter.department));
+    // Flags from an EHR launch name the reporter by their FHIR user (the id_token's fhirUser);
+    // that reference is what the EHR's directory knows them by when no name came with it.
+    rows.push(
+      fact("Name", reporter.display),
+      fact("EHR user", reporter.fhir_user),
+      fact("Department", reporter.department),
+    );
   }
   return rows;
 }
