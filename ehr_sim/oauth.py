@@ -110,6 +110,7 @@ async def smart_configuration(request: Request) -> JSONResponse:
         ],
         "code_challenge_methods_supported": ["S256"],
         "capabilities": CAPABILITIES,
+        "authorization_response_iss_parameter_supported": True,
     }
     return JSONResponse(body)
 
@@ -128,6 +129,7 @@ async def openid_configuration(request: Request) -> JSONResponse:
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
+            "authorization_response_iss_parameter_supported": True,
         }
     )
 
@@ -190,8 +192,11 @@ def _error_page(message: str) -> HTMLResponse:
     )
 
 
-def _redirect_error(redirect_uri: str, state: str | None, error: str, description: str) -> Response:
-    params = {"error": error, "error_description": description}
+def _redirect_error(
+    redirect_uri: str, state: str | None, error: str, description: str, *, issuer: str
+) -> Response:
+    # RFC 9207 section 2: iss on error responses too.
+    params = {"error": error, "error_description": description, "iss": issuer}
     if state is not None:
         params["state"] = state
     separator = "&" if urlsplit(redirect_uri).query else "?"
@@ -278,7 +283,9 @@ async def _authorize(request: Request) -> Response:
     state = params.get("state")
 
     def refuse(error: str, description: str) -> Response:
-        return _redirect_error(redirect_uri, state, error, description)
+        return _redirect_error(
+            redirect_uri, state, error, description, issuer=sim.settings.fhir_base
+        )
 
     if params.get("response_type") != "code":
         return refuse("unsupported_response_type", "Only response_type=code is supported.")
@@ -324,7 +331,8 @@ async def _authorize(request: Request) -> Response:
         expires_at=datetime.now(UTC) + timedelta(seconds=sim.settings.code_seconds),
     )
     separator = "&" if urlsplit(redirect_uri).query else "?"
-    query = urlencode({"code": code.code, "state": state})
+    # RFC 9207: the server that issued the code says so, against mix-up attacks.
+    query = urlencode({"code": code.code, "state": state, "iss": sim.settings.fhir_base})
     return RedirectResponse(f"{redirect_uri}{separator}{query}", status_code=302)
 
 

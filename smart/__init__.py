@@ -29,7 +29,12 @@ An EHR launch, in order (modules are named after these steps)::
                              requested=pending.requested_scopes)
 """
 
-from smart.authorize import AuthorizationResponse, authorize_url, parse_authorization_response
+from smart.authorize import (
+    AuthorizationResponse,
+    authorize_url,
+    check_response_issuer,
+    parse_authorization_response,
+)
 from smart.client_auth import (
     ASSERTION_TYPE,
     ClientAuth,
@@ -89,6 +94,7 @@ __all__ = [
     "TokenResponse",
     "authorize_url",
     "check_pending",
+    "check_response_issuer",
     "discover",
     "exchange_code",
     "launch_context",

@@ -23,7 +23,12 @@ from smart.discovery import SmartConfiguration
 from smart.errors import AuthorizationDenied, PkceNotSupportedError, SmartError, StateError
 from smart.pkce import Pkce
 
-__all__ = ["AuthorizationResponse", "authorize_url", "parse_authorization_response"]
+__all__ = [
+    "AuthorizationResponse",
+    "authorize_url",
+    "check_response_issuer",
+    "parse_authorization_response",
+]
 
 
 def authorize_url(
@@ -118,3 +123,28 @@ def parse_authorization_response(params: Mapping[str, str]) -> AuthorizationResp
     if not code:
         raise SmartError("The authorization response carries neither code nor error.")
     return AuthorizationResponse(code=code, state=state)
+
+
+def check_response_issuer(config: SmartConfiguration, iss: str | None) -> None:
+    """RFC 9207 (OAuth 2.0 Authorization Server Issuer Identification), section 2.4: the
+    defence against mix-up attacks, where a code from one authorization server is replayed to
+    the client as if it came from another.
+
+    "Clients that support this specification MUST extract the value of the iss parameter
+    from authorization responses they receive if the parameter is present. Clients MUST then
+    decode the value ... and compare the result to the issuer identifier of the authorization
+    server where the authorization request was sent to. This comparison MUST use simple
+    string comparison", and a server that advertises
+    ``authorization_response_iss_parameter_supported`` must always send it. The check runs
+    before the code is used; SmartError when it fails.
+    """
+    if iss is None:
+        if config.authorization_response_iss_parameter_supported:
+            raise SmartError(
+                "The authorization response lacks the iss parameter the server promises (RFC 9207)."
+            )
+        return
+    if config.issuer is None or iss != config.issuer:
+        raise SmartError(
+            "The authorization response names another authorization server (RFC 9207 iss)."
+        )

@@ -68,6 +68,8 @@ class SmartConfiguration:
     scopes_supported: frozenset[str]
     code_challenge_methods_supported: frozenset[str] | None
     token_endpoint_auth_methods_supported: frozenset[str]
+    # RFC 9207 section 3: the server puts ``iss`` on every authorization response.
+    authorization_response_iss_parameter_supported: bool = False
 
     @property
     def supports_v2_scopes(self) -> bool:
@@ -107,6 +109,9 @@ class SmartConfiguration:
             ),
             token_endpoint_auth_methods_supported=_strings(
                 document.get("token_endpoint_auth_methods_supported")
+            ),
+            authorization_response_iss_parameter_supported=(
+                document.get("authorization_response_iss_parameter_supported") is True
             ),
         )
 

@@ -214,6 +214,10 @@ async def finish(
     ):
         raise OidcSignInFailed("This sign-in was started in another browser. Start again here.")
     config = await provider(http, oidc)
+    try:
+        smart.check_response_issuer(config, params.get("iss"))
+    except smart.SmartError as exc:
+        raise OidcSignInFailed("The sign-in answer came from another server. Start again.") from exc
     auth: smart.ClientAuth = (
         smart.ClientSecretBasic(oidc.client_id, oidc.client_secret.get_secret_value())
         if oidc.client_secret

@@ -90,6 +90,7 @@ async def callback(
     state: Annotated[str | None, Query(max_length=500)] = None,
     code: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
+    iss: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """The EHR's redirect back: finish the launch and show the in-EHR page."""
     try:
@@ -101,6 +102,7 @@ async def callback(
             code=code,
             error=error,
             browser_binding=request.cookies.get(BINDING_COOKIE),
+            iss=iss,
         )
     except AppError as failure:
         return _error_page(request, failure)

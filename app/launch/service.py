@@ -146,6 +146,7 @@ async def finish(
     code: str | None,
     error: str | None,
     browser_binding: str | None,
+    iss: str | None = None,
 ) -> LaunchResult:
     """Validate the callback, exchange the code, and open an app session."""
     if not state:
@@ -176,6 +177,8 @@ async def finish(
     pkce = smart.Pkce.from_verifier(verifier)
     try:
         config = await smart.discover(http, ehr.issuer, cache=DISCOVERY_CACHE)
+        # Mix-up defence: the code must come from the server this launch was sent to.
+        smart.check_response_issuer(config, iss)
         token = await smart.exchange_code(
             http,
             config,

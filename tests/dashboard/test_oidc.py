@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -357,6 +357,19 @@ async def test_replayed_callback_is_refused(sso, idp, provider_browser, db):
 
     assert_refused(replay, 401, "already used")
     assert len(await rows(db, StaffSession)) == 1
+
+
+async def test_callback_naming_another_provider_is_refused(sso, idp, provider_browser, db):
+    """RFC 9207: a code that claims to come from another server is never used."""
+    started = await start(sso)
+    callback = await provider_signs_in(provider_browser, idp, "prac-00002", started)
+    assert f"iss={quote(idp.fhir_base, safe='')}" in callback
+    forged = callback.replace(quote(idp.fhir_base, safe=""), quote("https://evil.example", safe=""))
+
+    refused = await sso.get(forged, headers=binding_cookie(started.binding))
+
+    assert_refused(refused, 401, "another server")
+    assert await rows(db, StaffSession) == []
 
 
 async def test_callback_without_the_binding_cookie_is_refused_and_spends_the_state(

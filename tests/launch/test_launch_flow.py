@@ -233,3 +233,34 @@ async def test_tokens_never_reach_the_browser_or_a_url(client, ehr, ehr_http, se
         assert secret not in str(page.headers)
         assert secret not in started.headers["location"]
         assert secret not in authorized.headers["location"]
+
+
+async def test_a_callback_naming_another_authorization_server_is_refused(
+    client, ehr, ehr_http, session
+):
+    """RFC 9207 mix-up defence: the code is never used when iss names another server."""
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+    params = query(f"?{callback.query}")
+    assert params["iss"] == ehr.iss  # the simulated EHR identifies itself, as RFC 9207 asks
+    forged = {**params, "iss": "https://attacker.example/fhir"}
+
+    refused = await client.get(callback.path, params=forged)
+
+    assert refused.status_code == 400
+    assert "another authorization server" in refused.text
+    sessions = (await session.execute(sa.select(sa.func.count()).select_from(AppSession))).scalar()
+    assert sessions == 0
+
+
+async def test_a_callback_without_the_promised_iss_is_refused(client, ehr, ehr_http):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+    params = {k: v for k, v in query(f"?{callback.query}").items() if k != "iss"}
+
+    refused = await client.get(callback.path, params=params)
+
+    assert refused.status_code == 400
+    assert "lacks the iss parameter" in refused.text

@@ -12,13 +12,22 @@ from smart import (
     AuthorizationDenied,
     Pkce,
     PkceNotSupportedError,
+    SmartConfiguration,
     SmartError,
     StateError,
     authorize_url,
+    check_response_issuer,
     new_pkce,
     parse_authorization_response,
 )
-from tests.smart.factories import AUTHORIZE, CLIENT_ID, ISS, REDIRECT_URI, smart_configuration
+from tests.smart.factories import (
+    AUTHORIZE,
+    CLIENT_ID,
+    ISS,
+    REDIRECT_URI,
+    smart_configuration,
+    well_known_document,
+)
 
 SCOPES = ["launch", "openid", "fhirUser", "patient/ServiceRequest.rs"]
 
@@ -147,3 +156,52 @@ def test_callback_without_state_is_a_state_error():
 def test_callback_without_code_or_error_is_refused():
     with pytest.raises(SmartError, match="neither code nor error"):
         parse_authorization_response({"state": "st-1"})
+
+
+# --- RFC 9207: which server answered ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("advertised", [True, False])
+def test_response_from_the_server_the_request_went_to_is_accepted(advertised):
+    config = smart_configuration(authorization_response_iss_parameter_supported=advertised)
+
+    check_response_issuer(config, ISS)
+
+
+@pytest.mark.parametrize(
+    "iss",
+    [
+        "https://attacker.example/fhir",
+        ISS + "/",  # RFC 9207 2.4: simple string comparison, no normalising
+        ISS.upper(),
+        "",
+    ],
+)
+def test_response_naming_another_server_is_refused(iss):
+    with pytest.raises(SmartError, match="another authorization server"):
+        check_response_issuer(smart_configuration(), iss)
+
+
+def test_response_without_iss_is_refused_when_the_server_promises_it():
+    config = smart_configuration(authorization_response_iss_parameter_supported=True)
+
+    with pytest.raises(SmartError, match="lacks the iss parameter"):
+        check_response_issuer(config, None)
+
+
+def test_response_without_iss_is_accepted_from_a_server_that_never_sends_it():
+    check_response_issuer(smart_configuration(), None)
+
+
+def test_response_with_iss_is_refused_when_the_server_named_no_issuer():
+    with pytest.raises(SmartError):
+        check_response_issuer(smart_configuration(issuer=None), ISS)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(True, True), (False, False), ("true", False)])
+def test_discovery_reads_whether_the_server_sends_iss(value, expected):
+    document = well_known_document(authorization_response_iss_parameter_supported=value)
+
+    config = SmartConfiguration.from_well_known(document)
+
+    assert config.authorization_response_iss_parameter_supported is expected
