@@ -6,6 +6,8 @@ release never serves requests on the wrong schema.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +26,7 @@ from app.db import create_engine_for, session_factory
 from app.errors import install_error_handlers
 from app.launch import clinician_router, ehrs_router
 from app.launch import router as launch_router
+from app.launch import service as launch_service
 from app.launch.ehrs import register_configured
 from app.logging import configure_logging
 from app.middleware import (
@@ -64,8 +67,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.session_factory = session_factory(engine)
             app.state.http = http
             await register_configured(app.state.session_factory, settings)
+            # In the background: a slow or unreachable EHR must not delay the start.
+            issuers = await launch_service.registered_issuers(app.state.session_factory)
+            app.state.warm_up = asyncio.create_task(launch_service.warm_up(http, issuers))
             yield
         finally:
+            warming = getattr(app.state, "warm_up", None)
+            if warming is not None:
+                warming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await warming  # an unexpected failure surfaces here, at shutdown
             await http.aclose()
             await engine.dispose()
 
