@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import repository
 from app.auth.errors import InvalidToken, TokenNotFound
 from app.auth.models import ApiToken, Role
+from app.kit.crypto import digest
 from app.kit.time import utcnow
 
 ISSUED_PREFIX = "vl_"  # marks ValueLoop tokens, so secret scanners can find leaked ones
@@ -27,7 +27,7 @@ class IssuedToken:
 
 
 def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return digest(secret)
 
 
 def issue(session: AsyncSession, *, name: str, role: Role, created_by: str) -> IssuedToken:

@@ -25,6 +25,7 @@ from app.auth import repository
 from app.auth.errors import SessionEnded
 from app.auth.models import Role, SignInMethod, StaffSession
 from app.config import Settings
+from app.kit.crypto import digest
 from app.kit.time import utcnow
 
 COOKIE = "__Host-valueloop-staff"
@@ -41,10 +42,6 @@ class StartedSession:
     secret: str
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def start(
     session: AsyncSession,
     *,
@@ -58,7 +55,7 @@ def start(
     now = utcnow()
     secret = secrets.token_urlsafe(32)
     record = StaffSession(
-        secret_hash=_hash(secret),
+        secret_hash=digest(secret),
         name=name,
         role=role,
         method=method,
@@ -75,7 +72,7 @@ def start(
 async def resolve(session: AsyncSession, secret: str, *, settings: Settings) -> StaffSession:
     """The live session behind a cookie; SessionEnded for an unknown, expired, idle or
     revoked one (the dashboard then asks the user to sign in again)."""
-    record = await repository.session_by_hash(session, _hash(secret))
+    record = await repository.session_by_hash(session, digest(secret))
     now = utcnow()
     if record is None:
         raise SessionEnded("You are signed out. Sign in again to continue.")
@@ -95,7 +92,7 @@ async def resolve(session: AsyncSession, secret: str, *, settings: Settings) -> 
 
 
 async def end(session: AsyncSession, secret: str) -> None:
-    record = await repository.session_by_hash(session, _hash(secret))
+    record = await repository.session_by_hash(session, digest(secret))
     if record is not None:
         await repository.delete_session(session, record)
 

@@ -10,9 +10,7 @@ instead of SMART's well-known document.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -26,13 +24,12 @@ from app.auth import repository, sessions
 from app.auth.models import OidcSignIn, Role, SignInMethod
 from app.config import OidcConfig, Settings
 from app.errors import Forbidden, NotFound, Unauthorized
-from app.kit.crypto import SecretBox
+from app.kit.crypto import SecretBox, digest
 from app.kit.time import utcnow
 
 CALLBACK_PATH = "/dashboard/sign-in/oidc/callback"
 SIGN_IN_LIFETIME = timedelta(minutes=10)
 BINDING_COOKIE = "__Host-valueloop-sign-in"
-_DISCOVERY_TTL_SECONDS = 3600.0
 # From least to most powerful: a user mapped to several roles gets the last one they hold.
 _ROLE_ORDER = (Role.LEAD, Role.ANALYST, Role.ADMIN)
 
@@ -52,21 +49,9 @@ class NoValueLoopRole(Forbidden):
     title = "No ValueLoop role"
 
 
-@dataclass
-class ProviderCache:
-    """The provider's discovery document, kept an hour (its keys are in smart.JwksCache)."""
-
-    issuer: str | None = None
-    config: smart.SmartConfiguration | None = None
-    fetched_at: float = 0.0
-
-
-PROVIDER_CACHE = ProviderCache()
+# The provider's discovery document, kept an hour per issuer (its keys: JWKS_CACHE).
+PROVIDER_CACHE = smart.DiscoveryCache(ttl_seconds=3600)
 JWKS_CACHE = smart.JwksCache()
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _box(settings: Settings) -> SecretBox:
@@ -83,11 +68,19 @@ def configured(settings: Settings) -> OidcConfig:
 
 async def provider(http: httpx.AsyncClient, oidc: OidcConfig) -> smart.SmartConfiguration:
     """The provider's endpoints from ``{issuer}/.well-known/openid-configuration``."""
-    now = time.monotonic()
-    cached = PROVIDER_CACHE.config
-    fresh = now - PROVIDER_CACHE.fetched_at < _DISCOVERY_TTL_SECONDS
-    if cached is not None and fresh and PROVIDER_CACHE.issuer == oidc.issuer:
+    cached = PROVIDER_CACHE.get(oidc.issuer)
+    if cached is not None:
         return cached
+    async with PROVIDER_CACHE.lock(oidc.issuer):  # one fetch for concurrent sign-ins
+        cached = PROVIDER_CACHE.get(oidc.issuer)
+        if cached is not None:
+            return cached
+        config = await _discover(http, oidc)
+        PROVIDER_CACHE.put(oidc.issuer, config)
+        return config
+
+
+async def _discover(http: httpx.AsyncClient, oidc: OidcConfig) -> smart.SmartConfiguration:
     url = f"{oidc.issuer}/.well-known/openid-configuration"
     try:
         response = await http.get(url, headers={"Accept": "application/json"})
@@ -103,11 +96,6 @@ async def provider(http: httpx.AsyncClient, oidc: OidcConfig) -> smart.SmartConf
     # the Issuer URL that was used as the prefix to /.well-known/openid-configuration".
     if (config.issuer or "").rstrip("/") != oidc.issuer:
         raise OidcSignInFailed("The identity provider's discovery document names another issuer.")
-    PROVIDER_CACHE.issuer, PROVIDER_CACHE.config, PROVIDER_CACHE.fetched_at = (
-        oidc.issuer,
-        config,
-        now,
-    )
     return config
 
 
@@ -129,11 +117,11 @@ async def begin(
     repository.add_sign_in(
         session,
         OidcSignIn(
-            state_hash=_hash(state),
+            state_hash=digest(state),
             pkce_verifier_encrypted=_box(settings).encrypt(pkce.verifier),
             nonce=nonce,
             next_path=next_path,
-            browser_binding_hash=_hash(binding),
+            browser_binding_hash=digest(binding),
             created_at=now,
             expires_at=now + SIGN_IN_LIFETIME,
         ),
@@ -200,17 +188,17 @@ async def finish(
         response = smart.parse_authorization_response(params)
     except smart.AuthorizationDenied as exc:
         if exc.state:
-            await repository.take_sign_in(session, _hash(exc.state))
+            await repository.take_sign_in(session, digest(exc.state))
         raise OidcSignInFailed("The identity provider did not sign you in. Try again.") from exc
     except smart.SmartError as exc:
         raise OidcSignInFailed("The sign-in answer was incomplete. Start again.") from exc
-    pending = await repository.take_sign_in(session, _hash(response.state))
+    pending = await repository.take_sign_in(session, digest(response.state))
     # RFC 6749 10.12: state binds the answer to the request this browser started; single use,
     # ten minutes.
     if pending is None or utcnow() >= pending.expires_at:
         raise OidcSignInFailed("This sign-in link has expired or was already used. Start again.")
     if browser_binding is None or not hmac.compare_digest(
-        _hash(browser_binding), pending.browser_binding_hash
+        digest(browser_binding), pending.browser_binding_hash
     ):
         raise OidcSignInFailed("This sign-in was started in another browser. Start again here.")
     config = await provider(http, oidc)

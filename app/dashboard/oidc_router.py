@@ -12,7 +12,7 @@ from app.audit.service import AuditAction, for_principal
 from app.auth import sessions
 from app.auth.dependencies import Principal
 from app.dashboard import oidc
-from app.dashboard.pages import render, safe_next
+from app.dashboard.pages import render, render_sign_in, safe_next
 from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
 from app.errors import AppError
@@ -22,20 +22,7 @@ _binding = APIKeyCookie(name=oidc.BINDING_COOKIE, auto_error=False)
 
 
 def _failed(request: Request, error: AppError) -> Response:
-    return render(
-        request,
-        "dashboard/sign_in.html",
-        {
-            "page": "sign-in",
-            "next": "/dashboard/queue",
-            "oidc_name": request.app.state.settings.oidc.display_name
-            if request.app.state.settings.oidc
-            else None,
-            "oidc_url": "/dashboard/sign-in/oidc",
-            "error": str(error),
-        },
-        status_code=error.status,
-    )
+    return render_sign_in(request, next_path=None, error=str(error), status_code=error.status)
 
 
 @router.get("", response_model=None)

@@ -125,20 +125,28 @@ async def dashboard_root() -> Response:
 
 
 @router.get("/sign-in", response_model=None)
-async def sign_in_page(
-    request: Request, settings: SettingsDep, next: str | None = None
-) -> Response:
-    oidc = settings.oidc
+async def sign_in_page(request: Request, next: str | None = None) -> Response:
+    return render_sign_in(request, next_path=next)
+
+
+def render_sign_in(
+    request: Request, *, next_path: str | None, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """The sign-in page; ``error`` says why the last attempt failed. It is always our own
+    message, never text from the URL, so nobody can put words on our page with a link."""
+    oidc = request.app.state.settings.oidc
+    target = safe_next(next_path)
     return render(
         request,
         "dashboard/sign_in.html",
         {
             "page": "sign-in",
-            "next": safe_next(next),
+            "next": target,
             "oidc_name": oidc.display_name if oidc else None,
-            "oidc_url": f"/dashboard/sign-in/oidc?next={quote(safe_next(next), safe='/')}",
-            "error": request.query_params.get("error"),
+            "oidc_url": f"/dashboard/sign-in/oidc?next={quote(target, safe='/')}",
+            "error": error,
         },
+        status_code=status_code,
     )
 
 

@@ -1,4 +1,5 @@
-"""Encryption at rest for secrets the app must read back (EHR access and refresh tokens).
+"""Encryption at rest for secrets the app must read back (EHR access and refresh tokens), and
+the one digest for secrets it only compares.
 
 Fernet (AES-128-CBC with HMAC-SHA256, from ``cryptography``) with a key derived from
 ``VALUELOOP_SECRET_KEY`` by HKDF, so the operator manages one secret and a database dump alone
@@ -8,6 +9,7 @@ reveals no token.
 from __future__ import annotations
 
 import base64
+import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -40,3 +42,10 @@ class SecretBox:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except InvalidToken as exc:
             raise DecryptionError("stored secret cannot be decrypted with this key") from exc
+
+
+def digest(value: str) -> str:
+    """How secrets that are only ever compared are stored (API tokens, session cookies, OAuth
+    state, browser bindings): SHA-256, hex. They carry 256 random bits, so a fast hash is
+    enough and a lookup stays one indexed read."""
+    return hashlib.sha256(value.encode()).hexdigest()

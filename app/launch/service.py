@@ -7,7 +7,6 @@ database, so any app process can finish a launch) and what a session keeps.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import smart
 from app.config import Settings
+from app.kit.crypto import digest
 from app.kit.time import utcnow
 from app.launch import ehrs, repository
 from app.launch.errors import LaunchFailed, SessionExpired
@@ -44,11 +44,6 @@ SESSION_MAX_AGE = timedelta(hours=8)
 logger = logging.getLogger(__name__)
 DISCOVERY_CACHE = smart.DiscoveryCache(ttl_seconds=3600)
 JWKS_CACHE = smart.JwksCache()
-
-
-def digest(value: str) -> str:
-    """How state values, browser bindings and session handles are stored: never in clear."""
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def callback_url(settings: Settings) -> str:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import smart
 from app.audit.models import AuditEvent
 from app.auth.models import OidcSignIn, Role, StaffSession
 from app.auth.sessions import COOKIE
@@ -98,9 +99,8 @@ async def browser_on(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def sso(sso_app, clean_tables, monkeypatch) -> AsyncIterator[httpx.AsyncClient]:
     """A browser on the app configured for single sign-on, on emptied tables."""
-    # The provider's discovery document is cached per process, not per issuer; each database
-    # backend runs its own provider on its own port.
-    monkeypatch.setattr(oidc, "PROVIDER_CACHE", oidc.ProviderCache())
+    # The provider's discovery document is cached per process; start each test without it.
+    monkeypatch.setattr(oidc, "PROVIDER_CACHE", smart.DiscoveryCache())
     async for client in browser_on(sso_app):
         yield client
 
@@ -440,7 +440,7 @@ async def test_an_unreachable_provider_shows_the_sign_in_page_with_the_reason(
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    monkeypatch.setattr(oidc, "PROVIDER_CACHE", oidc.ProviderCache())
+    monkeypatch.setattr(oidc, "PROVIDER_CACHE", smart.DiscoveryCache())
     down = create_app(
         settings.model_copy(
             update={"oidc": OidcConfig(issuer=closed, client_id=CLIENT_ID, roles=ROLE_MAP)}

@@ -228,3 +228,13 @@ async def test_single_sign_on_start_without_oidc_shows_the_sign_in_page_with_a_4
     assert 'role="alert"' in response.text
     assert "not configured" in response.text
     assert "location" not in response.headers
+
+
+async def test_sign_in_page_never_shows_a_message_taken_from_the_url(client):
+    response = await client.get(
+        "/dashboard/sign-in", params={"error": "Your account is locked, call 555-0100"}
+    )
+
+    assert response.status_code == 200
+    assert "555-0100" not in response.text
+    assert '<p class="error" role="alert">' not in response.text
