@@ -39,6 +39,7 @@ from bench.registry import (
     MRI_LUMBAR,
     REPO_ROOT,
     Latency,
+    _get,
     _issue_admin_token,
     _revoke_token,
     describe_dataset,
@@ -78,14 +79,8 @@ class Page:
 
 
 def _timed(client: httpx.Client, request: Request) -> float:
-    started = time.perf_counter()
-    response = client.get(request.path, params=tuple(request.params))
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status_code != 200:
-        raise BenchError(
-            f"GET {request.show()} answered {response.status_code}: {response.text[:300]}"
-        )
-    return elapsed
+    elapsed_ms, _ = _get(client, request.path, request.params)
+    return elapsed_ms
 
 
 def sign_in(client: httpx.Client, token: str) -> str:
