@@ -78,25 +78,29 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 POSTGRES_CONNECT_ARGS: dict[str, object] = {"prepare_threshold": None, "options": "-c jit=off"}
 
 
-def create_engine_for(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine_for(url: str, *, pool_size: int = 10, pool_timeout: float = 10.0) -> AsyncEngine:
     """An async engine for the app, tuned per backend.
 
     ``hide_parameters`` keeps bound values (notes, patient ids) out of error messages and so
     out of logs.
     """
     urls = database_urls(url)
+    pool: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_timeout": pool_timeout,
+    }
     if urls.is_sqlite:
         _prepare_sqlite_file(urls.async_)
-        engine = create_async_engine(urls.async_, hide_parameters=True)
+        engine = create_async_engine(urls.async_, hide_parameters=True, **pool)
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         return engine
     return create_async_engine(
         urls.async_,
-        pool_size=pool_size,
-        max_overflow=pool_size,
         pool_pre_ping=True,
         hide_parameters=True,
         connect_args=POSTGRES_CONNECT_ARGS,
+        **pool,
     )
 
 

@@ -15,6 +15,9 @@ contain tokens or patient data.
     ├── PayloadTooLarge (413)
     ├── UnprocessableContent (422)
     └── PreconditionRequired (428)
+
+A request that waits too long for a database connection gets 503 with ``Retry-After``: the
+pool is the app's capacity, and "busy, try again" is the truth a client can act on.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -214,6 +218,23 @@ async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _pool_timeout_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PoolTimeout)
+    logger.warning(
+        "database pool exhausted",
+        extra={"request_id": getattr(request.state, "request_id", None)},
+    )
+    return problem_response(
+        503,
+        "Busy",
+        "ValueLoop is busier than it can serve right now and nothing was saved. "
+        "Try again in a moment.",
+        slug="busy",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
     # The traceback goes to the log (without request bodies); the client gets a reference.
@@ -231,4 +252,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(PoolTimeout, _pool_timeout_handler)
     app.add_exception_handler(Exception, _unexpected_error_handler)

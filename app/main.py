@@ -50,7 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine_for(settings.database_url, pool_size=settings.database_pool_size)
+        engine = create_engine_for(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            pool_timeout=settings.database_pool_timeout_seconds,
+        )
         # The one outbound HTTP client (EHR discovery, tokens, FHIR): swapping httpx for
         # httpx2 is this line.
         http = httpx.AsyncClient(

@@ -32,12 +32,19 @@ SESSION_HEADER = "X-ValueLoop-Session"
 async def app_session(
     request: Request,
     session: SessionDep,
-    factory: SessionFactoryDep,
     x_valueloop_session: Annotated[str | None, Header()] = None,
 ) -> AppSession:
+    """The request's app session, looked up and kept alive in a unit of work of its own.
+
+    Committing here ends that unit before the handler runs: the pooled connection goes back
+    to the pool while the handler waits on the EHR, a token refresh (which locks the session
+    row in its own transaction) never waits on a row this request holds, and no request ever
+    holds two connections at once, so a full pool cannot deadlock on itself.
+    """
     handle = x_valueloop_session or request.cookies.get(service.SESSION_COOKIE)
     found = await service.current_session(session, handle)
-    await service.touch(factory, found)
+    await service.touch(session, found)
+    await session.commit()
     return found
 
 

@@ -251,19 +251,16 @@ async def current_session(session: AsyncSession, handle: str | None) -> AppSessi
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-async def touch(factory: async_sessionmaker[AsyncSession], app_session: AppSession) -> None:
-    """Keep an active session alive: at most one small write a minute, in its own transaction.
+async def touch(session: AsyncSession, app_session: AppSession) -> None:
+    """Keep an active session alive: at most one small write a minute.
 
-    Not in the request's transaction: that would hold the session row (PostgreSQL) or the
-    database (SQLite) for the whole request, and a token refresh in the same request, which
-    commits on its own, would wait for it forever.
+    The caller commits right after (see ``clinician_router.app_session``): held for the whole
+    request, the row lock would make a token refresh in the same request wait forever.
     """
     now = utcnow()
     if now - app_session.last_seen_at < TOUCH_INTERVAL:
         return
-    async with factory() as own:
-        await repository.touch(own, app_session.id, now)
-        await own.commit()
+    await repository.touch(session, app_session.id, now)
 
 
 async def registered_issuers(factory: async_sessionmaker[AsyncSession]) -> list[str]:
