@@ -161,13 +161,18 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
         }
         for error in errors
     ]
+    return invalid_request_response(fields, instance=request.url.path)
+
+
+def invalid_request_response(fields: list[dict[str, str]], *, instance: str) -> JSONResponse:
+    """422 naming each field at fault: ``{"field", "in", "message"}`` per field."""
     summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields[:5])
     return problem_response(
         422,
         "Invalid request",
         summary,
         slug="validation-error",
-        instance=request.url.path,
+        instance=instance,
         extensions={"errors": fields},
     )
 

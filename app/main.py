@@ -33,6 +33,7 @@ from app.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
+    TextInputMiddleware,
 )
 from app.migrate import ensure_migrated
 from app.registry import router as registry_router
@@ -108,7 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(session_router.router)
     app.include_router(oidc_router.router)
     app.include_router(dashboard_pages.router)
-    # Outermost first: ids and access logs see everything, including 413s.
+    # Each one added wraps the ones before: ids and access logs see everything, including
+    # 413s; the text check buffers bodies only after the size limit has bounded them.
+    app.add_middleware(TextInputMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids and access logs, body size limits, security headers.
+"""ASGI middleware: request ids and access logs, body size limits, text no database can
+store, security headers.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so streamed responses pass straight through.
 """
@@ -14,7 +15,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import problem_response
+from app.errors import invalid_request_response, problem_response
+from app.kit.text import unsafe_json_fields, unsafe_query_fields
 
 access_log = logging.getLogger("valueloop.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -121,6 +123,67 @@ class BodySizeLimitMiddleware:
             instance=scope["path"],
         )
         await response(scope, receive, send)
+
+
+_UNSAFE_TEXT_MESSAGE = (
+    "contains a NUL character or a lone UTF-16 surrogate, which ValueLoop does not accept "
+    "in any text; remove it"
+)
+
+
+class TextInputMiddleware:
+    """Refuse NUL characters and lone surrogates in any text a request carries (path, query,
+    JSON body) with a 422 naming the field, before a handler or the database sees them.
+
+    One place for every endpoint: PostgreSQL cannot store them and a 500 (or a connection
+    reset) is no answer. Sits inside the body size limit, so the body it buffers is bounded.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        fields = [("path", "path")] if "\x00" in scope["path"] else []
+        fields += [(name, "query") for name in unsafe_query_fields(scope["query_string"])]
+        if not fields and scope["method"] in {"POST", "PUT", "PATCH", "DELETE"}:
+            body, receive = await _buffered(receive)
+            fields = [(name, "body") for name in unsafe_json_fields(body)]
+        if not fields:
+            await self.app(scope, receive, send)
+            return
+        response = invalid_request_response(
+            [
+                {"field": name, "in": where, "message": _UNSAFE_TEXT_MESSAGE}
+                for name, where in fields
+            ],
+            instance=scope["path"],
+        )
+        await response(scope, receive, send)
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole body, and a ``receive`` that hands the same messages to the app."""
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break  # the client went away: let the app see that
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    replay = iter(messages)
+
+    async def replaying_receive() -> Message:
+        for message in replay:
+            return message
+        return await receive()
+
+    return b"".join(chunks), replaying_receive
 
 
 class SecurityHeadersMiddleware:

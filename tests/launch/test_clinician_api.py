@@ -144,6 +144,25 @@ async def test_a_retried_flag_makes_one_flag(client, ehr, ehr_http):
     assert first.json()["flag_id"] == again.json()["flag_id"]
 
 
+async def test_a_nul_in_the_note_is_refused_and_nothing_is_saved(client, ehr, ehr_http):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    order = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()[
+        "orders"
+    ][0]
+
+    refused = await client.post(
+        "/api/v1/clinician/flags",
+        json=flag_body(order, note="before\x00after"),
+        headers=header(handle),
+    )
+    mine = await client.get("/api/v1/clinician/flags", headers=header(handle))
+
+    assert refused.status_code == 422, refused.text
+    assert [error["field"] for error in refused.json()["errors"]] == ["note"]
+    assert mine.status_code == 200  # the same connection goes on serving
+    assert mine.json()["items"] == []
+
+
 async def test_an_order_outside_the_launch_cannot_be_flagged(client, ehr, ehr_http):
     patient, _ = a_patient_and_encounter(ehr.sim)
     handle = await full_launch(client, ehr_http, ehr.sim)
