@@ -136,6 +136,12 @@ class Settings(BaseSettings):
             )
         return self
 
+    @property
+    def public_origin(self) -> str:
+        """The origin (scheme://host[:port]) browsers see ValueLoop's pages at."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
     def resolved_secret_key(self) -> str:
         """The secret key; in demo mode one is generated once and kept in the data directory.
 

@@ -32,6 +32,7 @@ from app.logging import configure_logging
 from app.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
+    SameOriginWritesMiddleware,
     SecurityHeadersMiddleware,
     TextInputMiddleware,
 )
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Each one added wraps the ones before: ids and access logs see everything, including
     # 413s; the text check buffers bodies only after the size limit has bounded them.
     app.add_middleware(TextInputMiddleware)
+    app.add_middleware(SameOriginWritesMiddleware, public_origin=settings.public_origin)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -1,5 +1,5 @@
 """ASGI middleware: request ids and access logs, body size limits, text no database can
-store, security headers.
+store, cross-site writes, security headers.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so streamed responses pass straight through.
 """
@@ -186,6 +186,56 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     return b"".join(chunks), replaying_receive
 
 
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Sec-Fetch-Site values a write from our own pages (or typed by the user) carries.
+_OWN_FETCH_SITES = frozenset({b"same-origin", b"none"})
+
+
+class SameOriginWritesMiddleware:
+    """Refuse state-changing requests a browser sent from another origin, with 403.
+
+    Our pages (the in-EHR page, the dashboard) call the API from ValueLoop's own origin, even
+    inside the EHR's frame. A browser names where a request came from in ``Origin`` (RFC 6454
+    section 7) and ``Sec-Fetch-Site`` (Fetch Metadata); when either says another site, the
+    write is refused before any handler runs. Programs using an API token send neither and
+    are unaffected. Own origin: the configured public base URL, or the origin the request was
+    addressed to (scheme and ``Host``), which a cross-site page cannot choose.
+    """
+
+    def __init__(self, app: ASGIApp, *, public_origin: str) -> None:
+        self.app = app
+        self.public_origin = public_origin.encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin")
+        fetch_site = headers.get(b"sec-fetch-site")
+        foreign_origin = origin is not None and origin not in {
+            self.public_origin,
+            _addressed_origin(scope, headers),
+        }
+        if foreign_origin or (fetch_site is not None and fetch_site not in _OWN_FETCH_SITES):
+            response = problem_response(
+                403,
+                "Cross-site request refused",
+                "This change was sent from another web site, so ValueLoop did not carry it "
+                "out. Use ValueLoop's own pages or an API token.",
+                slug="cross-site-request",
+                instance=scope["path"],
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _addressed_origin(scope: Scope, headers: dict[bytes, bytes]) -> bytes | None:
+    host = headers.get(b"host")
+    return None if host is None else scope["scheme"].encode() + b"://" + host
+
+
 class SecurityHeadersMiddleware:
     """Headers every response carries; API responses (which carry PHI) are never cached."""
 
@@ -202,6 +252,9 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "no-referrer")
+                # Nothing may frame a page that does not say who may (/docs, /redoc, JSON);
+                # the in-EHR page and the launch name their EHR's origins themselves.
+                headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
                 if scope["path"].startswith("/api/"):
                     headers["Cache-Control"] = "no-store"
             await send(message)

@@ -28,6 +28,7 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     SIGN_IN = "sign_in"
     SIGN_OUT = "sign_out"
+    REFUSE = "refuse"  # a security event: something was turned away before any work
 
 
 @dataclass(frozen=True)

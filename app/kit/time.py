@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from pydantic import BeforeValidator
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def utcnow() -> datetime:
@@ -13,3 +19,17 @@ def week_start(moment: datetime) -> date:
     """The Monday (UTC) of the ISO week that ``moment`` falls in."""
     day = moment.astimezone(UTC).date()
     return day - timedelta(days=day.weekday())
+
+
+def _only_a_calendar_day(value: object) -> object:
+    # Pydantic would read "2024-01-01T00:00:00" (no zone: which day?) and 0 (a Unix time)
+    # as dates; a filter by day takes a day and nothing that only looks like one.
+    if isinstance(value, datetime) or (
+        not isinstance(value, date) and not (isinstance(value, str) and _ISO_DAY.fullmatch(value))
+    ):
+        raise ValueError("give a day as YYYY-MM-DD (UTC), e.g. 2024-01-31; not a time or number")
+    return value
+
+
+CalendarDay = Annotated[date, BeforeValidator(_only_a_calendar_day)]
+"""A day written ``YYYY-MM-DD``; timestamps and numbers are refused."""

@@ -7,24 +7,32 @@ launching EHR's registered origins (CSP ``frame-ancestors``; never X-Frame-Optio
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from app.audit.service import AuditAction, Auditor
 from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
 from app.errors import AppError
 from app.kit.cookies import delete_partitioned_cookie, set_partitioned_cookie
 from app.launch import service
+from app.launch.errors import LaunchFailed, UnknownIssuer
 from app.pages import templates
 from app.registry.catalog import REASON_LABELS, ReporterRole
 
 router = APIRouter(include_in_schema=False)
 
-BINDING_COOKIE = "vl_launch"
+# __Host-: Secure, Path=/ and no Domain, so no other host or path can set or shadow it.
+BINDING_COOKIE = "__Host-vl_launch"
+# SMART 2.x: launch is an opaque value the EHR chose; it goes back to the EHR in a URL, so
+# anything but printable ASCII (a CR/LF above all) is refused rather than passed on encoded.
+_LAUNCH_VALUE = re.compile(r"[\x20-\x7e]{1,500}")
 
 
 def frame_policy(origins: Sequence[str]) -> str:
@@ -61,9 +69,17 @@ async def launch(
     """EHR launch (with ``launch``) or standalone launch (without)."""
     binding = secrets.token_urlsafe(24)
     try:
+        if launch is not None and not _LAUNCH_VALUE.fullmatch(launch):
+            raise LaunchFailed(
+                "The EHR sent a launch value ValueLoop cannot use. Launch again from the EHR; "
+                "if it keeps failing, tell your ValueLoop administrator."
+            )
         start = await service.begin(
             session, http, settings, iss=iss, launch=launch, browser_binding=binding
         )
+    except UnknownIssuer as error:
+        _record_refused_issuer(request, session, iss)
+        return _error_page(request, error)
     except AppError as error:
         return _error_page(request, error)
     response = RedirectResponse(start.authorize_url, status_code=302)
@@ -76,9 +92,29 @@ async def launch(
         BINDING_COOKIE,
         binding,
         max_age=int(service.STATE_LIFETIME.total_seconds()),
-        path="/launch",
     )
     return response
+
+
+def _record_refused_issuer(request: Request, session: SessionDep, iss: str) -> None:
+    """A launch from an unregistered EHR is a security event: record it (committed with the
+    error page). Only the host: the rest of an attacker's URL could carry anything."""
+    try:
+        host = urlsplit(iss).hostname
+    except ValueError:
+        host = None
+    Auditor(
+        session=session,
+        actor_kind="anonymous",
+        actor_id="unregistered EHR",
+        actor_role="none",
+        request_id=getattr(request.state, "request_id", None),
+        source_ip=request.client.host if request.client else None,
+    ).record(
+        AuditAction.REFUSE,
+        "launch",
+        details={"reason": "unregistered issuer", "issuer_host": (host or "")[:253] or None},
+    )
 
 
 @router.get("/launch/callback", response_model=None)
@@ -124,13 +160,12 @@ async def callback(
     response.headers["Content-Security-Policy"] = frame_policy(result.ehr.frame_origins)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
-    delete_partitioned_cookie(response, BINDING_COOKIE, path="/launch")
+    delete_partitioned_cookie(response, BINDING_COOKIE)
     set_partitioned_cookie(
         response,
         service.SESSION_COOKIE,
         result.handle,
         max_age=int(service.SESSION_MAX_AGE.total_seconds()),
-        path="/api/v1/clinician",
     )
     return response
 

@@ -38,7 +38,7 @@ RESOURCES = (
 STATE_LIFETIME = timedelta(minutes=10)  # SMART: state is short-lived and single use
 SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
 # A fallback for browsers that keep partitioned cookies; the page's header is the main way.
-SESSION_COOKIE = "vl_session"
+SESSION_COOKIE = "__Host-vl_session"  # __Host-: Secure, Path=/, no Domain
 SESSION_MAX_AGE = timedelta(hours=8)
 
 logger = logging.getLogger(__name__)

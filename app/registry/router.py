@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -26,7 +25,7 @@ from app.auth.dependencies import (
 )
 from app.db import SessionDep
 from app.errors import PreconditionFailed, PreconditionRequired, UnprocessableContent
-from app.kit.time import utcnow
+from app.kit.time import CalendarDay, utcnow
 from app.registry import service, statistics, stats_formats, views, vocabulary
 from app.registry.catalog import Driver, Priority, Reason, ReporterRole
 from app.registry.export import ExportFormat, stream_export
@@ -88,8 +87,12 @@ def flag_filters(
     answered: Annotated[
         bool | None, Query(description="Whether the reporter has had a reply.")
     ] = None,
-    created_from: Annotated[date | None, Query(description="First day, inclusive (UTC).")] = None,
-    created_to: Annotated[date | None, Query(description="Last day, inclusive (UTC).")] = None,
+    created_from: Annotated[
+        CalendarDay | None, Query(description="First day, inclusive (UTC), as YYYY-MM-DD.")
+    ] = None,
+    created_to: Annotated[
+        CalendarDay | None, Query(description="Last day, inclusive (UTC), as YYYY-MM-DD.")
+    ] = None,
     q: Annotated[
         str | None,
         Query(min_length=2, max_length=200, description="Text in the note or the order's name."),
@@ -241,7 +244,7 @@ async def get_flag(
     return await _detail_response(session, flag, response)
 
 
-@router.get("/flags/{flag_id}/duplicate-candidates")
+@router.get("/flags/{flag_id:uuid}/duplicate-candidates")
 async def duplicate_candidates(
     flag_id: uuid.UUID, session: SessionDep, auditor: StaffAuditor, _: CanReadFlags
 ) -> FlagList:
@@ -257,7 +260,7 @@ async def duplicate_candidates(
     return FlagList(items=[views.summary(flag) for flag in flags])
 
 
-@router.post("/flags/{flag_id}/transitions")
+@router.post("/flags/{flag_id:uuid}/transitions")
 async def transition_flag(
     flag_id: uuid.UUID,
     change: TransitionIn,
@@ -285,7 +288,7 @@ async def transition_flag(
     return await _detail_response(session, flag, response)
 
 
-@router.post("/flags/{flag_id}/comments", status_code=201)
+@router.post("/flags/{flag_id:uuid}/comments", status_code=201)
 async def comment_on_flag(
     flag_id: uuid.UUID,
     message: MessageIn,
@@ -307,7 +310,7 @@ async def comment_on_flag(
     return await _detail_response(session, flag, response)
 
 
-@router.post("/flags/{flag_id}/replies", status_code=201)
+@router.post("/flags/{flag_id:uuid}/replies", status_code=201)
 async def reply_to_reporter(
     flag_id: uuid.UUID,
     message: MessageIn,
@@ -329,7 +332,7 @@ async def reply_to_reporter(
     return await _detail_response(session, flag, response)
 
 
-@router.put("/flags/{flag_id}/owner")
+@router.put("/flags/{flag_id:uuid}/owner")
 async def assign_flag(
     flag_id: uuid.UUID,
     owner: OwnerIn,

@@ -163,6 +163,23 @@ async def test_a_nul_in_the_note_is_refused_and_nothing_is_saved(client, ehr, eh
     assert mine.json()["items"] == []
 
 
+async def test_a_flag_sent_from_another_origin_is_refused_and_not_saved(client, ehr, ehr_http):
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    order = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()[
+        "orders"
+    ][0]
+
+    refused = await client.post(
+        "/api/v1/clinician/flags",
+        json=flag_body(order),
+        headers={**header(handle), "Origin": "https://attacker.example"},
+    )
+    mine = await client.get("/api/v1/clinician/flags", headers=header(handle))
+
+    assert refused.status_code == 403, refused.text
+    assert mine.json()["items"] == []
+
+
 async def test_an_order_outside_the_launch_cannot_be_flagged(client, ehr, ehr_http):
     patient, _ = a_patient_and_encounter(ehr.sim)
     handle = await full_launch(client, ehr_http, ehr.sim)
@@ -283,7 +300,7 @@ async def test_the_partitioned_cookie_works_when_the_header_is_missing(client, e
     handle = await full_launch(client, ehr_http, ehr.sim)
 
     response = await client.get(
-        "/api/v1/clinician/context", headers={"Cookie": f"vl_session={handle}"}
+        "/api/v1/clinician/context", headers={"Cookie": f"__Host-vl_session={handle}"}
     )
 
     assert response.status_code == 200
@@ -302,13 +319,13 @@ async def test_the_callback_sets_the_session_cookie_as_partitioned_and_secure(
     finished = await client.get(path)
 
     cookies = finished.headers.get_list("set-cookie")
-    session_cookie = next(c for c in cookies if c.startswith("vl_session="))
+    session_cookie = next(c for c in cookies if c.startswith("__Host-vl_session="))
     for attribute in (
         "Secure",
         "HttpOnly",
         "SameSite=None",
         "Partitioned",
-        "Path=/api/v1/clinician",
+        "Path=/;",
     ):
         assert attribute in session_cookie
     assert finished.headers["content-security-policy"].endswith(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
 from app.launch import ehrs
 from app.launch.models import AppSession, PendingLaunchRecord
 from app.launch.secrets import secret_box, token_box
@@ -75,6 +80,75 @@ async def test_unregistered_issuer_is_refused_without_contacting_it(client, app)
     assert sent == []
 
 
+@contextmanager
+def outbound_recorded(app) -> Iterator[list[httpx.Request]]:
+    """Every request the app sends out, answered with 500 and never sent anywhere."""
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    original = app.state.http
+    app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(record))
+    try:
+        yield sent
+    finally:
+        app.state.http = original
+
+
+async def test_an_unregistered_issuer_leaves_a_security_event_naming_only_its_host(
+    client, session
+):
+    response = await client.get(
+        "/launch",
+        params={"iss": "https://Evil.example:8443/fhir?patient=secret-123", "launch": "x"},
+    )
+
+    assert response.status_code == 403
+    rows = (await session.scalars(sa.select(AuditEvent))).all()
+    assert [(row.action, row.entity_type, row.actor_kind) for row in rows] == [
+        ("refuse", "launch", "anonymous")
+    ]
+    assert rows[0].details == {"reason": "unregistered issuer", "issuer_host": "evil.example"}
+    assert rows[0].issuer is None
+    assert "secret-123" not in json.dumps([str(getattr(rows[0], c)) for c in rows[0].__dict__])
+
+
+@pytest.mark.parametrize("launch", ["abc\r\nSet-Cookie: x=1", "tab\there", "caf\u00e9", ""])
+async def test_a_launch_value_outside_printable_ascii_is_refused_before_contacting_the_ehr(
+    client, app, ehr, session, launch
+):
+    with outbound_recorded(app) as sent:
+        response = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+
+    assert response.status_code == 400
+    assert "launch value" in response.text
+    assert sent == []
+    assert (await session.scalars(sa.select(PendingLaunchRecord))).all() == []
+
+
+async def test_launch_cookies_carry_the_host_prefix(client, ehr, ehr_http):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+    finished = await client.get(f"{callback.path}?{callback.query}")
+
+    set_cookies = [
+        *started.headers.get_list("set-cookie"),
+        *finished.headers.get_list("set-cookie"),
+    ]
+    assert [cookie.split("=")[0] for cookie in set_cookies] == [
+        "__Host-vl_launch",  # the binding, set at launch
+        "__Host-vl_launch",  # and cleared at the callback
+        "__Host-vl_session",
+    ]
+    for cookie in set_cookies:
+        assert "; Path=/;" in cookie
+        assert "Domain" not in cookie
+        assert "; Secure;" in cookie
+
+
 async def test_a_state_works_once(client, ehr, ehr_http):
     launch = await ehr_launch_id(ehr_http, ehr.sim)
     started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
@@ -98,7 +172,7 @@ async def test_state_from_another_browser_is_refused(client, ehr, ehr_http):
     launch = await ehr_launch_id(ehr_http, ehr.sim)
     started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
     callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
-    client.cookies.set("vl_launch", "someone-elses-binding", path="/launch")
+    client.cookies.set("__Host-vl_launch", "someone-elses-binding", path="/")
 
     response = await client.get(f"{callback.path}?{callback.query}")
 
