@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar, overload
 
 import httpx
 from fhir.resources.R4B.operationoutcome import OperationOutcome, OperationOutcomeIssue
 from fhir.resources.R4B.resource import Resource
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from fhir_client.errors import (
     FhirConnectionError,
@@ -37,12 +38,14 @@ from fhir_client.errors import (
     remote_text,
 )
 from fhir_client.paging import FhirBase, Pages, read_page
-from fhir_client.resources import ID_PATTERN, parse_resource, resource_class
+from fhir_client.resources import ID_PATTERN, parse_as, parse_resource, resource_class
 from fhir_client.retry import RetryPolicy, parse_retry_after, retrying
 
 __all__ = ["FHIR_JSON", "FhirClient", "SearchResult", "issue_text", "issue_texts"]
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+P = TypeVar("P")
 T1 = TypeVar("T1")
 T2 = TypeVar("T2")
 T3 = TypeVar("T3")
@@ -248,16 +251,34 @@ class FhirClient:
         Raises :class:`FhirNotFoundError` for an unknown id, and
         :class:`FhirInvalidResponseError` when the server answers with another type or id.
         """
+        return await self._read(resource_type, resource_id, parse_resource)
+
+    async def read_as(self, model: type[M], resource_type: str, resource_id: str) -> M:
+        """``GET [base]/[type]/[id]`` validated into the caller's own pydantic ``model``.
+
+        For hot paths that need a few elements: a model that declares only those (and ignores
+        the rest) validates in a fraction of the time the full R4B class takes. The checks
+        are :meth:`read`'s: the resourceType and id must be the ones asked for.
+
+            class OrderStatus(BaseModel):
+                status: str
+
+            status = await fhir.read_as(OrderStatus, "ServiceRequest", "sr-1")
+        """
+        return await self._read(resource_type, resource_id, partial(parse_as, model))
+
+    async def _read(self, resource_type: str, resource_id: str, parse: Callable[..., P]) -> P:
         with self._scrubbed():
             _check_type(resource_type)
             _check_id(resource_type, resource_id)
             what = f"read of {resource_type}"
             body = await self._get_json(self._base.resource_url(resource_type, resource_id), what)
             try:
-                resource = parse_resource(body, expected=resource_type)
+                resource = parse(body, expected=resource_type)
             except FhirInvalidResponseError as error:
                 raise FhirInvalidResponseError(f"the {what} answered: {error}") from None
-            if resource.id is not None and resource.id != resource_id:
+            found = body.get("id") if isinstance(body, dict) else None
+            if found is not None and found != resource_id:
                 raise FhirInvalidResponseError(
                     f"the {what} answered a different {resource_type} than the one asked for"
                 )

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from fhir_client.errors import FhirInvalidResponseError
 
@@ -27,12 +27,14 @@ __all__ = [
     "as_dict",
     "describe",
     "expect_type",
+    "parse_as",
     "parse_resource",
     "resource_class",
     "validation_summary",
 ]
 
 R = TypeVar("R", bound=Resource)
+M = TypeVar("M", bound=BaseModel)
 
 # FHIR R4 datatypes.html#id: resource ids are [A-Za-z0-9\-\.]{1,64}. We check the character
 # set (what keeps an id inside its URL path segment) but not the length: some EHRs exceed 64
@@ -100,6 +102,24 @@ def parse_resource(data: object, *, expected: str | None = None) -> Resource:
     model = resource_class(resource_type)
     if model is None:
         raise FhirInvalidResponseError(f"{describe(data)} is not a FHIR R4 resource type")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # ``from None``: pydantic's own message quotes the input values, i.e. patient data.
+        raise FhirInvalidResponseError(
+            f"{describe(data)} is not valid FHIR: {validation_summary(exc)}"
+        ) from None
+
+
+def parse_as(model: type[M], data: object, *, expected: str) -> M:
+    """``data`` (parsed JSON), a resource of type ``expected``, validated into ``model``: the
+    caller's own pydantic model of the few elements it reads (see ``FhirClient.read_as``)."""
+    if not isinstance(data, dict):
+        raise FhirInvalidResponseError(
+            f"expected a FHIR resource (a JSON object), got {type(data).__name__}"
+        )
+    if data.get("resourceType") != expected:
+        raise FhirInvalidResponseError(f"expected a {expected} resource, got {describe(data)}")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -16,11 +16,9 @@ from typing import Any
 from weakref import WeakValueDictionary
 
 import httpx
-from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.encounter import Encounter
-from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import fhir_client
@@ -30,6 +28,14 @@ from app.kit.time import utcnow
 from app.launch import ehrs, repository
 from app.launch.errors import EhrUnavailable, OrderNotInLaunch, SessionExpired
 from app.launch.models import AppSession
+from app.launch.orders import (
+    OrderSummary,
+    OrderView,
+    ReferenceView,
+    codings,
+    concept_text,
+    summarize_order,
+)
 from app.launch.secrets import token_box
 from app.launch.service import DISCOVERY_CACHE, client_auth_for
 from app.registry import service as registry_service
@@ -38,7 +44,6 @@ from app.registry.costs import reference_price
 from app.registry.schemas import ClinicianFlagIn, FlagCreate
 
 REFRESH_MARGIN = timedelta(seconds=60)
-Order = ServiceRequest | MedicationRequest
 
 
 # --- tokens ----------------------------------------------------------------------------------
@@ -136,69 +141,6 @@ async def fhir_for(
 # --- reading FHIR for people ------------------------------------------------------------------
 
 
-def concept_text(concept: CodeableConcept | None) -> str | None:
-    """What a person should read for a code: real EHRs put it in coding.display or text."""
-    if concept is None:
-        return None
-    for coding in concept.coding or []:
-        if coding.display:
-            return str(coding.display)
-    if concept.text:
-        return str(concept.text)
-    for coding in concept.coding or []:
-        if coding.code:
-            return str(coding.code)
-    return None
-
-
-def codings(concept: CodeableConcept | None) -> list[tuple[str | None, str | None]]:
-    return [
-        (str(c.system) if c.system else None, str(c.code) if c.code else None)
-        for c in (concept.coding or [] if concept else [])
-    ]
-
-
-@dataclass(frozen=True)
-class OrderSummary:
-    resource_type: str
-    fhir_id: str
-    display: str
-    status: str
-    intent: str | None
-    authored_on: datetime | None
-    requester: str | None
-    category: str | None
-    code_system: str | None
-    code: str | None
-
-
-def order_concept(order: Order) -> CodeableConcept | None:
-    if isinstance(order, ServiceRequest):
-        return order.code
-    return order.medicationCodeableConcept
-
-
-def summarize_order(order: Order) -> OrderSummary:
-    concept = order_concept(order)
-    display = concept_text(concept)
-    if display is None and isinstance(order, MedicationRequest) and order.medicationReference:
-        display = order.medicationReference.display or order.medicationReference.reference
-    system, code = next(iter(codings(concept)), (None, None))
-    category = concept_text(order.category[0]) if order.category else None
-    return OrderSummary(
-        resource_type=order.get_resource_type(),
-        fhir_id=str(order.id),
-        display=str(display or "Unnamed order"),
-        status=str(order.status),
-        intent=str(order.intent) if order.intent else None,
-        authored_on=order.authoredOn,
-        requester=(order.requester.display if order.requester else None),
-        category=category,
-        code_system=system,
-        code=code,
-    )
-
-
 def age_band(patient: Patient, today: date) -> AgeBand | None:
     born = patient.birthDate
     if not isinstance(born, date):
@@ -218,15 +160,15 @@ def department(encounter: Encounter | None) -> str | None:
     return None
 
 
-def reference_id(reference: Any, resource_type: str) -> str | None:
-    text = getattr(reference, "reference", None)
+def reference_id(reference: ReferenceView | None, resource_type: str) -> str | None:
+    text = reference.reference if reference is not None else None
     if not text:
         return None
     kind, _, identifier = str(text).rstrip("/").rpartition("/")
     return identifier if kind.endswith(resource_type) else None
 
 
-def check_order_belongs(order: Order, app_session: AppSession) -> None:
+def check_order_belongs(order: OrderView, app_session: AppSession) -> None:
     """A clinician can flag only orders of the patient and encounter they launched on."""
     if reference_id(order.subject, "Patient") != app_session.patient_id:
         raise OrderNotInLaunch("That order is not one of this patient's orders.")
@@ -254,12 +196,54 @@ def patient_name(patient: Patient) -> str | None:
     return None
 
 
+class EncounterFacts(BaseModel):
+    """What a flag snapshots of the launch's encounter."""
+
+    fhir_id: str
+    class_code: str | None
+    type: str | None
+    department: str | None
+    start: datetime | None
+    end: datetime | None
+
+
+class FlagContext(BaseModel):
+    """What a flag snapshots of the launch's patient and encounter (minimum necessary).
+
+    Taken from the EHR when the page reads the launch's context and kept in the app session
+    (``AppSession.flag_context``), so submitting a flag re-reads only the order itself.
+    """
+
+    age_band: AgeBand | None
+    sex: str | None
+    encounter: EncounterFacts | None
+
+    @classmethod
+    def read_from(cls, patient: Patient, encounter: Encounter | None) -> FlagContext:
+        band = age_band(patient, today_utc())
+        return cls(
+            age_band=band,
+            sex=str(patient.gender) if patient.gender else None,
+            encounter=None
+            if encounter is None
+            else EncounterFacts(
+                fhir_id=str(encounter.id),
+                class_code=str(encounter.class_fhir.code) if encounter.class_fhir else None,
+                type=concept_text(encounter.type[0]) if encounter.type else None,
+                department=department(encounter),
+                start=encounter.period.start if encounter.period else None,
+                end=encounter.period.end if encounter.period else None,
+            ),
+        )
+
+
 @dataclass(frozen=True)
 class ClinicianContext:
     patient: dict[str, Any]
     encounter: dict[str, Any] | None
     orders: list[OrderSummary]
     warnings: list[str]
+    flag_context: FlagContext
 
 
 def ehr_unavailable(exc: fhir_client.FhirError) -> EhrUnavailable:
@@ -294,44 +278,71 @@ async def load_context(client: fhir_client.FhirClient, app_session: AppSession) 
         )
     except fhir_client.FhirError as exc:
         raise ehr_unavailable(exc) from exc
-    orders: list[OrderSummary] = []
-    for request in data.service_requests:
-        orders.append(summarize_order(request))
-    for prescription in data.medication_requests:
-        orders.append(summarize_order(prescription))
+    orders = [
+        summarize_order(order.get_resource_type(), OrderView.of(order))
+        for order in (*data.service_requests, *data.medication_requests)
+    ]
     orders.sort(key=lambda o: o.authored_on or datetime.min.replace(tzinfo=UTC), reverse=True)
-    band = age_band(data.patient, today_utc())
-    encounter = data.encounter
+    facts = FlagContext.read_from(data.patient, data.encounter)
+    encounter = facts.encounter
     return ClinicianContext(
         patient={
             "name": patient_name(data.patient),
-            "age_band": band.value if band else None,
-            "sex": str(data.patient.gender) if data.patient.gender else None,
+            "age_band": facts.age_band.value if facts.age_band else None,
+            "sex": facts.sex,
             "mrn": mrn(data.patient),
         },
         encounter=None
-        if encounter is None
+        if encounter is None or data.encounter is None
         else {
-            "fhir_id": str(encounter.id),
-            "class_code": str(encounter.class_fhir.code) if encounter.class_fhir else None,
-            "type": concept_text(encounter.type[0]) if encounter.type else None,
-            "department": department(encounter),
-            "start": encounter.period.start if encounter.period else None,
-            "status": str(encounter.status) if encounter.status else None,
+            "fhir_id": encounter.fhir_id,
+            "class_code": encounter.class_code,
+            "type": encounter.type,
+            "department": encounter.department,
+            "start": encounter.start,
+            "status": str(data.encounter.status) if data.encounter.status else None,
         },
         orders=orders,
         warnings=list(data.warnings),
+        flag_context=facts,
     )
+
+
+async def keep_flag_context(
+    session: AsyncSession, app_session: AppSession, facts: FlagContext
+) -> None:
+    """Keep what flags snapshot of the patient and encounter in the app session (only when
+    it changed: reloading the page writes nothing)."""
+    kept = facts.model_dump(mode="json")
+    if app_session.flag_context != kept:
+        await repository.keep_flag_context(session, app_session.id, kept)
 
 
 def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-async def _read_optional(
-    client: fhir_client.FhirClient, resource_type: str, resource_id: str | None
-) -> Any:
-    return await client.read(resource_type, resource_id) if resource_id else None
+async def _read_flag_context(
+    client: fhir_client.FhirClient, app_session: AppSession
+) -> FlagContext:
+    """The patient and encounter facts kept from the context read, or read now for a session
+    that has none (the page read no context, or the session predates keeping them)."""
+    if app_session.flag_context is not None:
+        return FlagContext.model_validate(app_session.flag_context)
+    assert app_session.patient_id is not None
+    patient, encounter = await client.gather(
+        client.read("Patient", app_session.patient_id),
+        client.read("Encounter", app_session.encounter_id)
+        if app_session.encounter_id
+        else _nothing(),
+    )
+    assert isinstance(patient, Patient)
+    assert encounter is None or isinstance(encounter, Encounter)
+    return FlagContext.read_from(patient, encounter)
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def flag_order(
@@ -346,11 +357,11 @@ async def flag_order(
     if app_session.patient_id is None:
         raise OrderNotInLaunch("This launch has no patient, so there is nothing to flag.")
     client = await fhir_for(session, http, settings, app_session, factory)
+    resource_type = request.resource_type.value
     try:
-        order, patient, encounter = await client.gather(
-            client.read(request.resource_type.value, request.order_id),
-            client.read("Patient", app_session.patient_id),
-            _read_optional(client, "Encounter", app_session.encounter_id),
+        order, facts = await client.gather(
+            client.read_as(OrderView, resource_type, request.order_id),
+            _read_flag_context(client, app_session),
         )
     except (
         fhir_client.FhirNotFoundError,
@@ -363,14 +374,9 @@ async def flag_order(
         ) from exc
     except fhir_client.FhirError as exc:
         raise ehr_unavailable(exc) from exc
-    assert isinstance(order, ServiceRequest | MedicationRequest)
-    assert isinstance(patient, Patient)
-    assert encounter is None or isinstance(encounter, Encounter)
     check_order_belongs(order, app_session)
-    summary = summarize_order(order)
-    concept = order_concept(order)
-    price = reference_price(codings(concept))
-    band = age_band(patient, today_utc())
+    summary = summarize_order(resource_type, order)
+    price = reference_price(codings(order.concept))
     data = FlagCreate.model_validate(
         {
             "issuer": app_session.issuer,
@@ -382,19 +388,10 @@ async def flag_order(
             },
             "patient": {
                 "fhir_id": app_session.patient_id,
-                "age_band": band,
-                "sex": patient.gender,
+                "age_band": facts.age_band,
+                "sex": facts.sex,
             },
-            "encounter": None
-            if encounter is None
-            else {
-                "fhir_id": str(encounter.id),
-                "class_code": str(encounter.class_fhir.code) if encounter.class_fhir else None,
-                "type": concept_text(encounter.type[0]) if encounter.type else None,
-                "department": department(encounter),
-                "start": encounter.period.start if encounter.period else None,
-                "end": encounter.period.end if encounter.period else None,
-            },
+            "encounter": None if facts.encounter is None else facts.encounter.model_dump(),
             "order": {
                 "resource_type": summary.resource_type,
                 "fhir_id": summary.fhir_id,

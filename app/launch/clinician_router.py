@@ -136,6 +136,7 @@ async def launch_context(
         clinician.load_context(client, current),
         style_hints(http, current.smart_style_url, current.issuer),
     )
+    await clinician.keep_flag_context(session, current, data.flag_context)
     flagged = await reporter.already_flagged(
         session,
         issuer=current.issuer,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -76,6 +77,9 @@ class AppSession(SQLModel, table=True):
     access_token_encrypted: str = Field(max_length=8000)
     refresh_token_encrypted: str | None = Field(default=None, max_length=8000)
     access_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What a flag snapshots of the launch's patient and encounter, kept from the context read
+    # (``clinician.FlagContext``), so a flag re-reads only its order from the EHR.
+    flag_context: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
     # Counts token refreshes. Refreshes are serialised by a row lock, not by this number, so

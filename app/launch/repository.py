@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,6 +60,16 @@ async def touch(session: AsyncSession, session_id: uuid.UUID, at: datetime) -> N
     """Record activity without loading or versioning the row (parallel requests are normal)."""
     await session.execute(
         sa.update(AppSession).where(col(AppSession.id) == session_id).values(last_seen_at=at)
+    )
+
+
+async def keep_flag_context(
+    session: AsyncSession, session_id: uuid.UUID, flag_context: dict[str, Any]
+) -> None:
+    await session.execute(
+        sa.update(AppSession)
+        .where(col(AppSession.id) == session_id)
+        .values(flag_context=flag_context)
     )
 
 

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 import fhir.resources.patient
 import httpx
 import pytest
+from pydantic import BaseModel, ConfigDict
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
@@ -128,6 +129,51 @@ async def test_invalid_resource_message_names_the_element_but_not_the_value(
     assert "birthDate" in message
     assert "SECRET" not in message
     assert caught.value.__cause__ is None  # pydantic's own text quotes the values
+
+
+class _PatientFacts(BaseModel):
+    """A caller's own model of the few elements it reads."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    gender: str
+
+
+async def test_read_as_validates_into_the_callers_own_model(make_client: MakeClient):
+    client, recorded = make_client(lambda request: fhir_response(patient("pat-1", gender="female")))
+
+    facts = await client.read_as(_PatientFacts, "Patient", "pat-1")
+
+    assert facts == _PatientFacts(id="pat-1", gender="female")
+    assert str(recorded.requests[0].url) == f"{BASE}/Patient/pat-1"
+    assert recorded.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (bundle(), "expected a Patient resource, got Bundle"),
+        (patient("pat-2", gender="female"), "different Patient"),
+        ({"resourceType": "Patient", "id": "pat-1"}, "Patient/pat-1 is not valid FHIR: gender"),
+        ([1, 2], "expected a FHIR resource"),
+    ],
+)
+async def test_read_as_refuses_what_read_refuses(make_client: MakeClient, answer, message):
+    client, _ = make_client(lambda request: fhir_response(answer))
+
+    with pytest.raises(FhirInvalidResponseError, match=message) as caught:
+        await client.read_as(_PatientFacts, "Patient", "pat-1")
+
+    assert caught.value.__cause__ is None
+
+
+async def test_read_as_refuses_an_id_that_would_leave_its_path_segment(make_client: MakeClient):
+    client, recorded = make_client(lambda request: fhir_response(patient()))
+
+    with pytest.raises(FhirInvalidRequestError):
+        await client.read_as(_PatientFacts, "Patient", "../Practitioner/x")
+
+    assert recorded.requests == []
 
 
 async def test_malformed_json_is_an_invalid_response_and_not_retried(make_client: MakeClient):

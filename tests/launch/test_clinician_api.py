@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+import httpx
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
@@ -128,6 +131,79 @@ async def test_flagging_an_order_lands_in_the_registry_with_the_ehrs_data(
     assert detail["reporter"]["fhir_user"] == "Practitioner/prac-00001"
     assert detail["patient"]["age_band"]
     assert detail["issuer"] == ehr.iss
+
+
+@contextmanager
+def fhir_reads(app) -> Iterator[list[str]]:
+    """The FHIR paths the app requests from the EHR while the block runs."""
+    paths: list[str] = []
+
+    async def note(request: httpx.Request) -> None:
+        if "/fhir/" in request.url.path:
+            paths.append(request.url.path.split("/fhir/", 1)[1])
+
+    hooks = app.state.http.event_hooks["request"]
+    hooks.append(note)
+    try:
+        yield paths
+    finally:
+        hooks.remove(note)
+
+
+async def test_a_flag_after_the_context_read_asks_the_ehr_for_its_order_alone(
+    client, app, ehr, ehr_http, tokens
+):
+    patient, encounter = a_patient_and_encounter(ehr.sim)
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    order = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()[
+        "orders"
+    ][0]
+
+    with fhir_reads(app) as paths:
+        created = await client.post(
+            "/api/v1/clinician/flags", json=flag_body(order), headers=header(handle)
+        )
+
+    assert created.status_code == 201, created.text
+    assert paths == [f"{order['resource_type']}/{order['fhir_id']}"]
+    flag_id = created.json()["flag_id"]
+    detail = (await client.get(f"/api/v1/flags/{flag_id}", headers=tokens.header("lead"))).json()
+    assert detail["patient"]["fhir_id"] == patient
+    assert detail["patient"]["age_band"]
+    assert detail["patient"]["sex"]
+    assert detail["encounter"]["fhir_id"] == encounter
+    assert detail["encounter"]["class_code"]
+
+
+async def test_a_flag_without_a_context_read_reads_patient_and_encounter_itself(
+    client, app, ehr, ehr_http, tokens, session
+):
+    patient, encounter = a_patient_and_encounter(ehr.sim)
+    handle = await full_launch(client, ehr_http, ehr.sim)
+    order = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()[
+        "orders"
+    ][0]
+    # A session from before flag contexts were kept (or a page that never read its context).
+    await session.execute(sa.update(AppSession).values(flag_context=None))
+    await session.commit()
+
+    with fhir_reads(app) as paths:
+        created = await client.post(
+            "/api/v1/clinician/flags", json=flag_body(order), headers=header(handle)
+        )
+
+    assert created.status_code == 201, created.text
+    assert sorted(paths) == sorted(
+        [
+            f"{order['resource_type']}/{order['fhir_id']}",
+            f"Patient/{patient}",
+            f"Encounter/{encounter}",
+        ]
+    )
+    flag_id = created.json()["flag_id"]
+    detail = (await client.get(f"/api/v1/flags/{flag_id}", headers=tokens.header("lead"))).json()
+    assert detail["patient"]["age_band"]
+    assert detail["encounter"]["fhir_id"] == encounter
 
 
 async def test_a_retried_flag_makes_one_flag(client, ehr, ehr_http):
