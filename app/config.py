@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -106,6 +114,7 @@ class Settings(BaseSettings):
     # Staff dashboard sessions: signed out after this long idle, and after this long at most.
     staff_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     staff_session_hours: Annotated[int, Field(ge=1, le=24 * 7)] = 10
+    _demo_key: str | None = PrivateAttr(default=None)
 
     @field_validator("base_url")
     @classmethod
@@ -146,9 +155,15 @@ class Settings(BaseSettings):
         """The secret key; in demo mode one is generated once and kept in the data directory.
 
         Persisting it keeps encrypted tokens and signed cursors valid across demo restarts.
+        Read once per settings object: it is asked for on every flag and token use.
         """
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
+        if self._demo_key is None:
+            self._demo_key = self._demo_key_from_data_dir()
+        return self._demo_key
+
+    def _demo_key_from_data_dir(self) -> str:
         key_file = self.data_dir / "secret_key"
         if key_file.exists():
             key = key_file.read_text(encoding="utf-8").strip()
@@ -156,13 +171,22 @@ class Settings(BaseSettings):
                 return key
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        # Written to a private temporary file and renamed into place, so no reader ever sees
-        # a missing, partial or world-readable key.
+        # Written to a private temporary file and linked into place, so no reader ever sees a
+        # missing, partial or world-readable key, and two processes starting at once agree:
+        # the second link fails and that process reads the first one's key.
         temporary = key_file.with_name(f".secret_key.{secrets.token_hex(4)}")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(key)
-        os.replace(temporary, key_file)
+        try:
+            if key_file.exists():  # a short, unusable key left by hand: replace it
+                os.replace(temporary, key_file)
+                return key
+            os.link(temporary, key_file)
+        except FileExistsError:
+            return key_file.read_text(encoding="utf-8").strip()
+        finally:
+            temporary.unlink(missing_ok=True)
         return key
 
 

@@ -132,7 +132,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
-def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
     """For work that must commit on its own, apart from the request's unit of work."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     return factory

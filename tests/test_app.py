@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import sqlite3
 import stat
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from app.config import MIN_SECRET_KEY_LENGTH, Mode, Settings
@@ -224,9 +229,69 @@ def test_demo_mode_never_uses_an_empty_key_file_as_the_secret(tmp_path):
     assert len(key) >= MIN_SECRET_KEY_LENGTH
 
 
+def test_demo_mode_reads_its_key_file_once_per_settings(tmp_path):
+    settings = Settings(mode=Mode.DEMO, data_dir=tmp_path)
+    first = settings.resolved_secret_key()
+    (tmp_path / "secret_key").unlink()
+
+    assert settings.resolved_secret_key() == first  # not read (or made) again per request
+
+
+def test_two_processes_making_the_demo_key_at_once_agree_on_one(tmp_path, monkeypatch):
+    """The second to link its new key into place finds the first one's and uses that."""
+    import os
+
+    settings = Settings(mode=Mode.DEMO, data_dir=tmp_path)
+    real_link = os.link
+
+    def first_process_wins(source, target):
+        Path(target).write_text("f" * MIN_SECRET_KEY_LENGTH, encoding="utf-8")
+        real_link(source, target)  # raises FileExistsError, as it would in the race
+
+    monkeypatch.setattr(os, "link", first_process_wins)
+
+    assert settings.resolved_secret_key() == "f" * MIN_SECRET_KEY_LENGTH
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["secret_key"]
+
+
 def test_an_explicit_secret_key_wins_over_the_demo_key_file(tmp_path):
     Settings(mode=Mode.DEMO, data_dir=tmp_path).resolved_secret_key()
 
     key = Settings(mode=Mode.DEMO, data_dir=tmp_path, secret_key=GOOD_KEY).resolved_secret_key()
 
     assert key == GOOD_KEY
+
+
+def _api_routes(routes: Sequence[Any]) -> Iterator[APIRoute]:
+    """Every endpoint, also inside included routers (FastAPI wraps those since 0.16x)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _api_routes(route.original_router.routes)
+
+
+def _dependency_calls(dependant: Dependant) -> Iterator[Any]:
+    for dependency in dependant.dependencies:
+        if dependency.call is not None:
+            yield dependency.call
+        yield from _dependency_calls(dependency)
+
+
+def _runs_on_the_event_loop(call: Any) -> bool:
+    """Whether FastAPI awaits ``call`` rather than running it in a worker thread."""
+    target = call if inspect.isfunction(call) or inspect.ismethod(call) else call.__call__
+    return inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)
+
+
+def test_no_request_dependency_runs_in_a_worker_thread(running_app):
+    """A plain ``def`` dependency costs a thread hand-off per request (app/dependencies.py)."""
+    in_threads = {
+        f"{route.path}: {getattr(call, '__qualname__', type(call).__name__)}"
+        for route in _api_routes(running_app.routes)
+        for call in _dependency_calls(route.dependant)
+        if not _runs_on_the_event_loop(call)
+    }
+
+    assert in_threads == set()
+    assert len(list(_api_routes(running_app.routes))) > 40  # the walk sees every endpoint

@@ -24,6 +24,7 @@ from app.auth import repository, sessions
 from app.auth.models import OidcSignIn, Role, SignInMethod
 from app.config import OidcConfig, Settings
 from app.errors import Forbidden, NotFound, Unauthorized
+from app.kit import crypto
 from app.kit.crypto import SecretBox, digest
 from app.kit.time import utcnow
 
@@ -55,7 +56,7 @@ JWKS_CACHE = smart.JwksCache()
 
 
 def _box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.resolved_secret_key(), purpose="staff-sign-in")
+    return crypto.secret_box(settings.resolved_secret_key(), "staff-sign-in")
 
 
 def configured(settings: Settings) -> OidcConfig:

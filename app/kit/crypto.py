@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -42,6 +43,12 @@ class SecretBox:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except InvalidToken as exc:
             raise DecryptionError("stored secret cannot be decrypted with this key") from exc
+
+
+@lru_cache(maxsize=16)
+def secret_box(secret_key: str, purpose: str) -> SecretBox:
+    """The box for one purpose, made once: callers ask for it on every request."""
+    return SecretBox(secret_key, purpose=purpose)
 
 
 def digest(value: str) -> str:

@@ -51,7 +51,9 @@ async def app_session(
 AppSessionDep = Annotated[AppSession, Depends(app_session)]
 
 
-def clinician_auditor(request: Request, session: SessionDep, current: AppSessionDep) -> Auditor:
+async def clinician_auditor(
+    request: Request, session: SessionDep, current: AppSessionDep
+) -> Auditor:
     return Auditor(
         session=session,
         actor_kind="clinician",

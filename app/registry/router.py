@@ -60,7 +60,7 @@ MAX_PAGE_SIZE = 200
 _ETAG = re.compile(r'^"v(\d{1,10})"$')
 
 
-def flag_filters(
+async def flag_filters(
     status: Annotated[
         list[Status] | None, Query(description="Repeat to match any of several.")
     ] = None,
