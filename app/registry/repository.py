@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm.exc import StaleDataError
@@ -198,17 +199,25 @@ async def save(session: AsyncSession, flag: Flag) -> None:
         ) from exc
 
 
-async def lock_for_insert(session: AsyncSession, *, issuer: str, scope: str, key: str) -> None:
-    """Serialise concurrent creations with the same idempotency key (PostgreSQL only).
+async def insert_unless_key_taken(session: AsyncSession, flag: Flag) -> bool:
+    """Insert a new flag unless its idempotency key is taken; True when this call inserted it.
 
-    A transaction-scoped advisory lock makes the second request wait for the first and then
-    find its flag, instead of failing on the unique constraint. SQLite has one writer at a
-    time, so nothing is needed there.
+    One statement and no lock: ``INSERT ... ON CONFLICT DO NOTHING`` on the key's unique
+    constraint. On PostgreSQL a concurrent insert of the same key waits for the other
+    transaction and then does nothing, so the caller finds that flag; SQLite has one writer
+    at a time.
     """
-    if _dialect(session) != "postgresql":
-        return
-    lock_key = sa.func.hashtextextended(f"{issuer}|{scope}|{key}", 0)
-    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key)))
+    table = Flag.metadata.tables[Flag.__tablename__]
+    dialect_insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(table)
+        .values({column.key: getattr(flag, column.key) for column in table.columns})
+        .on_conflict_do_nothing(
+            index_elements=[table.c.issuer, table.c.idempotency_scope, table.c.idempotency_key]
+        )
+        .returning(table.c.id)
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 # --- lists and exports -------------------------------------------------------------------------

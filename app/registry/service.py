@@ -17,7 +17,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import PreconditionFailed
@@ -171,20 +170,6 @@ async def create_flag(session: AsyncSession, data: FlagCreate, *, secret_key: st
     receipt = receipt_for(data, secret_key=secret_key) if anonymous else None
     scope = "" if anonymous else data.reporter.fhir_user
     fingerprint = _fingerprint(data)
-    await repository.lock_for_insert(
-        session, issuer=data.issuer, scope=scope, key=data.idempotency_key
-    )
-    existing = await repository.by_idempotency_key(
-        session, issuer=data.issuer, scope=scope, key=data.idempotency_key
-    )
-    if existing is not None:
-        if existing.request_fingerprint != fingerprint:
-            raise IdempotencyKeyReused(
-                "This idempotency key was already used for a different flag. Generate a new "
-                "key for each new flag; reuse a key only to retry the same request."
-            )
-        return Created(flag=existing, created=False, receipt_token=receipt)
-
     now = utcnow()
     flag = _new_flag(
         data,
@@ -192,6 +177,14 @@ async def create_flag(session: AsyncSession, data: FlagCreate, *, secret_key: st
         fingerprint=fingerprint,
         receipt_hash=hash_receipt(receipt) if receipt else None,
     )
+    if not await repository.insert_unless_key_taken(session, flag):
+        return _the_earlier_flag(
+            await repository.by_idempotency_key(
+                session, issuer=data.issuer, scope=scope, key=data.idempotency_key
+            ),
+            fingerprint,
+            receipt,
+        )
     actor_name = HIDDEN_REPORTER_NAMES.get(data.anonymity) or data.reporter.display or "Reporter"
     event = FlagEvent(
         flag_id=flag.id,
@@ -201,16 +194,25 @@ async def create_flag(session: AsyncSession, data: FlagCreate, *, secret_key: st
         actor_role=data.reporter.role,
         to_status=Status.SUBMITTED,
     )
-    repository.add(session, flag, event)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        # Only reachable on SQLite, where two writers raced past the lookup above.
+    repository.add(session, event)
+    return Created(flag=flag, created=True, receipt_token=receipt)
+
+
+def _the_earlier_flag(existing: Flag | None, fingerprint: str, receipt: str | None) -> Created:
+    """A retry of a flag already made with this key: that flag, if it is the same request."""
+    if existing is None:
+        # The insert found the key taken, so the flag exists; not seeing it means the other
+        # transaction is not visible yet (cannot happen on PostgreSQL's read committed).
         raise ConcurrentCreate(
             "Another request with the same idempotency key is being saved. Retry in a moment; "
             "the retry returns that flag."
-        ) from exc
-    return Created(flag=flag, created=True, receipt_token=receipt)
+        )
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This idempotency key was already used for a different flag. Generate a new "
+            "key for each new flag; reuse a key only to retry the same request."
+        )
+    return Created(flag=existing, created=False, receipt_token=receipt)
 
 
 async def get_flag(session: AsyncSession, flag_id: uuid.UUID) -> Flag:
