@@ -120,3 +120,21 @@ async def test_an_unknown_method_on_a_bulk_route_is_405(client, tokens, method, 
     assert response.status_code == 405, response.text
     assert response.headers["allow"] == allowed
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("before_id", [str(2**63), "99999999999999999999999"])
+async def test_an_audit_page_cursor_past_the_largest_id_is_refused(client, tokens, before_id):
+    response = await client.get(
+        "/api/v1/audit-events", params={"before_id": before_id}, headers=tokens.header("admin")
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "before_id"
+
+
+async def test_an_audit_page_cursor_at_the_largest_id_is_served(client, tokens):
+    response = await client.get(
+        "/api/v1/audit-events", params={"before_id": str(2**63 - 1)}, headers=tokens.header("admin")
+    )
+
+    assert response.status_code == 200, response.text

@@ -42,7 +42,9 @@ async def list_audit_events(
     _: CanReadAudit,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[
-        int | None, Query(ge=1, description="Page on: the last id you saw.")
+        int | None,
+        # A BIGINT id: anything larger is no id, and the database would refuse it (a 500).
+        Query(ge=1, le=2**63 - 1, description="Page on: the last id you saw."),
     ] = None,
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
     action: AuditAction | None = None,
