@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +48,11 @@ CHROMIUM_ARGS = [
 # Chromium's switch that turns on the third-party-cookie phase-out (3PCs blocked; CHIPS
 # partitioned cookies are still kept, as in Chrome with third-party cookies blocked).
 BLOCK_THIRD_PARTY_COOKIES = "--test-third-party-cookie-phaseout"
+# Every wait in these tests is on a condition; these are only how long to wait for it before
+# calling it a failure. A busy machine makes each step slower, never different, so they are
+# generous: a passing run never waits for them.
+STEP_TIMEOUT_MS = 30_000  # any one Playwright step (a click, a selector, a navigation)
+SERVER_START_SECONDS = 60
 
 
 def in_ci() -> bool:
@@ -76,10 +81,12 @@ class AppServer:
 
     def start(self) -> None:
         self._thread.start()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + SERVER_START_SECONDS
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the app server did not start within 15 seconds")
+                raise RuntimeError(
+                    f"the app server did not start within {SERVER_START_SECONDS} seconds"
+                )
             time.sleep(0.01)
 
     def stop(self) -> None:
@@ -221,34 +228,58 @@ def strict_browser(playwright_driver: Any) -> Iterator[Any]:
     browser.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
-    context.set_default_timeout(10_000)
-    yield context.new_page()
+def _new_context(browser: Any, width: int, height: int) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    return context
+
+
+def _close(context: Any) -> None:
+    """Close a context once none of its route handlers is still running.
+
+    The page goes on sending requests after a test's last step (My flags, a script, a read
+    marker). A handler answering one of them (``_drop_cookies``, a test's ``page.route``) when
+    the context closes fails with "Request context disposed", and Playwright raises that in
+    whatever test calls it next. Unrouting with ``behavior="wait"`` lets the running handlers
+    finish first; requests that arrive after it go to the network untouched.
+    """
+    for page in context.pages:
+        page.unroute_all(behavior="wait")
+    context.unroute_all(behavior="wait")
     context.close()
 
 
-def _drop_cookies(route: Any) -> None:
-    """Answer with the app's response minus its Set-Cookie headers: a browser that keeps no
-    cookie at all for the framed app, not even a partitioned (CHIPS) one."""
-    response = route.fetch(max_redirects=0)
-    # route.fetch shares the context's cookie jar and stores what it is sent; forget it
-    # before the browser sees the answer.
-    route.request.frame.page.context.clear_cookies(domain="127.0.0.1")
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "set-cookie"}
-    route.fulfill(response=response, headers=headers)
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = _new_context(browser, 1100, 800)
+    yield context.new_page()
+    _close(context)
+
+
+def _drop_cookies(context: Any) -> Callable[[Any], None]:
+    """A route handler that answers with the app's response minus its Set-Cookie headers: a
+    browser that keeps no cookie at all for the framed app, not even a partitioned (CHIPS) one.
+    """
+
+    def handle(route: Any) -> None:
+        response = route.fetch(max_redirects=0)
+        # route.fetch shares the context's cookie jar and stores what it is sent; forget it
+        # before the browser sees the answer.
+        context.clear_cookies(domain="127.0.0.1")
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "set-cookie"}
+        route.fulfill(response=response, headers=headers)
+
+    return handle
 
 
 @pytest.fixture
 def strict_page(strict_browser: Any, stack: Stack) -> Iterator[Any]:
     """A page in the browser that blocks third-party cookies, where the app's own (partitioned)
     cookies are dropped too, so the page must live on its session header alone."""
-    context = strict_browser.new_context(viewport={"width": 1100, "height": 800})
-    context.set_default_timeout(10_000)
-    context.route(f"{stack.base_url}/**", _drop_cookies)
+    context = _new_context(strict_browser, 1100, 800)
+    context.route(f"{stack.base_url}/**", _drop_cookies(context))
     yield context.new_page()
-    context.close()
+    _close(context)
 
 
 @pytest.fixture(scope="session")
@@ -294,8 +325,7 @@ def sign_in(page: Any, stack: Stack, role: Role) -> None:
 def dashboard_page(browser: Any) -> Iterator[Any]:
     """A full-screen page that fails the test on any script error or CSP violation (an HTTP
     error answer the test provoked is not one)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context = _new_context(browser, 1280, 900)
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
@@ -309,7 +339,7 @@ def dashboard_page(browser: Any) -> Iterator[Any]:
     )
     page.problems = problems
     yield page
-    context.close()
+    _close(context)
     assert not problems, problems
 
 

@@ -90,7 +90,8 @@ def row_ids(page: Any) -> list[str]:
 
 
 def wait_rows(page: Any, expected: list[str]) -> None:
-    """Until the queue has loaded and shows exactly these flags, in this order."""
+    """Until the queue has loaded and shows exactly these flags, in this order (if it never
+    does, the assertion shows how the rows on screen differ)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
@@ -99,7 +100,6 @@ def wait_rows(page: Any, expected: list[str]) -> None:
                 && JSON.stringify([...document.querySelectorAll('#queue-rows tr[data-id]')]
                     .map(r => r.dataset.id)) === JSON.stringify(ids)""",
             arg=expected,
-            timeout=5_000,
         )
     except PlaywrightTimeout:
         assert row_ids(page) == expected
@@ -152,7 +152,7 @@ def flag_in_the_ehr(page: Any, stack: Stack) -> tuple[str, int, int]:
     form = frame.get_by_test_id("flag-form")
     form.locator('input[name="reason"]').first.click()
     form.get_by_role("button", name="Submit flag").click()
-    return wait_for_new_flag(page, stack, before), patient, unread
+    return wait_for_new_flag(order, stack, before), patient, unread
 
 
 def move(page: Any, to: str, label: str, *, owner: str = "", reply: str = "") -> None:
@@ -478,6 +478,9 @@ def test_queue_keyboard_triages_the_checked_row_and_opens_help_and_search(
     assert page.locator("#selected-count").inner_text() == "1 selected"
     page.keyboard.press("t")
     page.locator("#bulk-result.ok").filter(has_text="Marked 1 flag triaged.").wait_for()
+    # Then the list reloads and gives focus back to the current row; the keys below must come
+    # after that, or the reload would take focus from the search field.
+    page.wait_for_selector("#queue:not([aria-busy])")
     now = api_flag(stack, flag_id)
     assert (now["status"], now["version"]) == ("triaged", version + 1)
 

@@ -9,7 +9,6 @@ the request it means to and lets everything else through to the real app and EHR
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,11 @@ import pytest
 
 from tests.e2e.conftest import Stack
 from tests.e2e.test_ehr_page import (
-    UNDO_WINDOW_SECONDS,
+    SEND_TIMEOUT_MS,
     flag_ids,
     launch_in_panel,
     shot,
+    wait_for_new_flag,
     wait_ready,
 )
 
@@ -42,7 +42,7 @@ def problem(route: Any, status: int, title: str, detail: str) -> None:
 
 
 def wait_state(frame: Any, state: str) -> None:
-    frame.wait_for_selector(f'main#app[data-state="{state}"]', timeout=15_000)
+    frame.wait_for_selector(f'main#app[data-state="{state}"]')
 
 
 def test_ehr_not_reachable_then_try_again(page: Any, stack: Stack, screenshots: Path) -> None:
@@ -140,7 +140,7 @@ def test_failed_submission_keeps_the_form_and_retries(
 
     # After the undo window the POST fails: the form is back with everything typed.
     error = frame.get_by_test_id("submit-error")
-    error.wait_for(timeout=(UNDO_WINDOW_SECONDS + 5) * 1000)
+    error.wait_for(timeout=SEND_TIMEOUT_MS)
     assert error.get_attribute("role") == "alert"
     assert "not sent" in error.inner_text()
     assert len(posts) == 1
@@ -152,18 +152,10 @@ def test_failed_submission_keeps_the_form_and_retries(
     shot(page, screenshots, "state-submit-error")
 
     form.locator('button[data-action="retry-flag"]').click()
-    deadline = time.monotonic() + 10
-    new: set[str] = set()
-    while time.monotonic() < deadline:
-        new = flag_ids(stack) - before
-        if new:
-            break
-        page.wait_for_timeout(250)
-    assert len(new) == 1, "the retried flag never reached the registry (or arrived twice)"
+    flag_id = wait_for_new_flag(frame.locator(f'li[data-order-id="{order_id}"]'), stack, before)
     assert len(posts) == 2
     # The retry reuses the first attempt's idempotency key.
     assert json.loads(posts[0])["idempotency_key"] == json.loads(posts[1])["idempotency_key"]
-    flag_id = new.pop()
     with stack.api() as api:
         response = api.get(f"/flags/{flag_id}")
         assert response.status_code == 200, response.text
