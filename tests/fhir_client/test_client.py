@@ -11,10 +11,10 @@ from email.utils import format_datetime
 import fhir.resources.patient
 import httpx
 import pytest
-from pydantic import BaseModel, ConfigDict
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
+from pydantic import BaseModel, ConfigDict
 
 from fhir_client import (
     FhirClient,

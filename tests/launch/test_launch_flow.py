@@ -97,9 +97,7 @@ def outbound_recorded(app) -> Iterator[list[httpx.Request]]:
         app.state.http = original
 
 
-async def test_an_unregistered_issuer_leaves_a_security_event_naming_only_its_host(
-    client, session
-):
+async def test_an_unregistered_issuer_leaves_a_security_event_naming_only_its_host(client, session):
     response = await client.get(
         "/launch",
         params={"iss": "https://Evil.example:8443/fhir?patient=secret-123", "launch": "x"},
