@@ -37,6 +37,7 @@ from app.middleware import (
     TextInputMiddleware,
 )
 from app.migrate import ensure_migrated
+from app.openapi import install_error_responses
 from app.registry import router as registry_router
 from frontend import STATIC_DIR
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_error_responses(app)
     dashboard_pages.install(app)
     app.include_router(health.router)
     app.include_router(pages.router)

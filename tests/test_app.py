@@ -6,20 +6,19 @@ import inspect
 import re
 import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import ValidationError
 
 from app.config import MIN_SECRET_KEY_LENGTH, Mode, Settings
 from app.db import create_sync_engine_for
 from app.main import create_app
 from app.migrate import DatabaseNotMigrated, upgrade
+from app.openapi import dependency_calls
 
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 GOOD_KEY = "k" * MIN_SECRET_KEY_LENGTH
@@ -262,22 +261,6 @@ def test_an_explicit_secret_key_wins_over_the_demo_key_file(tmp_path):
     assert key == GOOD_KEY
 
 
-def _api_routes(routes: Sequence[Any]) -> Iterator[APIRoute]:
-    """Every endpoint, also inside included routers (FastAPI wraps those since 0.16x)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):
-            yield from _api_routes(route.original_router.routes)
-
-
-def _dependency_calls(dependant: Dependant) -> Iterator[Any]:
-    for dependency in dependant.dependencies:
-        if dependency.call is not None:
-            yield dependency.call
-        yield from _dependency_calls(dependency)
-
-
 def _runs_on_the_event_loop(call: Any) -> bool:
     """Whether FastAPI awaits ``call`` rather than running it in a worker thread."""
     target = call if inspect.isfunction(call) or inspect.ismethod(call) else call.__call__
@@ -288,10 +271,12 @@ def test_no_request_dependency_runs_in_a_worker_thread(running_app):
     """A plain ``def`` dependency costs a thread hand-off per request (app/dependencies.py)."""
     in_threads = {
         f"{route.path}: {getattr(call, '__qualname__', type(call).__name__)}"
-        for route in _api_routes(running_app.routes)
-        for call in _dependency_calls(route.dependant)
+        for route in iter_route_contexts(running_app.routes)
+        if isinstance(route.original_route, APIRoute)
+        for call in dependency_calls(route.dependant)
         if not _runs_on_the_event_loop(call)
     }
 
     assert in_threads == set()
-    assert len(list(_api_routes(running_app.routes))) > 40  # the walk sees every endpoint
+    endpoints = [r for r in iter_route_contexts(running_app.routes) if r.endpoint is not None]
+    assert len(endpoints) > 40  # the walk sees every endpoint
