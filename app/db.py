@@ -75,6 +75,10 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 #   a generic plan that guesses 0.5% of rows for any date range and picks a bitmap scan that
 #   is 2-5x slower on wide ranges; pooled connections live long, so that would be the norm;
 # - no JIT: compiling costs 100-130 ms on the aggregate queries and saves nothing at this size.
+# No pre-ping either: it is a SELECT 1 round trip on every checkout, two per flag submission
+# (bench/README.md). A connection the server dropped (a restart) fails its request instead;
+# SQLAlchemy then discards the pool's older connections, and the request is answered 503
+# "try again" with nothing saved (app/errors.py).
 POSTGRES_CONNECT_ARGS: dict[str, object] = {"prepare_threshold": None, "options": "-c jit=off"}
 
 
@@ -97,7 +101,7 @@ def create_engine_for(url: str, *, pool_size: int = 10, pool_timeout: float = 10
         return engine
     return create_async_engine(
         urls.async_,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         hide_parameters=True,
         connect_args=POSTGRES_CONNECT_ARGS,
         **pool,
@@ -117,6 +121,24 @@ def create_sync_engine_for(url: str) -> sa.Engine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def autocommit_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose every statement commits on its own, on the same pool.
+
+    For a request's housekeeping that stands alone (looking up its session, keeping it alive):
+    no BEGIN and COMMIT round trips, and no connection held once the statement is done.
+    Measured on the flag path (bench/README.md): each round trip costs the app and the
+    database CPU, and these were two of ten.
+    """
+    return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+def autocommit_session(request: Request) -> AsyncSession:
+    """A session of ``autocommit_session_factory``; use it as ``async with``, so that it
+    gives its connection back before the request goes on (the ORM session would hold it)."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.autocommit_session_factory
+    return factory()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

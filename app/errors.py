@@ -16,8 +16,9 @@ contain tokens or patient data.
     ├── UnprocessableContent (422)
     └── PreconditionRequired (428)
 
-A request that waits too long for a database connection gets 503 with ``Retry-After``: the
-pool is the app's capacity, and "busy, try again" is the truth a client can act on.
+A request that waits too long for a database connection, or whose connection the database
+dropped (a restart), gets 503 with ``Retry-After``: nothing was saved, and "try again" is the
+truth a client can act on.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -240,6 +242,25 @@ async def _pool_timeout_handler(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if not exc.connection_invalidated:
+        return await _unexpected_error_handler(request, exc)
+    logger.warning(
+        "database connection lost",
+        extra={"request_id": getattr(request.state, "request_id", None)},
+    )
+    return problem_response(
+        503,
+        "Database connection lost",
+        "ValueLoop lost its connection to the database and nothing was saved. "
+        "Try again in a moment.",
+        slug="database-unavailable",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
     # The traceback goes to the log (without request bodies); the client gets a reference.
@@ -258,4 +279,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
     app.add_exception_handler(PoolTimeout, _pool_timeout_handler)
+    app.add_exception_handler(DBAPIError, _database_error_handler)
     app.add_exception_handler(Exception, _unexpected_error_handler)

@@ -22,7 +22,7 @@ from app.auth import router as tokens_router
 from app.config import Settings, get_settings
 from app.dashboard import oidc_router, session_router
 from app.dashboard import pages as dashboard_pages
-from app.db import create_engine_for, session_factory
+from app.db import autocommit_session_factory, create_engine_for, session_factory
 from app.errors import install_error_handlers
 from app.launch import clinician_router, ehrs_router
 from app.launch import router as launch_router
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ensure_migrated(engine)
             app.state.engine = engine
             app.state.session_factory = session_factory(engine)
+            app.state.autocommit_session_factory = autocommit_session_factory(engine)
             app.state.http = http
             await register_configured(app.state.session_factory, settings)
             # In the background: a slow or unreachable EHR must not delay the start.

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from app.audit.service import AuditAction, Auditor
-from app.db import SessionDep, SessionFactoryDep
+from app.db import SessionDep, SessionFactoryDep, autocommit_session
 from app.dependencies import HttpDep, SettingsDep
 from app.launch import clinician, service
 from app.launch.errors import SessionExpired
@@ -30,21 +30,20 @@ SESSION_HEADER = "X-ValueLoop-Session"
 
 
 async def app_session(
-    request: Request,
-    session: SessionDep,
-    x_valueloop_session: Annotated[str | None, Header()] = None,
+    request: Request, x_valueloop_session: Annotated[str | None, Header()] = None
 ) -> AppSession:
-    """The request's app session, looked up and kept alive in a unit of work of its own.
+    """The request's app session, looked up and kept alive before the handler runs.
 
-    Committing here ends that unit before the handler runs: the pooled connection goes back
-    to the pool while the handler waits on the EHR, a token refresh (which locks the session
-    row in its own transaction) never waits on a row this request holds, and no request ever
-    holds two connections at once, so a full pool cannot deadlock on itself.
+    Each statement commits on its own (no BEGIN/COMMIT round trips) and the connection goes
+    back to the pool before the handler runs: while the handler waits on the EHR it holds
+    none, a token refresh (which locks the session row in its own transaction) never waits on
+    a row this request holds, and no request holds two connections at once, so a full pool
+    cannot deadlock on itself.
     """
     handle = x_valueloop_session or request.cookies.get(service.SESSION_COOKIE)
-    found = await service.current_session(session, handle)
-    await service.touch(session, found)
-    await session.commit()
+    async with autocommit_session(request) as housekeeping:
+        found = await service.current_session(housekeeping, handle)
+        await service.touch(housekeeping, found)
     return found
 
 

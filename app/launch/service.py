@@ -254,8 +254,9 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 async def touch(session: AsyncSession, app_session: AppSession) -> None:
     """Keep an active session alive: at most one small write a minute.
 
-    The caller commits right after (see ``clinician_router.app_session``): held for the whole
-    request, the row lock would make a token refresh in the same request wait forever.
+    Committed at once (``clinician_router.app_session`` passes a session whose statements
+    each commit): held for the whole request, the row lock would make a token refresh in the
+    same request wait forever.
     """
     now = utcnow()
     if now - app_session.last_seen_at < TOUCH_INTERVAL:

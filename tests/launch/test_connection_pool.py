@@ -100,3 +100,31 @@ async def test_a_request_that_cannot_get_a_connection_in_time_is_told_to_retry(
     assert response.headers["retry-after"] == "1"
     assert response.headers["content-type"] == "application/problem+json"
     assert "nothing was saved" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_a_connection_the_database_dropped_fails_one_request_with_503_then_recovers(
+    app, small_pool_app, small_pool_client, ehr, ehr_http
+):
+    handle = await full_launch(small_pool_client, ehr_http, ehr.sim)
+    headers = {"X-ValueLoop-Session": handle}
+    assert (await small_pool_client.get("/api/v1/clinician/flags", headers=headers)).is_success
+    try:
+        async with app.state.engine.connect() as admin:  # what a server restart does
+            await admin.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        dropped = await small_pool_client.get("/api/v1/clinician/flags", headers=headers)
+        recovered = await small_pool_client.get("/api/v1/clinician/flags", headers=headers)
+    finally:
+        await app.state.engine.dispose()  # the shared app's connections were dropped too
+
+    assert dropped.status_code == 503, dropped.text
+    assert dropped.headers["retry-after"] == "1"
+    assert "nothing was saved" in dropped.json()["detail"]
+    assert recovered.status_code == 200, recovered.text
