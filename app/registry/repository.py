@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -208,16 +209,24 @@ async def insert_unless_key_taken(session: AsyncSession, flag: Flag) -> bool:
     at a time.
     """
     table = Flag.metadata.tables[Flag.__tablename__]
-    dialect_insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    statement = (
+    values = {column.key: getattr(flag, column.key) for column in table.columns}
+    result = await session.execute(_insert_unless_key_taken(_dialect(session)), [values])
+    return result.first() is not None
+
+
+@cache
+def _insert_unless_key_taken(dialect: str) -> sa.Insert:
+    """The statement, built once per dialect: the values go in as parameters, so it is also
+    compiled once (a statement built with its values costs a cache key per call)."""
+    table = Flag.metadata.tables[Flag.__tablename__]
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
         dialect_insert(table)
-        .values({column.key: getattr(flag, column.key) for column in table.columns})
         .on_conflict_do_nothing(
             index_elements=[table.c.issuer, table.c.idempotency_scope, table.c.idempotency_key]
         )
         .returning(table.c.id)
     )
-    return (await session.execute(statement)).first() is not None
 
 
 # --- lists and exports -------------------------------------------------------------------------
