@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
     log_level: str = "INFO"
-    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
     # How long a request waits for a pooled connection before it gets a 503 (try again).
     database_pool_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
     # ValueLoop's private JWK (JSON) for private_key_jwt client authentication to EHRs.

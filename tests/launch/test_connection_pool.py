@@ -23,7 +23,7 @@ from app.launch.models import AppSession
 from app.main import create_app
 from tests.launch.conftest import full_launch
 
-POOL_SIZE = 2  # and as many overflow: four connections in all
+POOL_SIZE = 4
 CONCURRENT = 12  # three times what the pool holds
 
 
@@ -87,7 +87,7 @@ async def test_a_request_that_cannot_get_a_connection_in_time_is_told_to_retry(
 ):
     handle = await full_launch(small_pool_client, ehr_http, ehr.sim)
     engine = small_pool_app.state.engine
-    held = [await engine.connect() for _ in range(2 * POOL_SIZE)]  # the whole pool, busy
+    held = [await engine.connect() for _ in range(POOL_SIZE)]  # the whole pool, busy
     try:
         response = await small_pool_client.get(
             "/api/v1/clinician/flags", headers={"X-ValueLoop-Session": handle}
