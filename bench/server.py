@@ -42,24 +42,48 @@ def serving(
     *, port: int, env: Mapping[str, str], app_dir: Path, log_path: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``valueloop serve`` on 127.0.0.1:``port``, output to ``log_path``; stopped on exit."""
-    with open(log_path, "wb") as log:
+    process = start_serving(port=port, env=env, app_dir=app_dir, log_path=log_path)
+    try:
+        yield process
+    finally:
+        stop_serving(process)
+
+
+def start_serving(
+    *, port: int, env: Mapping[str, str], app_dir: Path, log_path: Path, append: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start ``valueloop serve`` on 127.0.0.1:``port`` and wait until it is ready.
+
+    Output goes to ``log_path`` (appended to with ``append``, e.g. for a restarted process).
+    The caller stops it with :func:`stop_serving`; if it never becomes ready, it is stopped
+    here and :class:`BenchError` is raised.
+    """
+    with open(log_path, "ab" if append else "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=app_dir,  # `-m app.cli` runs the app/ found here first
             env=dict(env),
-            stdout=log,
+            stdout=log,  # the child keeps its own descriptor once started
             stderr=subprocess.STDOUT,
         )
-        try:
-            _wait_until_ready(f"http://127.0.0.1:{port}", process, log_path)
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+    try:
+        _wait_until_ready(f"http://127.0.0.1:{port}", process, log_path)
+    except BaseException:
+        stop_serving(process)
+        raise
+    return process
+
+
+def stop_serving(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a process from :func:`start_serving` (kill it after 15 s); wait for it."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
 
 
 def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
