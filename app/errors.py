@@ -227,18 +227,12 @@ async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 async def _pool_timeout_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PoolTimeout)
-    logger.warning(
+    return _try_again(
+        request,
         "database pool exhausted",
-        extra={"request_id": getattr(request.state, "request_id", None)},
-    )
-    return problem_response(
-        503,
         "Busy",
-        "ValueLoop is busier than it can serve right now and nothing was saved. "
-        "Try again in a moment.",
+        "ValueLoop is busier than it can serve right now and nothing was saved.",
         slug="busy",
-        instance=request.url.path,
-        headers={"Retry-After": "1"},
     )
 
 
@@ -246,16 +240,25 @@ async def _database_error_handler(request: Request, exc: Exception) -> JSONRespo
     assert isinstance(exc, DBAPIError)
     if not exc.connection_invalidated:
         return await _unexpected_error_handler(request, exc)
-    logger.warning(
+    return _try_again(
+        request,
         "database connection lost",
-        extra={"request_id": getattr(request.state, "request_id", None)},
+        "Database connection lost",
+        "ValueLoop lost its connection to the database and nothing was saved.",
+        slug="database-unavailable",
     )
+
+
+def _try_again(
+    request: Request, log_message: str, title: str, detail: str, *, slug: str
+) -> JSONResponse:
+    """503 with Retry-After, for a failure that a retry in a moment gets past."""
+    logger.warning(log_message, extra={"request_id": getattr(request.state, "request_id", None)})
     return problem_response(
         503,
-        "Database connection lost",
-        "ValueLoop lost its connection to the database and nothing was saved. "
-        "Try again in a moment.",
-        slug="database-unavailable",
+        title,
+        f"{detail} Try again in a moment.",
+        slug=slug,
         instance=request.url.path,
         headers={"Retry-After": "1"},
     )

@@ -100,7 +100,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
-from bench.server import BenchError, free_port, start_serving, stop_serving, write_report
+from bench.server import BenchError, free_port, start_serving, stop_serving, valueloop, write_report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -339,22 +339,6 @@ def clean_env() -> dict[str, str]:
     }
     env.update({"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
     return env
-
-
-def valueloop(args: Sequence[str], env: dict[str, str], app_dir: Path) -> str:
-    """One ``valueloop`` command (as ``python -m app.cli``, from ``app_dir``); its output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=app_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"valueloop {args[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return done.stdout.strip()
 
 
 @dataclass

@@ -55,7 +55,7 @@ from urllib.parse import urlsplit
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bench.server import BenchError, free_port, serving, write_report
+from bench.server import BenchError, free_port, serving, valueloop, write_report
 from ehr_sim.clients import ClientRegistration, ClientRegistry
 from ehr_sim.config import Faults, SimSettings
 from ehr_sim.server import SimServer
@@ -275,22 +275,6 @@ def app_env(base_url: str, workdir: Path) -> dict[str, str]:
         }
     )
     return env
-
-
-def valueloop(args: Sequence[str], env: dict[str, str], app_dir: Path) -> str:
-    """One ``valueloop`` command (as ``python -m app.cli``, from ``app_dir``); its output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=app_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"valueloop {args[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return done.stdout.strip()
 
 
 @contextmanager

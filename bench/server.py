@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,22 @@ def write_report(name: str, started: datetime, text: str) -> None:
 
 class BenchError(RuntimeError):
     """The benchmark could not run (not: a target was missed)."""
+
+
+def valueloop(args: Sequence[str], env: dict[str, str], app_dir: Path) -> str:
+    """One ``valueloop`` command (as ``python -m app.cli``, from ``app_dir``); its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=app_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"valueloop {args[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return done.stdout.strip()
 
 
 def free_port() -> int:

@@ -90,6 +90,21 @@ def parse_resource(data: object, *, expected: str | None = None) -> Resource:
     ``expected``: the resourceType the caller asked for; anything else is refused, because a
     server that answers a Patient read with a Bundle has not answered the question.
     """
+    document = _resource_object(data, expected)
+    model = resource_class(document["resourceType"])
+    if model is None:
+        raise FhirInvalidResponseError(f"{describe(data)} is not a FHIR R4 resource type")
+    return _validated(model, document)
+
+
+def parse_as(model: type[M], data: object, *, expected: str) -> M:
+    """``data`` (parsed JSON), a resource of type ``expected``, validated into ``model``: the
+    caller's own pydantic model of the few elements it reads (see ``FhirClient.read_as``)."""
+    return _validated(model, _resource_object(data, expected))
+
+
+def _resource_object(data: object, expected: str | None) -> dict[str, Any]:
+    """``data`` if it is a JSON object with a resourceType (``expected``, when given)."""
     if not isinstance(data, dict):
         raise FhirInvalidResponseError(
             f"expected a FHIR resource (a JSON object), got {type(data).__name__}"
@@ -99,33 +114,16 @@ def parse_resource(data: object, *, expected: str | None = None) -> Resource:
         raise FhirInvalidResponseError("the JSON object has no resourceType")
     if expected is not None and resource_type != expected:
         raise FhirInvalidResponseError(f"expected a {expected} resource, got {describe(data)}")
-    model = resource_class(resource_type)
-    if model is None:
-        raise FhirInvalidResponseError(f"{describe(data)} is not a FHIR R4 resource type")
+    return data
+
+
+def _validated(model: type[M], document: dict[str, Any]) -> M:
     try:
-        return model.model_validate(data)
+        return model.model_validate(document)
     except ValidationError as exc:
         # ``from None``: pydantic's own message quotes the input values, i.e. patient data.
         raise FhirInvalidResponseError(
-            f"{describe(data)} is not valid FHIR: {validation_summary(exc)}"
-        ) from None
-
-
-def parse_as(model: type[M], data: object, *, expected: str) -> M:
-    """``data`` (parsed JSON), a resource of type ``expected``, validated into ``model``: the
-    caller's own pydantic model of the few elements it reads (see ``FhirClient.read_as``)."""
-    if not isinstance(data, dict):
-        raise FhirInvalidResponseError(
-            f"expected a FHIR resource (a JSON object), got {type(data).__name__}"
-        )
-    if data.get("resourceType") != expected:
-        raise FhirInvalidResponseError(f"expected a {expected} resource, got {describe(data)}")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        # ``from None``: pydantic's own message quotes the input values, i.e. patient data.
-        raise FhirInvalidResponseError(
-            f"{describe(data)} is not valid FHIR: {validation_summary(exc)}"
+            f"{describe(document)} is not valid FHIR: {validation_summary(exc)}"
         ) from None
 
 

@@ -24,6 +24,23 @@ from tests.launch.conftest import (
 )
 
 
+@contextmanager
+def outbound_recorded(app) -> Iterator[list[httpx.Request]]:
+    """Every request the app sends out, answered with 500 and never sent anywhere."""
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    original = app.state.http
+    app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(record))
+    try:
+        yield sent
+    finally:
+        app.state.http = original
+
+
 async def test_ehr_launch_opens_a_session_with_the_ehr_context(client, ehr, ehr_http, session):
     patient, encounter = a_patient_and_encounter(ehr.sim)
 
@@ -59,42 +76,14 @@ async def test_authorize_request_carries_pkce_s256_aud_launch_and_state(client, 
 
 
 async def test_unregistered_issuer_is_refused_without_contacting_it(client, app):
-    sent: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(500)
-
-    original = app.state.http
-    app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(record))
-    try:
+    with outbound_recorded(app) as sent:
         response = await client.get(
             "/launch", params={"iss": "https://evil.example/fhir", "launch": "x"}
         )
-    finally:
-        await app.state.http.aclose()
-        app.state.http = original
 
     assert response.status_code == 403
     assert "not registered" in response.text
     assert sent == []
-
-
-@contextmanager
-def outbound_recorded(app) -> Iterator[list[httpx.Request]]:
-    """Every request the app sends out, answered with 500 and never sent anywhere."""
-    sent: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(500)
-
-    original = app.state.http
-    app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(record))
-    try:
-        yield sent
-    finally:
-        app.state.http = original
 
 
 async def test_an_unregistered_issuer_leaves_a_security_event_naming_only_its_host(client, session):
