@@ -18,6 +18,7 @@ the failure lists them all, each with a curl command or the app's traceback.
 
 from __future__ import annotations
 
+import os
 import traceback
 import uuid
 from collections.abc import Callable
@@ -50,10 +51,11 @@ from tests.launch.conftest import Ehr, ehr, ehr_http, full_launch, sim  # noqa: 
 
 Operation = APIOperation[Any, Any, Any, Any]
 
-# 34 operations: about 2,000 requests (fewer where there is little to vary).
-EXAMPLES_PER_OPERATION = 66
+# 34 operations: about 2,000 requests (fewer where there is little to vary). A longer fuzz, by
+# hand: VALUELOOP_FUZZ_EXAMPLES=2000 .venv/bin/pytest tests/test_openapi_fuzz.py (bench/README).
+EXAMPLES_PER_OPERATION = int(os.environ.get("VALUELOOP_FUZZ_EXAMPLES", "66"))
 # Fewer would mean the fuzz silently stopped fuzzing (a Hypothesis or schemathesis change).
-MIN_REQUESTS = 1_500
+MIN_REQUESTS = 1_500 * EXAMPLES_PER_OPERATION // 66
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
