@@ -40,7 +40,7 @@ from app.launch.secrets import token_box
 from app.launch.service import DISCOVERY_CACHE, client_auth_for
 from app.registry import service as registry_service
 from app.registry.catalog import AgeBand
-from app.registry.costs import reference_price
+from app.registry.costs import ReferencePrice, reference_price
 from app.registry.schemas import ClinicianFlagIn, FlagCreate
 
 REFRESH_MARGIN = timedelta(seconds=60)
@@ -375,9 +375,28 @@ async def flag_order(
     except fhir_client.FhirError as exc:
         raise ehr_unavailable(exc) from exc
     check_order_belongs(order, app_session)
-    summary = summarize_order(resource_type, order)
-    price = reference_price(codings(order.concept))
-    data = FlagCreate.model_validate(
+    data = _flag_create(
+        app_session,
+        request,
+        summarize_order(resource_type, order),
+        facts,
+        price=reference_price(codings(order.concept)),
+    )
+    return await registry_service.create_flag(
+        session, data, secret_key=settings.resolved_secret_key()
+    )
+
+
+def _flag_create(
+    app_session: AppSession,
+    request: ClinicianFlagIn,
+    summary: OrderSummary,
+    facts: FlagContext,
+    *,
+    price: ReferencePrice | None,
+) -> FlagCreate:
+    """The registry's snapshot of a flag: what the EHR said, and what the clinician chose."""
+    return FlagCreate.model_validate(
         {
             "issuer": app_session.issuer,
             "idempotency_key": request.idempotency_key,
@@ -412,7 +431,4 @@ async def flag_order(
             if price is None
             else {"amount": price.amount, "source": price.source, "year": price.year},
         }
-    )
-    return await registry_service.create_flag(
-        session, data, secret_key=settings.resolved_secret_key()
     )
