@@ -134,6 +134,8 @@ class BodySizeLimitMiddleware:
         await response(scope, receive, send)
 
 
+# The methods that change things (RFC 9110 section 9.2.1), and so may carry a body.
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _UNSAFE_TEXT_MESSAGE = (
     "contains a NUL character or a lone UTF-16 surrogate, which ValueLoop does not accept "
     "in any text; remove it"
@@ -157,7 +159,7 @@ class TextInputMiddleware:
             return
         fields = [("path", "path")] if "\x00" in scope["path"] else []
         fields += [(name, "query") for name in unsafe_query_fields(scope["query_string"])]
-        if not fields and scope["method"] in {"POST", "PUT", "PATCH", "DELETE"}:
+        if not fields and scope["method"] in _UNSAFE_METHODS:
             body, receive = await _buffered(receive)
             fields = [(name, "body") for name in unsafe_json_fields(body)]
         if not fields:
@@ -195,7 +197,6 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     return b"".join(chunks), replaying_receive
 
 
-_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Sec-Fetch-Site values a write from our own pages (or typed by the user) carries.
 _OWN_FETCH_SITES = frozenset({b"same-origin", b"none"})
 

@@ -66,15 +66,28 @@ class Auditor:
         )
 
 
-def for_principal(request: Request, session: AsyncSession, principal: Principal) -> Auditor:
-    """An auditor for a staff member, also where no dependency resolved them (sign-in)."""
+def for_request(
+    request: Request, session: AsyncSession, *, actor_kind: str, actor_id: str, actor_role: str
+) -> Auditor:
+    """An auditor for one request's actor, with the request's id and address."""
     return Auditor(
         session=session,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        request_id=getattr(request.state, "request_id", None),
+        source_ip=request.client.host if request.client else None,
+    )
+
+
+def for_principal(request: Request, session: AsyncSession, principal: Principal) -> Auditor:
+    """An auditor for a staff member, also where no dependency resolved them (sign-in)."""
+    return for_request(
+        request,
+        session,
         actor_kind=principal.via,
         actor_id=f"{principal.name} ({principal.ref})",
         actor_role=principal.role.value,
-        request_id=getattr(request.state, "request_id", None),
-        source_ip=request.client.host if request.client else None,
     )
 
 

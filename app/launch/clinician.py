@@ -295,11 +295,7 @@ async def load_context(client: fhir_client.FhirClient, app_session: AppSession) 
         encounter=None
         if encounter is None or data.encounter is None
         else {
-            "fhir_id": encounter.fhir_id,
-            "class_code": encounter.class_code,
-            "type": encounter.type,
-            "department": encounter.department,
-            "start": encounter.start,
+            **encounter.model_dump(exclude={"end"}),
             "status": str(data.encounter.status) if data.encounter.status else None,
         },
         orders=orders,

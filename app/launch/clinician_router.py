@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
-from app.audit.service import AuditAction, Auditor
+from app.audit.service import AuditAction, Auditor, for_request
 from app.db import SessionDep, SessionFactoryDep, autocommit_session
 from app.dependencies import HttpDep, SettingsDep
 from app.launch import clinician, service
@@ -53,13 +53,12 @@ AppSessionDep = Annotated[AppSession, Depends(app_session)]
 async def clinician_auditor(
     request: Request, session: SessionDep, current: AppSessionDep
 ) -> Auditor:
-    return Auditor(
-        session=session,
+    return for_request(
+        request,
+        session,
         actor_kind="clinician",
         actor_id=current.fhir_user or f"session {current.id}",
         actor_role="clinician",
-        request_id=getattr(request.state, "request_id", None),
-        source_ip=request.client.host if request.client else None,
     )
 
 

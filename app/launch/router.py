@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from app.audit.service import AuditAction, Auditor
+from app.audit.service import AuditAction, for_request
 from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
 from app.errors import AppError
@@ -103,13 +103,8 @@ def _record_refused_issuer(request: Request, session: SessionDep, iss: str) -> N
         host = urlsplit(iss).hostname
     except ValueError:
         host = None
-    Auditor(
-        session=session,
-        actor_kind="anonymous",
-        actor_id="unregistered EHR",
-        actor_role="none",
-        request_id=getattr(request.state, "request_id", None),
-        source_ip=request.client.host if request.client else None,
+    for_request(
+        request, session, actor_kind="anonymous", actor_id="unregistered EHR", actor_role="none"
     ).record(
         AuditAction.REFUSE,
         "launch",
