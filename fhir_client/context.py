@@ -106,7 +106,66 @@ async def fetch_launch_context(
     missing, so a narrower grant shows less instead of failing.
     """
     can_read = readable or (lambda _resource_type: True)
-    skipped = [t for t in _OPTIONAL_TYPES if not can_read(t)]
+    first = await _first_batch(client, patient_id, encounter_id, can_read)
+    encounter = first.encounter
+    if encounter is not None and _points_to(encounter.subject, "Patient", patient_id) is False:
+        # Showing this encounter's orders beside this patient's banner would be worse than
+        # showing nothing.
+        raise FhirInvalidResponseError("the launch encounter belongs to a different patient")
+    scope = _Scope(patient_id, encounter_id, _period(encounter), warnings=[])
+    for resource_type in _OPTIONAL_TYPES:
+        if not can_read(resource_type):
+            scope.warnings.append(
+                f"The EHR did not grant access to {resource_type} records, so they are not shown."
+            )
+    service_requests = scope.charted(first.service_results, ServiceRequest, "ServiceRequest")
+    medication_requests = scope.charted(
+        first.medication_results, MedicationRequest, "MedicationRequest"
+    )
+    conditions = _conditions(first, scope)
+    medications = [r for r in first.medication_results.included if isinstance(r, Medication)]
+    extra_conditions, extra_medications = await _second_batch(
+        client,
+        scope,
+        missing_diagnoses=_unresolved(_diagnosis_references(encounter), "Condition", conditions),
+        missing_medications=_unresolved(
+            (order.medicationReference for order in medication_requests), "Medication", medications
+        ),
+    )
+    return LaunchContextData(
+        patient=first.patient,
+        encounter=encounter,
+        service_requests=service_requests,
+        medication_requests=medication_requests,
+        conditions=_unique(conditions + extra_conditions),
+        warnings=scope.warnings,
+        medications=_unique(medications + extra_medications),
+    )
+
+
+# --- The first batch's calls ---
+
+_OPTIONAL_TYPES = ("Encounter", "ServiceRequest", "MedicationRequest", "Condition")
+
+
+@dataclass(frozen=True)
+class _FirstBatch:
+    """What one concurrent round trip brings back: the page's must-haves, and the conditions
+    as results or as the error that kept them away."""
+
+    patient: Patient
+    encounter: Encounter | None
+    service_results: SearchResult
+    medication_results: SearchResult
+    diagnosis_results: SearchResult | FhirError | None
+    problems: SearchResult | FhirError | None
+
+
+async def _first_batch(
+    client: FhirClient, patient_id: str, encounter_id: str | None, can_read: Callable[[str], bool]
+) -> _FirstBatch:
+    """Patient, encounter, orders and conditions, asked for at once (types the grant refuses
+    are not asked for)."""
     order_params = {"patient": patient_id, "_count": str(ORDER_PAGE_SIZE)}
     if encounter_id is not None:
         order_params["encounter"] = encounter_id
@@ -116,74 +175,55 @@ async def fetch_launch_context(
         "clinical-status": ACTIVE_PROBLEM_STATUSES,
         "_count": str(ORDER_PAGE_SIZE),
     }
-    (
-        patient,
-        encounter,
-        service_results,
-        medication_results,
-        diagnosis_results,
-        problems,
-    ) = await client.gather(
+    conditions_readable = can_read("Condition")
+    results = await client.gather(
         _read_as(client, Patient, patient_id),
         _read_encounter(client, encounter_id if can_read("Encounter") else None),
         _search_if(can_read("ServiceRequest"), client, "ServiceRequest", order_params),
         _search_if(can_read("MedicationRequest"), client, "MedicationRequest", order_params),
         _optional(_search_diagnoses(client, patient_id, encounter_id))
-        if can_read("Condition")
+        if conditions_readable
         else _nothing(),
         _optional(client.search("Condition", problem_params))
-        if can_read("Condition")
+        if conditions_readable
         else _nothing(),
     )
-    if encounter is not None and _points_to(encounter.subject, "Patient", patient_id) is False:
-        # Showing this encounter's orders beside this patient's banner would be worse than
-        # showing nothing.
-        raise FhirInvalidResponseError("the launch encounter belongs to a different patient")
-    scope = _Scope(patient_id, encounter_id, _period(encounter), warnings=[])
-    for resource_type in skipped:
-        scope.warnings.append(
-            f"The EHR did not grant access to {resource_type} records, so they are not shown."
-        )
-    service_requests = scope.charted(service_results, ServiceRequest, "ServiceRequest")
-    medication_requests = scope.charted(medication_results, MedicationRequest, "MedicationRequest")
+    return _FirstBatch(*results)
+
+
+def _conditions(first: _FirstBatch, scope: _Scope) -> list[Condition]:
+    """The encounter's diagnoses and the patient's problem list; what failed is a warning."""
     conditions: list[Condition] = []
-    if isinstance(diagnosis_results, FhirError):
+    if isinstance(first.diagnosis_results, FhirError):
         scope.warnings.append(
-            f"The encounter's diagnoses could not be read ({_reason(diagnosis_results)})."
+            f"The encounter's diagnoses could not be read ({_reason(first.diagnosis_results)})."
         )
-    elif diagnosis_results is not None:
-        conditions += scope.charted(diagnosis_results, Condition, "Condition")
-    if isinstance(problems, FhirError):
-        scope.warnings.append(f"The problem list could not be read ({_reason(problems)}).")
-    elif problems is not None:
+    elif first.diagnosis_results is not None:
+        conditions += scope.charted(first.diagnosis_results, Condition, "Condition")
+    if isinstance(first.problems, FhirError):
+        scope.warnings.append(f"The problem list could not be read ({_reason(first.problems)}).")
+    elif first.problems is not None:
         # The problem list is not tied to an encounter: only the patient check applies.
-        conditions += scope.charted(problems, Condition, "Condition", by_encounter=False)
-    missing_diagnoses = _unresolved(_diagnosis_references(encounter), "Condition", conditions)
-    medications = [r for r in medication_results.included if isinstance(r, Medication)]
-    missing_medications = _unresolved(
-        (order.medicationReference for order in medication_requests), "Medication", medications
+        conditions += scope.charted(first.problems, Condition, "Condition", by_encounter=False)
+    return conditions
+
+
+async def _second_batch(
+    client: FhirClient,
+    scope: _Scope,
+    *,
+    missing_diagnoses: list[str],
+    missing_medications: list[str],
+) -> tuple[list[Condition], list[Medication]]:
+    """The diagnoses and medications the first batch named but did not bring, in one more
+    round trip only when there are any."""
+    if not missing_diagnoses and not missing_medications:
+        return [], []
+    conditions, medications = await client.gather(
+        _read_all(client, Condition, missing_diagnoses, scope, "of the encounter's diagnoses"),
+        _read_all(client, Medication, missing_medications, scope, "medications"),
     )
-    if missing_diagnoses or missing_medications:
-        extra_conditions, extra_medications = await client.gather(
-            _read_all(client, Condition, missing_diagnoses, scope, "of the encounter's diagnoses"),
-            _read_all(client, Medication, missing_medications, scope, "medications"),
-        )
-        conditions += [c for c in extra_conditions if scope.is_patients(c.subject)]
-        medications += extra_medications
-    return LaunchContextData(
-        patient=patient,
-        encounter=encounter,
-        service_requests=service_requests,
-        medication_requests=medication_requests,
-        conditions=_unique(conditions),
-        warnings=scope.warnings,
-        medications=_unique(medications),
-    )
-
-
-# --- The first batch's calls ---
-
-_OPTIONAL_TYPES = ("Encounter", "ServiceRequest", "MedicationRequest", "Condition")
+    return [c for c in conditions if scope.is_patients(c.subject)], medications
 
 
 async def _search_if(
