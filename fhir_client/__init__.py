@@ -13,12 +13,13 @@ Modules, one job each:
 - ``client``: :class:`FhirClient` (read, search, gather) and :class:`SearchResult`;
 - ``paging``: which URLs a server names may be followed, and what a searchset page holds;
 - ``retry``: which failures are retried and how long to wait;
+- ``outcomes``: the texts of an OperationOutcome, fit to relay;
 - ``resources``: FHIR JSON to R4B models, with errors that name no patient data;
 - ``errors``: the :class:`FhirError` hierarchy (drawn in its docstring);
 - ``context``: :func:`fetch_launch_context`, everything a launch's order list needs.
 """
 
-from fhir_client.client import FHIR_JSON, FhirClient, SearchResult, issue_text, issue_texts
+from fhir_client.client import FHIR_JSON, FhirClient, SearchResult
 from fhir_client.context import LaunchContextData, fetch_launch_context
 from fhir_client.errors import (
     FhirConnectionError,
@@ -35,6 +36,7 @@ from fhir_client.errors import (
     FhirUnauthorizedError,
     FhirUnsafeLinkError,
 )
+from fhir_client.outcomes import issue_text, issue_texts
 
 __all__ = [
     "FHIR_JSON",

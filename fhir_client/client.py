@@ -18,9 +18,9 @@ from functools import partial
 from typing import Any, TypeVar, overload
 
 import httpx
-from fhir.resources.R4B.operationoutcome import OperationOutcome, OperationOutcomeIssue
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.resource import Resource
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from fhir_client.errors import (
     FhirConnectionError,
@@ -35,13 +35,13 @@ from fhir_client.errors import (
     FhirTimeoutError,
     FhirUnauthorizedError,
     FhirUnsafeLinkError,
-    remote_text,
 )
+from fhir_client.outcomes import error_outcome, issue_texts
 from fhir_client.paging import FhirBase, Pages, read_page
 from fhir_client.resources import ID_PATTERN, parse_as, parse_resource, resource_class
 from fhir_client.retry import RetryPolicy, parse_retry_after, retrying
 
-__all__ = ["FHIR_JSON", "FhirClient", "SearchResult", "issue_text", "issue_texts"]
+__all__ = ["FHIR_JSON", "FhirClient", "SearchResult"]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -94,55 +94,6 @@ class SearchResult:
     def outcome_issues(self) -> list[str]:
         """The texts of every issue in ``outcomes``, in order."""
         return [text for outcome in self.outcomes for text in issue_texts(outcome)]
-
-
-def issue_text(issue: OperationOutcomeIssue) -> str:
-    """One issue's human-readable text: ``diagnostics``, else ``details``, else its ``code``."""
-    details = issue.details
-    text = issue.diagnostics
-    if not text and details is not None:
-        text = details.text or next((c.display for c in details.coding or [] if c.display), None)
-    return remote_text(text) or issue.code or "unknown issue"
-
-
-def issue_texts(outcome: OperationOutcome) -> list[str]:
-    """The text of each issue of ``outcome``, in order."""
-    return [issue_text(issue) for issue in outcome.issue]
-
-
-def _raw_issue_texts(data: Mapping[str, Any]) -> tuple[str, ...]:
-    """Issue texts from an OperationOutcome that ``fhir.resources`` rejected.
-
-    Error bodies are often hand-written by a gateway; a wrong ``code`` should not cost us the
-    one sentence that says what happened.
-    """
-    issues = data.get("issue")
-    texts = []
-    for issue in issues if isinstance(issues, list) else []:
-        if not isinstance(issue, dict):
-            continue
-        details = issue.get("details")
-        text = remote_text(issue.get("diagnostics")) or (
-            remote_text(details.get("text")) if isinstance(details, dict) else None
-        )
-        if text:
-            texts.append(text)
-    return tuple(texts)
-
-
-def _error_outcome(content: bytes) -> tuple[tuple[str, ...], OperationOutcome | None]:
-    """The issues and OperationOutcome in an error body, if it holds one (http.html#errors)."""
-    try:
-        data = json.loads(content)
-    except (ValueError, RecursionError):
-        return (), None
-    if not isinstance(data, dict) or data.get("resourceType") != "OperationOutcome":
-        return (), None
-    try:
-        outcome = OperationOutcome.model_validate(data)
-    except ValidationError:
-        return _raw_issue_texts(data), None
-    return tuple(issue_texts(outcome)), outcome
 
 
 def _query(params: Mapping[str, str | Sequence[str]]) -> tuple[tuple[str, str], ...]:
@@ -512,7 +463,7 @@ class FhirClient:
 
     def _http_error(self, response: httpx.Response, content: bytes, what: str) -> FhirHttpError:
         status = response.status_code
-        issues, outcome = _error_outcome(content)
+        issues, outcome = error_outcome(content)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         message = f"the {what} failed: HTTP {status} {httpx.codes.get_reason_phrase(status)}"
         if retry_after is not None:

@@ -35,7 +35,7 @@ from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from fhir_client.client import FhirClient, SearchResult, issue_text
+from fhir_client.client import FhirClient, SearchResult
 from fhir_client.errors import (
     FhirError,
     FhirHttpError,
@@ -44,6 +44,7 @@ from fhir_client.errors import (
     FhirTimeoutError,
     FhirTransportError,
 )
+from fhir_client.outcomes import issue_text
 from fhir_client.resources import expect_type
 
 __all__ = ["ORDER_PAGE_SIZE", "LaunchContextData", "fetch_launch_context"]
