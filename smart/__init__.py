@@ -10,23 +10,27 @@ An EHR launch, in order (modules are named after these steps)::
     config = await discover(http, iss, cache=discovery_cache)            # discovery
     pkce = new_pkce()                                                     # pkce
     scopes = requested_scopes(config, ehr_launch=True, resources=[...])  # scopes
-    pending = PendingLaunch(state=new_state(), iss=iss, launch=launch,   # state
-                            pkce_verifier=pkce.verifier, nonce=new_nonce(), ...)
-    await store.put(pending)
+    # the app's PendingAuthorization subclass adds what it needs back (here iss, scopes)
+    pending = Pending(state=new_state(), nonce=new_nonce(),               # state
+                      pkce_verifier=pkce.verifier, expires_at=..., iss=iss, ...)
+    await store.save(pending)            # the app's StateStore, e.g. on its database
     redirect_to(authorize_url(config, client_id=..., redirect_uri=..., scopes=scopes,
                               state=pending.state, aud=iss, pkce=pkce, launch=launch,
                               nonce=pending.nonce))                       # authorize
-    # callback
-    response = parse_authorization_response(query)
-    pending = check_pending(await store.take(response.state), now=now,
-                            browser_binding=None)
-    token = await exchange_code(http, config, auth, code=response.code,   # client_auth,
+    # callback: the state is taken once and checked before anything else is used
+    callback = await accept_callback(store, query, browser_binding=cookie, now=now,
+                                     allow_missing_binding=True)         # state
+    check_response_issuer(config, query.get("iss"))                      # authorize
+    pending = callback.pending
+    token = await exchange_code(http, config, auth, code=callback.code,   # client_auth,
                                 redirect_uri=pending.redirect_uri,        # token
                                 pkce=Pkce.from_verifier(pending.pkce_verifier))
     claims = await validate_id_token(http, config, token.id_token,       # id_token
                                      client_id=..., nonce=pending.nonce)
     context = launch_context(token, claims, fhir_base=pending.iss,       # context
                              requested=pending.requested_scopes)
+
+An OpenID Connect sign-in is the same path without ``aud``, ``launch`` or launch context.
 """
 
 from smart.authorize import (
@@ -58,10 +62,11 @@ from smart.id_token import JwksCache, validate_id_token
 from smart.pkce import Pkce, new_pkce
 from smart.scopes import GrantedScopes, parse_granted, requested_scopes
 from smart.state import (
-    MemoryStateStore,
-    PendingLaunch,
+    AcceptedCallback,
+    PendingAuthorization,
     StateStore,
-    check_pending,
+    accept_callback,
+    binding_hash,
     new_nonce,
     new_state,
 )
@@ -69,6 +74,7 @@ from smart.token import TokenResponse, exchange_code, refresh
 
 __all__ = [
     "ASSERTION_TYPE",
+    "AcceptedCallback",
     "AuthorizationDenied",
     "AuthorizationResponse",
     "ClientAuth",
@@ -79,8 +85,7 @@ __all__ = [
     "IdTokenError",
     "JwksCache",
     "LaunchContext",
-    "MemoryStateStore",
-    "PendingLaunch",
+    "PendingAuthorization",
     "Pkce",
     "PkceNotSupportedError",
     "PrivateKeyJwt",
@@ -92,8 +97,9 @@ __all__ = [
     "StateStore",
     "TokenRequestError",
     "TokenResponse",
+    "accept_callback",
     "authorize_url",
-    "check_pending",
+    "binding_hash",
     "check_response_issuer",
     "discover",
     "exchange_code",

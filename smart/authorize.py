@@ -1,13 +1,13 @@
 """The authorization request and its response (RFC 6749 4.1.1 and 4.1.2; SMART App Launch
-2.x, "Obtain authorization code").
+2.x, "Obtain authorization code"; OpenID Connect Core 1.0 3.1.2.1 for a staff sign-in).
 
 Usage::
 
     url = authorize_url(config, client_id=..., redirect_uri=..., scopes=scopes,
                         state=pending.state, aud=iss, pkce=pkce, launch=launch,
                         nonce=pending.nonce)
-    # ... the browser comes back to redirect_uri ...
-    response = parse_authorization_response(request.query_params)
+    # ... the browser comes back to redirect_uri: smart.state.accept_callback checks the
+    # state, then reads the response with parse_authorization_response ...
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def authorize_url(
     redirect_uri: str,
     scopes: Sequence[str],
     state: str,
-    aud: str,
+    aud: str | None,
     pkce: Pkce,
     launch: str | None,
     nonce: str | None = None,
@@ -49,7 +49,8 @@ def authorize_url(
     - ``response_type=code``, ``client_id``, ``redirect_uri``, ``scope``, ``state``
       (RFC 6749 4.1.1);
     - ``aud``: SMART: "URL of the EHR resource server from which the app wishes to retrieve
-      FHIR data", i.e. the FHIR base (``iss``), so a token cannot be replayed elsewhere;
+      FHIR data", i.e. the FHIR base (``iss``), so a token cannot be replayed elsewhere.
+      None for a plain OpenID Connect sign-in, which has no such parameter;
     - ``launch`` for an EHR launch (SMART: "the launch value received from the EHR"),
       absent for a standalone one;
     - ``code_challenge`` and ``code_challenge_method=S256`` (RFC 7636 4.3), always;
@@ -63,23 +64,10 @@ def authorize_url(
     ``force_pkce=True``, which sends S256 regardless, for an EHR known to under-advertise.
     ``plain`` is never sent: it does not protect a code that leaks.
     """
-    if pkce.method != "S256":
-        raise SmartError("Only PKCE S256 is supported (RFC 7636 7.2: plain is a fallback).")
-    methods = config.code_challenge_methods_supported
-    if methods is not None and "S256" not in methods and not force_pkce:
-        raise PkceNotSupportedError(
-            "The EHR does not advertise PKCE S256 (code_challenge_methods_supported), which "
-            "SMART App Launch 2.x requires."
-        )
-    for name, value in (("client_id", client_id), ("redirect_uri", redirect_uri), ("aud", aud)):
-        if not value:
-            raise SmartError(f"{name} is required for the authorization request.")
-    # RFC 6749 10.12: the client "MUST implement CSRF protection" with a value binding the
-    # request to the user agent; SMART makes state required.
-    if not state:
-        raise SmartError("state is required for the authorization request.")
-    if not scopes:
-        raise SmartError("At least one scope is required for the authorization request.")
+    _check_pkce(config, pkce, force_pkce=force_pkce)
+    _check_required(
+        client_id=client_id, redirect_uri=redirect_uri, aud=aud, state=state, scopes=scopes
+    )
     url: str = prepare_grant_uri(
         config.authorization_endpoint,
         client_id=client_id,
@@ -96,6 +84,34 @@ def authorize_url(
     return url
 
 
+def _check_required(
+    *, client_id: str, redirect_uri: str, aud: str | None, state: str, scopes: Sequence[str]
+) -> None:
+    required = [("client_id", client_id), ("redirect_uri", redirect_uri)]
+    if aud is not None:  # an empty aud is a mistake; None is a request without one
+        required.append(("aud", aud))
+    # RFC 6749 10.12: the client "MUST implement CSRF protection" with a value binding the
+    # request to the user agent; SMART makes state required.
+    required.append(("state", state))
+    for name, value in required:
+        if not value:
+            raise SmartError(f"{name} is required for the authorization request.")
+    if not scopes:
+        raise SmartError("At least one scope is required for the authorization request.")
+
+
+def _check_pkce(config: SmartConfiguration, pkce: Pkce, *, force_pkce: bool) -> None:
+    """S256 only, and only to a server that does not advertise methods without it."""
+    if pkce.method != "S256":
+        raise SmartError("Only PKCE S256 is supported (RFC 7636 7.2: plain is a fallback).")
+    methods = config.code_challenge_methods_supported
+    if methods is not None and "S256" not in methods and not force_pkce:
+        raise PkceNotSupportedError(
+            "The EHR does not advertise PKCE S256 (code_challenge_methods_supported), which "
+            "SMART App Launch 2.x requires."
+        )
+
+
 @dataclass(frozen=True)
 class AuthorizationResponse:
     """RFC 6749 4.1.2: what the EHR sent back to ``redirect_uri`` on success."""
@@ -109,9 +125,9 @@ def parse_authorization_response(params: Mapping[str, str]) -> AuthorizationResp
 
     RFC 6749 4.1.2.1: an ``error`` parameter means the request was refused; that is
     AuthorizationDenied, which carries the returned ``state`` so the app can still consume
-    the pending launch. A callback without ``state`` is StateError (``missing``); without
-    ``code``, SmartError. The state itself is checked against the store by the caller
-    (``StateStore.take`` and ``check_pending``), before the code is used.
+    the pending authorization. A callback without ``state`` is StateError (``missing``);
+    without ``code``, SmartError. An app's callback goes through ``accept_callback``, which
+    checks the state against the store before it calls this.
     """
     state = params.get("state") or None
     error = params.get("error")

@@ -59,8 +59,9 @@ class PkceNotSupportedError(SmartError):
 class AuthorizationDenied(SmartError):
     """The authorization response was an error (RFC 6749 4.1.2.1), e.g. ``access_denied``.
 
-    ``state`` is the value the EHR sent back with the error, so the app can still consume the
-    pending launch it belongs to.
+    ``state`` is the value the EHR sent back with the error. ``accept_callback`` raises it
+    only after that state has been taken from the store and checked, so an error response
+    spends its pending authorization like any other callback.
     """
 
     def __init__(self, error: str, description: str | None, *, state: str | None = None) -> None:
@@ -105,7 +106,8 @@ StateReason = Literal["unknown", "expired", "foreign", "missing"]
 
 
 class StateError(SmartError):
-    """The callback's ``state`` does not match a launch this browser started (RFC 6749 10.12).
+    """The callback's ``state`` does not match an authorization this browser started
+    (RFC 6749 10.12; RFC 9700 2.1).
 
     ``reason``: ``missing`` (no state on the callback), ``unknown`` (never issued, or already
     used: a single-use store cannot tell the two apart), ``expired``, ``foreign`` (started

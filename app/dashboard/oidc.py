@@ -10,13 +10,11 @@ instead of SMART's well-known document.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import smart
@@ -57,6 +55,10 @@ JWKS_CACHE = smart.JwksCache()
 
 def _box(settings: Settings) -> SecretBox:
     return crypto.secret_box(settings.resolved_secret_key(), "staff-sign-in")
+
+
+def _callback_url(settings: Settings) -> str:
+    return settings.base_url + CALLBACK_PATH
 
 
 def configured(settings: Settings) -> OidcConfig:
@@ -100,6 +102,54 @@ async def _discover(http: httpx.AsyncClient, oidc: OidcConfig) -> smart.SmartCon
     return config
 
 
+@dataclass(frozen=True, kw_only=True)
+class PendingSignIn(smart.PendingAuthorization):
+    """A staff sign-in in flight: what ``smart`` checks at the callback, and where to go
+    afterwards (stored as an ``OidcSignIn``)."""
+
+    next_path: str
+
+
+class PendingSignIns:
+    """``smart.StateStore`` on the oidc_sign_in table: the state kept hashed, the PKCE
+    verifier encrypted. The redirect URI is not stored: it is this deployment's callback."""
+
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self._session = session
+        self._box = _box(settings)
+        self._redirect_uri = _callback_url(settings)
+
+    async def save(self, pending: PendingSignIn) -> None:
+        if pending.browser_binding_hash is None:
+            raise ValueError("a staff sign-in is always bound to the browser that starts it")
+        repository.add_sign_in(
+            self._session,
+            OidcSignIn(
+                state_hash=digest(pending.state),
+                pkce_verifier_encrypted=self._box.encrypt(pending.pkce_verifier),
+                nonce=pending.nonce,
+                next_path=pending.next_path,
+                browser_binding_hash=pending.browser_binding_hash,
+                created_at=pending.expires_at - SIGN_IN_LIFETIME,
+                expires_at=pending.expires_at,
+            ),
+        )
+
+    async def take(self, state: str) -> PendingSignIn | None:
+        record = await repository.take_sign_in(self._session, digest(state))  # single use
+        if record is None:
+            return None
+        return PendingSignIn(
+            state=state,
+            pkce_verifier=self._box.decrypt(record.pkce_verifier_encrypted),
+            nonce=record.nonce,
+            redirect_uri=self._redirect_uri,
+            browser_binding_hash=record.browser_binding_hash,
+            expires_at=record.expires_at,
+            next_path=record.next_path,
+        )
+
+
 @dataclass(frozen=True)
 class SignInStart:
     authorize_url: str
@@ -112,33 +162,37 @@ async def begin(
     """Remember a sign-in (state hashed, verifier encrypted) and build the provider's URL."""
     oidc = configured(settings)
     config = await provider(http, oidc)
-    state, nonce, pkce = smart.new_state(), smart.new_nonce(), smart.new_pkce()
-    binding = smart.new_state()
-    now = utcnow()
-    repository.add_sign_in(
-        session,
-        OidcSignIn(
-            state_hash=digest(state),
-            pkce_verifier_encrypted=_box(settings).encrypt(pkce.verifier),
-            nonce=nonce,
-            next_path=next_path,
-            browser_binding_hash=digest(binding),
-            created_at=now,
-            expires_at=now + SIGN_IN_LIFETIME,
-        ),
+    pkce, binding = smart.new_pkce(), smart.new_state()
+    pending = PendingSignIn(
+        state=smart.new_state(),
+        pkce_verifier=pkce.verifier,
+        nonce=smart.new_nonce(),
+        redirect_uri=_callback_url(settings),
+        browser_binding_hash=smart.binding_hash(binding),
+        expires_at=utcnow() + SIGN_IN_LIFETIME,
+        next_path=next_path,
     )
-    url: str = prepare_grant_uri(
-        config.authorization_endpoint,
-        client_id=oidc.client_id,
-        response_type="code",
-        redirect_uri=settings.base_url + CALLBACK_PATH,
-        scope=oidc.scopes,
-        state=state,
-        nonce=nonce,
-        # RFC 7636 4.3; OAuth 2.0 Security BCP (RFC 9700) 2.1.1: PKCE for every client.
-        code_challenge=pkce.challenge,
-        code_challenge_method="S256",
-    )
+    try:
+        # RFC 7636 4.3; OAuth 2.0 Security BCP (RFC 9700) 2.1.1: PKCE for every client, S256
+        # even when the provider's discovery document does not list it.
+        url = smart.authorize_url(
+            config,
+            client_id=oidc.client_id,
+            redirect_uri=pending.redirect_uri,
+            scopes=oidc.scopes,
+            state=pending.state,
+            aud=None,  # OpenID Connect has no audience parameter; SMART's aud is for FHIR
+            pkce=pkce,
+            launch=None,
+            nonce=pending.nonce,
+            force_pkce=True,
+        )
+    except smart.SmartError as exc:
+        raise OidcSignInFailed(
+            "Single sign-on is not set up completely here (VALUELOOP_OIDC: client_id and "
+            "scopes). Sign in with an API token, and tell your ValueLoop administrator."
+        ) from exc
+    await PendingSignIns(session, settings).save(pending)
     return SignInStart(authorize_url=url, browser_binding=binding)
 
 
@@ -185,46 +239,88 @@ async def finish(
 ) -> SignedIn:
     """Check the provider's answer, the pending sign-in and the id_token; start a session."""
     oidc = configured(settings)
-    try:
-        response = smart.parse_authorization_response(params)
-    except smart.AuthorizationDenied as exc:
-        if exc.state:
-            await repository.take_sign_in(session, digest(exc.state))
-        raise OidcSignInFailed("The identity provider did not sign you in. Try again.") from exc
-    except smart.SmartError as exc:
-        raise OidcSignInFailed("The sign-in answer was incomplete. Start again.") from exc
-    pending = await repository.take_sign_in(session, digest(response.state))
-    # RFC 6749 10.12: state binds the answer to the request this browser started; single use,
-    # ten minutes.
-    if pending is None or utcnow() >= pending.expires_at:
-        raise OidcSignInFailed("This sign-in link has expired or was already used. Start again.")
-    if browser_binding is None or not hmac.compare_digest(
-        digest(browser_binding), pending.browser_binding_hash
-    ):
-        raise OidcSignInFailed("This sign-in was started in another browser. Start again here.")
+    callback = await _accepted(session, settings, params, browser_binding=browser_binding)
     config = await provider(http, oidc)
     try:
         smart.check_response_issuer(config, params.get("iss"))
     except smart.SmartError as exc:
         raise OidcSignInFailed("The sign-in answer came from another server. Start again.") from exc
+    claims = await _verified_claims(http, config, oidc, callback)
+    role = role_from_claims(claims, oidc)
+    started = sessions.start(
+        session,
+        name=_display_name(claims, oidc),
+        role=role,
+        method=SignInMethod.OIDC,
+        settings=settings,
+        subject=f"{claims['iss']}|{claims['sub']}"[:500],
+    )
+    await session.flush()
+    return SignedIn(started=started, next_path=callback.pending.next_path)
+
+
+# What the user reads when the callback's state fails a check (smart.StateError.reason).
+_STATE_REFUSED = {
+    "missing": "The sign-in answer was incomplete. Start again.",
+    "unknown": "This sign-in link has expired or was already used. Start again.",
+    "expired": "This sign-in link has expired or was already used. Start again.",
+    "foreign": "This sign-in was started in another browser. Start again here.",
+}
+
+
+async def _accepted(
+    session: AsyncSession,
+    settings: Settings,
+    params: dict[str, str],
+    *,
+    browser_binding: str | None,
+) -> smart.AcceptedCallback[PendingSignIn]:
+    """The callback checked against its pending sign-in, which it spends whatever the outcome.
+
+    RFC 6749 10.12, RFC 9700 2.1: the state binds the answer to the request this browser
+    started (login CSRF); single use, ten minutes. A sign-in is a top-level page, whose
+    browser keeps the binding cookie, so a callback without it is refused.
+    """
+    try:
+        return await smart.accept_callback(
+            PendingSignIns(session, settings),
+            params,
+            browser_binding=browser_binding,
+            now=utcnow(),
+        )
+    except smart.StateError as exc:
+        raise OidcSignInFailed(_STATE_REFUSED[exc.reason]) from exc
+    except smart.AuthorizationDenied as exc:
+        raise OidcSignInFailed("The identity provider did not sign you in. Try again.") from exc
+    except smart.SmartError as exc:
+        raise OidcSignInFailed("The sign-in answer was incomplete. Start again.") from exc
+
+
+async def _verified_claims(
+    http: httpx.AsyncClient,
+    config: smart.SmartConfiguration,
+    oidc: OidcConfig,
+    callback: smart.AcceptedCallback[PendingSignIn],
+) -> dict[str, Any]:
+    """The code exchanged for tokens, and the id_token's claims once they are verified."""
     auth: smart.ClientAuth = (
         smart.ClientSecretBasic(oidc.client_id, oidc.client_secret.get_secret_value())
         if oidc.client_secret
         else smart.PublicClient(oidc.client_id)
     )
-    verifier = _box(settings).decrypt(pending.pkce_verifier_encrypted)
+    pending = callback.pending
     try:
         token = await smart.exchange_code(
             http,
             config,
             auth,
-            code=response.code,
-            redirect_uri=settings.base_url + CALLBACK_PATH,
-            pkce=smart.Pkce.from_verifier(verifier),
+            code=callback.code,
+            redirect_uri=pending.redirect_uri,
+            pkce=smart.Pkce.from_verifier(pending.pkce_verifier),
         )
         if not token.id_token:
             raise OidcSignInFailed("The identity provider sent no id_token.")
-        claims = await smart.validate_id_token(
+        return await smart.validate_id_token(
             http,
             config,
             token.id_token,
@@ -236,14 +332,3 @@ async def finish(
         raise OidcSignInFailed(
             "The identity provider's answer could not be verified. Start again."
         ) from exc
-    role = role_from_claims(claims, oidc)
-    started = sessions.start(
-        session,
-        name=_display_name(claims, oidc),
-        role=role,
-        method=SignInMethod.OIDC,
-        settings=settings,
-        subject=f"{claims['iss']}|{claims['sub']}"[:500],
-    )
-    await session.flush()
-    return SignedIn(started=started, next_path=pending.next_path)

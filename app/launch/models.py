@@ -8,12 +8,14 @@ PKCE verifiers) or hashed (state values, session handles), never in the clear.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+import smart
 from app.db import UTCDateTime
 
 URL_MAX_LENGTH = 500
@@ -36,6 +38,16 @@ class RegisteredEhr(SQLModel, table=True):
     # PKCE S256, and with force_pkce we also refuse EHRs that advertise methods without S256.
     force_pkce: bool = Field(default=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingLaunch(smart.PendingAuthorization):
+    """A launch in flight as the code sees it: what ``smart`` checks at the callback, and
+    what the launch needs after it (stored as a ``PendingLaunchRecord``)."""
+
+    issuer: str
+    launch: str | None = field(repr=False)
+    requested_scopes: tuple[str, ...]
 
 
 class PendingLaunchRecord(SQLModel, table=True):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.launch.models import AppSession, PendingLaunchRecord, RegisteredEhr
+from app.kit.crypto import SecretBox, digest
+from app.launch.models import AppSession, PendingLaunch, PendingLaunchRecord, RegisteredEhr
 
 
 async def ehr_by_issuer(session: AsyncSession, issuer: str) -> RegisteredEhr | None:
@@ -24,18 +25,56 @@ async def all_ehrs(session: AsyncSession) -> Sequence[RegisteredEhr]:
     return result.all()
 
 
-def add(session: AsyncSession, row: RegisteredEhr | PendingLaunchRecord | AppSession) -> None:
+def add(session: AsyncSession, row: RegisteredEhr | AppSession) -> None:
     session.add(row)
 
 
-async def take_pending(session: AsyncSession, state_hash: str) -> PendingLaunchRecord | None:
-    """Read and delete in one statement, so two callbacks with one state cannot both win."""
-    result = await session.scalars(
-        sa.delete(PendingLaunchRecord)
-        .where(col(PendingLaunchRecord.state_hash) == state_hash)
-        .returning(PendingLaunchRecord)
-    )
-    return result.first()
+class PendingLaunches:
+    """``smart.StateStore`` on the pending_launch table, so any app process can finish a
+    launch: the state kept hashed, the PKCE verifier encrypted. The table keeps when the
+    launch started; ``lifetime`` turns that into the expiry ``smart`` checks, and back."""
+
+    def __init__(self, session: AsyncSession, box: SecretBox, *, lifetime: timedelta) -> None:
+        self._session = session
+        self._box = box
+        self._lifetime = lifetime
+
+    async def save(self, pending: PendingLaunch) -> None:
+        self._session.add(
+            PendingLaunchRecord(
+                state_hash=digest(pending.state),
+                issuer=pending.issuer,
+                launch=pending.launch,
+                pkce_verifier_encrypted=self._box.encrypt(pending.pkce_verifier),
+                nonce=pending.nonce,
+                redirect_uri=pending.redirect_uri,
+                requested_scopes=list(pending.requested_scopes),
+                browser_binding_hash=pending.browser_binding_hash,
+                created_at=pending.expires_at - self._lifetime,
+            )
+        )
+
+    async def take(self, state: str) -> PendingLaunch | None:
+        """Read and delete in one statement, so two callbacks with one state cannot both win."""
+        result = await self._session.scalars(
+            sa.delete(PendingLaunchRecord)
+            .where(col(PendingLaunchRecord.state_hash) == digest(state))
+            .returning(PendingLaunchRecord)
+        )
+        record = result.first()
+        if record is None:
+            return None
+        return PendingLaunch(
+            state=state,
+            issuer=record.issuer,
+            launch=record.launch,
+            pkce_verifier=self._box.decrypt(record.pkce_verifier_encrypted),
+            nonce=record.nonce,
+            redirect_uri=record.redirect_uri,
+            requested_scopes=tuple(record.requested_scopes),
+            browser_binding_hash=record.browser_binding_hash,
+            expires_at=record.created_at + self._lifetime,
+        )
 
 
 async def session_by_handle(session: AsyncSession, handle_hash: str) -> AppSession | None:

@@ -12,17 +12,18 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import smart
 from app.config import Settings
-from app.kit.crypto import digest
+from app.kit.crypto import SecretBox, digest
 from app.kit.time import utcnow
 from app.launch import ehrs, repository
 from app.launch.errors import LaunchFailed, SessionExpired
-from app.launch.models import AppSession, PendingLaunchRecord, RegisteredEhr
+from app.launch.models import AppSession, PendingLaunch, RegisteredEhr
 from app.launch.secrets import secret_box, token_box
 
 # What ValueLoop reads, and nothing more (minimum necessary). Medication: real EHRs name the
@@ -97,35 +98,35 @@ async def begin(
         extra=("openid", "fhirUser", "online_access"),
     )
     pkce = smart.new_pkce()
-    state = smart.new_state()
-    nonce = smart.new_nonce()
-    repository.add(
-        session,
-        PendingLaunchRecord(
-            state_hash=digest(state),
-            issuer=ehr.issuer,
-            launch=launch,
-            pkce_verifier_encrypted=secret_box(settings).encrypt(pkce.verifier),
-            nonce=nonce,
-            redirect_uri=callback_url(settings),
-            requested_scopes=list(scopes),
-            browser_binding_hash=digest(browser_binding) if browser_binding else None,
-            created_at=utcnow(),
-        ),
+    pending = PendingLaunch(
+        state=smart.new_state(),
+        issuer=ehr.issuer,
+        launch=launch,
+        pkce_verifier=pkce.verifier,
+        nonce=smart.new_nonce(),
+        redirect_uri=callback_url(settings),
+        requested_scopes=tuple(scopes),
+        browser_binding_hash=smart.binding_hash(browser_binding) if browser_binding else None,
+        expires_at=utcnow() + STATE_LIFETIME,
     )
+    await _pending_launches(session, settings).save(pending)
     url = smart.authorize_url(
         config,
         client_id=ehr.client_id,
-        redirect_uri=callback_url(settings),
+        redirect_uri=pending.redirect_uri,
         scopes=scopes,
-        state=state,
+        state=pending.state,
         aud=ehr.issuer,  # SMART: aud is the FHIR base URL, nothing else
         pkce=pkce,
         launch=launch,
-        nonce=nonce,
+        nonce=pending.nonce,
         force_pkce=ehr.force_pkce,
     )
     return LaunchStart(authorize_url=url, ehr=ehr)
+
+
+def _pending_launches(session: AsyncSession, settings: Settings) -> repository.PendingLaunches:
+    return repository.PendingLaunches(session, secret_box(settings), lifetime=STATE_LIFETIME)
 
 
 @dataclass(frozen=True)
@@ -147,32 +148,72 @@ async def finish(
     iss: str | None = None,
 ) -> LaunchResult:
     """Validate the callback, exchange the code, and open an app session."""
-    if not state:
-        raise LaunchFailed("The EHR's answer carried no state. Launch again from the EHR.")
-    record = await repository.take_pending(session, digest(state))  # single use
-    if record is None:
-        raise LaunchFailed("This launch is unknown or was already used. Launch again from the EHR.")
-    if utcnow() - record.created_at > STATE_LIFETIME:
-        raise LaunchFailed("This launch took too long and expired. Launch again from the EHR.")
-    # Where the browser kept our cookie, the callback must come from the same browser. In an
-    # EHR frame that blocks third-party cookies there is no cookie to compare, and the
-    # unpredictable, single-use, short-lived state is the protection (SMART 2.x, "state").
-    if (
-        record.browser_binding_hash is not None
-        and browser_binding is not None
-        and not secrets.compare_digest(record.browser_binding_hash, digest(browser_binding))
-    ):
-        raise LaunchFailed("This launch was started in another browser. Launch again from the EHR.")
-    if error:
-        raise LaunchFailed(
-            f"The EHR did not authorize ValueLoop ({error}). Launch again from the EHR, or "
-            "ask your administrator to check ValueLoop's access."
+    answer = {"state": state, "code": code, "error": error}
+    params = {name: value for name, value in answer.items() if value is not None}
+    callback = await _accepted(session, settings, params, browser_binding=browser_binding)
+    ehr = await ehrs.trusted(session, callback.pending.issuer)
+    token, claims = await _redeem(http, settings, ehr, callback, iss=iss)
+    context = smart.launch_context(
+        token, claims, fhir_base=ehr.issuer, requested=callback.pending.requested_scopes
+    )
+    handle = secrets.token_urlsafe(32)
+    app_session = _app_session(digest(handle), ehr, token, context, token_box(settings))
+    repository.add(session, app_session)
+    await session.flush()
+    return LaunchResult(handle=handle, app_session=app_session, ehr=ehr)
+
+
+# What the clinician reads when the callback's state fails a check (smart.StateError.reason).
+_STATE_REFUSED = {
+    "missing": "The EHR's answer carried no state. Launch again from the EHR.",
+    "unknown": "This launch is unknown or was already used. Launch again from the EHR.",
+    "expired": "This launch took too long and expired. Launch again from the EHR.",
+    "foreign": "This launch was started in another browser. Launch again from the EHR.",
+}
+
+
+async def _accepted(
+    session: AsyncSession,
+    settings: Settings,
+    params: dict[str, str],
+    *,
+    browser_binding: str | None,
+) -> smart.AcceptedCallback[PendingLaunch]:
+    """The callback checked against its pending launch (which it spends, whatever the outcome).
+
+    Where the browser kept our cookie, the callback must come from the same browser. In an
+    EHR frame that blocks third-party cookies there is no cookie to compare, and the
+    unpredictable, single-use, short-lived state is the protection (SMART 2.x, "state").
+    """
+    try:
+        return await smart.accept_callback(
+            _pending_launches(session, settings),
+            params,
+            browser_binding=browser_binding,
+            now=utcnow(),
+            allow_missing_binding=True,
         )
-    if not code:
-        raise LaunchFailed("The EHR's answer carried no code. Launch again from the EHR.")
-    ehr = await ehrs.trusted(session, record.issuer)
-    verifier = secret_box(settings).decrypt(record.pkce_verifier_encrypted)
-    pkce = smart.Pkce.from_verifier(verifier)
+    except smart.StateError as exc:
+        raise LaunchFailed(_STATE_REFUSED[exc.reason]) from exc
+    except smart.AuthorizationDenied as exc:
+        raise LaunchFailed(
+            f"The EHR did not authorize ValueLoop ({exc.error}). Launch again from the EHR, or "
+            "ask your administrator to check ValueLoop's access."
+        ) from exc
+    except smart.SmartError as exc:
+        raise LaunchFailed("The EHR's answer carried no code. Launch again from the EHR.") from exc
+
+
+async def _redeem(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    ehr: RegisteredEhr,
+    callback: smart.AcceptedCallback[PendingLaunch],
+    *,
+    iss: str | None,
+) -> tuple[smart.TokenResponse, dict[str, Any] | None]:
+    """The code exchanged for tokens, and the id_token's claims once they are verified."""
+    pending = callback.pending
     try:
         config = await smart.discover(http, ehr.issuer, cache=DISCOVERY_CACHE)
         # Mix-up defence: the code must come from the server this launch was sent to.
@@ -181,37 +222,42 @@ async def finish(
             http,
             config,
             client_auth_for(ehr, settings),
-            code=code,
-            redirect_uri=record.redirect_uri,
-            pkce=pkce,
+            code=callback.code,
+            redirect_uri=pending.redirect_uri,
+            pkce=smart.Pkce.from_verifier(pending.pkce_verifier),
         )
-        claims = None
-        granted = smart.parse_granted(token.scope, record.requested_scopes)
+        granted = smart.parse_granted(token.scope, pending.requested_scopes)
         if "openid" in granted.scopes and not token.id_token:
             # OpenID Connect Core 3.1.3.3: with openid granted, the id_token is how we know
             # who the user is; without it fhirUser would be unverified.
             raise smart.IdTokenError("the EHR granted openid but sent no id_token")
-        if token.id_token:
-            claims = await smart.validate_id_token(
-                http,
-                config,
-                token.id_token,
-                client_id=ehr.client_id,
-                nonce=record.nonce,
-                jwks_cache=JWKS_CACHE,
-            )
+        if not token.id_token:
+            return token, None
+        claims = await smart.validate_id_token(
+            http,
+            config,
+            token.id_token,
+            client_id=ehr.client_id,
+            nonce=pending.nonce,
+            jwks_cache=JWKS_CACHE,
+        )
     except smart.SmartError as exc:
         raise LaunchFailed(
             f"The EHR refused to complete the launch: {exc}. Launch again from the EHR."
         ) from exc
-    context = smart.launch_context(
-        token, claims, fhir_base=ehr.issuer, requested=record.requested_scopes
-    )
-    handle = secrets.token_urlsafe(32)
+    return token, claims
+
+
+def _app_session(
+    handle_hash: str,
+    ehr: RegisteredEhr,
+    token: smart.TokenResponse,
+    context: smart.LaunchContext,
+    box: SecretBox,
+) -> AppSession:
     now = utcnow()
-    box = token_box(settings)
-    app_session = AppSession(
-        handle_hash=digest(handle),
+    return AppSession(
+        handle_hash=handle_hash,
         ehr_id=ehr.id,
         issuer=ehr.issuer,
         patient_id=context.patient,
@@ -228,9 +274,6 @@ async def finish(
         created_at=now,
         last_seen_at=now,
     )
-    repository.add(session, app_session)
-    await session.flush()
-    return LaunchResult(handle=handle, app_session=app_session, ehr=ehr)
 
 
 async def current_session(session: AsyncSession, handle: str | None) -> AppSession:

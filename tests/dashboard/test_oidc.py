@@ -428,6 +428,28 @@ async def test_provider_error_shows_the_sign_in_page_and_ends_the_pending_sign_i
     assert await rows(db, OidcSignIn) == []
 
 
+async def test_provider_error_is_believed_only_from_the_browser_that_started_the_sign_in(sso, db):
+    started = await start(sso)
+    state = query(started.authorize_url)["state"]
+
+    response = await sso.get(CALLBACK_PATH, params={"error": "access_denied", "state": state})
+
+    assert_refused(response, 401, "another browser")
+    assert await rows(db, OidcSignIn) == []
+
+
+async def test_callback_without_code_is_refused_and_spends_the_state(sso, db):
+    started = await start(sso)
+    state = query(started.authorize_url)["state"]
+
+    response = await sso.get(
+        CALLBACK_PATH, params={"state": state}, headers=binding_cookie(started.binding)
+    )
+
+    assert_refused(response, 401, "incomplete")
+    assert await rows(db, OidcSignIn) == []
+
+
 async def test_callback_without_oidc_configured_is_404(without_sso):
     response = await without_sso.get(CALLBACK_PATH, params={"code": "c", "state": "s"})
 

@@ -167,6 +167,57 @@ async def test_state_from_another_browser_is_refused(client, ehr, ehr_http):
     assert "another browser" in response.text
 
 
+async def test_the_browser_that_started_the_launch_finishes_it_with_its_cookie(
+    client, ehr, ehr_http
+):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    binding = started.cookies["__Host-vl_launch"]
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+    client.cookies.set("__Host-vl_launch", binding, path="/")
+
+    response = await client.get(f"{callback.path}?{callback.query}")
+
+    assert response.status_code == 200, response.text
+
+
+async def test_in_an_ehr_frame_that_blocks_the_cookie_the_state_alone_finishes_the_launch(
+    client, ehr, ehr_http
+):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    assert started.cookies["__Host-vl_launch"]  # offered, but this frame keeps no cookie
+    client.cookies.clear()
+    callback = urlsplit((await ehr_http.get(started.headers["location"])).headers["location"])
+
+    response = await client.get(f"{callback.path}?{callback.query}")
+
+    assert response.status_code == 200, response.text
+
+
+async def test_an_ehr_error_response_with_an_unknown_state_is_refused_as_unknown(client, ehr):
+    response = await client.get(
+        "/launch/callback", params={"state": "invented", "error": "access_denied"}
+    )
+
+    assert response.status_code == 400
+    assert "unknown or was already used" in response.text
+    assert "access_denied" not in response.text
+
+
+async def test_a_callback_without_code_spends_its_state(client, ehr, ehr_http):
+    launch = await ehr_launch_id(ehr_http, ehr.sim)
+    started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
+    state = query(started.headers["location"])["state"]
+
+    without_code = await client.get("/launch/callback", params={"state": state})
+    again = await client.get("/launch/callback", params={"state": state, "code": "c"})
+
+    assert without_code.status_code == 400
+    assert "carried no code" in without_code.text
+    assert "already used" in again.text
+
+
 async def test_expired_state_is_refused(client, ehr, ehr_http, session):
     launch = await ehr_launch_id(ehr_http, ehr.sim)
     started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})

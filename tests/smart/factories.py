@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from smart import PendingLaunch, SmartConfiguration, TokenResponse
+from smart import PendingAuthorization, SmartConfiguration, TokenResponse
 
 ISS = "https://ehr.example.org/fhir"
 AUTHORIZE = "https://ehr.example.org/auth/authorize"
@@ -97,19 +97,38 @@ def token_response(**overrides: Any) -> TokenResponse:
     return replace(response, **overrides)
 
 
-def pending_launch(**overrides: Any) -> PendingLaunch:
-    pending = PendingLaunch(
+STARTED = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def pending_authorization(**overrides: Any) -> PendingAuthorization:
+    pending = PendingAuthorization(
         state="state-1",
-        iss=ISS,
-        launch="launch-1",
         pkce_verifier="v" * 64,
         nonce="nonce-1",
         redirect_uri=REDIRECT_URI,
-        requested_scopes=("launch", "openid", "fhirUser"),
-        browser_binding=None,
-        created_at=datetime(2025, 1, 1, 12, 0, tzinfo=UTC),
+        browser_binding_hash=None,
+        expires_at=STARTED + timedelta(minutes=10),
     )
     return replace(pending, **overrides)
+
+
+P = TypeVar("P", bound=PendingAuthorization)
+
+
+class MemoryStateStore(Generic[P]):
+    """A ``StateStore`` in this process's memory: what the protocol asks of the app's
+    database tables, and nothing more."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, P] = {}
+
+    async def save(self, pending: P) -> None:
+        assert pending.state not in self.pending, "a state is issued once"
+        self.pending[pending.state] = pending
+
+    async def take(self, state: str) -> P | None:
+        # No await between the lookup and the delete: atomic within the event loop.
+        return self.pending.pop(state, None)
 
 
 def mock_http(handler: Handler) -> httpx.AsyncClient:

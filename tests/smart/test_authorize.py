@@ -82,6 +82,16 @@ def test_standalone_launch_sends_no_launch_parameter():
     assert "nonce" not in params
 
 
+def test_openid_connect_sign_in_sends_no_aud_or_launch():
+    params = query(build(aud=None, launch=None, scopes=["openid", "profile"]))
+
+    assert "aud" not in params
+    assert "launch" not in params
+    assert params["scope"] == "openid profile"
+    assert (params["state"], params["nonce"]) == ("st-1", "n-1")
+    assert params["code_challenge_method"] == "S256"
+
+
 def test_keeps_a_query_the_authorization_endpoint_already_has():
     config = smart_configuration(authorization_endpoint=f"{AUTHORIZE}?tenant=north")
 

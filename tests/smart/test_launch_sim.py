@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -25,8 +25,7 @@ from smart import (
     IdTokenError,
     JwksCache,
     LaunchContext,
-    MemoryStateStore,
-    PendingLaunch,
+    PendingAuthorization,
     Pkce,
     PrivateKeyJwt,
     PublicClient,
@@ -34,8 +33,8 @@ from smart import (
     SmartConfiguration,
     TokenRequestError,
     TokenResponse,
+    accept_callback,
     authorize_url,
-    check_pending,
     discover,
     exchange_code,
     launch_context,
@@ -47,6 +46,7 @@ from smart import (
     requested_scopes,
     validate_id_token,
 )
+from tests.smart.factories import MemoryStateStore
 
 REDIRECT = "http://127.0.0.1:9/launch/callback"
 SECRET = "symmetric secret: for tests only"
@@ -107,6 +107,14 @@ async def ehr_launch(sim: SimServer, http: httpx.AsyncClient, **context: Any) ->
     return str(response.json()["launch"])
 
 
+@dataclass(frozen=True, kw_only=True)
+class PendingLaunch(PendingAuthorization):
+    """What this app keeps of a launch in flight, beyond what the callback check needs."""
+
+    iss: str
+    requested_scopes: tuple[str, ...]
+
+
 @dataclass
 class Launched:
     config: SmartConfiguration
@@ -123,7 +131,7 @@ class App:
     sim: SimServer
     http: httpx.AsyncClient
     auth: ClientAuth
-    store: MemoryStateStore = field(default_factory=MemoryStateStore)
+    store: MemoryStateStore[PendingLaunch] = field(default_factory=MemoryStateStore)
     discovery: DiscoveryCache = field(default_factory=DiscoveryCache)
     jwks: JwksCache = field(default_factory=JwksCache)
 
@@ -145,15 +153,14 @@ class App:
         pending = PendingLaunch(
             state=new_state(),
             iss=iss,
-            launch=launch,
             pkce_verifier=pkce.verifier,
             nonce=new_nonce(),
             redirect_uri=REDIRECT,
             requested_scopes=tuple(scopes),
-            browser_binding=None,
-            created_at=datetime.now(UTC),
+            browser_binding_hash=None,
+            expires_at=datetime.now(UTC) + timedelta(minutes=10),
         )
-        await self.store.put(pending)
+        await self.store.save(pending)
         url = authorize_url(
             config,
             client_id=self.auth.client_id,
@@ -176,15 +183,15 @@ class App:
         return dict(parse_qsl(urlsplit(location).query))
 
     async def callback(self, config: SmartConfiguration, params: dict[str, str]) -> Launched:
-        answer = parse_authorization_response(params)
-        pending = check_pending(
-            await self.store.take(answer.state), now=datetime.now(UTC), browser_binding=None
+        callback = await accept_callback(
+            self.store, params, browser_binding=None, now=datetime.now(UTC)
         )
+        pending = callback.pending
         token = await exchange_code(
             self.http,
             config,
             self.auth,
-            code=answer.code,
+            code=callback.code,
             redirect_uri=pending.redirect_uri,
             pkce=Pkce.from_verifier(pending.pkce_verifier),
         )
