@@ -2,7 +2,7 @@
 // (GET /catalog), the one copy of these labels and rules, so this page cannot drift from them.
 
 import { get } from "./api.js";
-import { el } from "./common.js";
+import { el } from "../shared/el.js";
 import { setState, table } from "./admin-ui.js";
 
 const yesNo = (value) => el("span", { class: "yes-no", text: value ? "Yes" : "No" });

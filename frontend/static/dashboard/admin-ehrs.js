@@ -1,8 +1,9 @@
 // Registered EHRs: the allow-list of FHIR bases that may launch ValueLoop, and how ValueLoop
 // authenticates to each. Register (or replace) one, or remove it.
 
+import { el } from "../shared/el.js";
 import { get, request } from "./api.js";
-import { el, toast } from "./common.js";
+import { toast } from "./common.js";
 import {
   clearProblem, confirmAction, fieldError, listCell, setState, showProblem, table,
 } from "./admin-ui.js";

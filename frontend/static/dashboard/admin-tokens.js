@@ -3,8 +3,9 @@
 // The secret exists in the page only between "Create" and "I have stored it": it is never put
 // in a toast, the URL or storage, and dismissing the box empties the field that held it.
 
+import { el } from "../shared/el.js";
 import { get, request } from "./api.js";
-import { el, toast } from "./common.js";
+import { toast } from "./common.js";
 import { formatTimestamp } from "./insights-format.js";
 import {
   clearProblem, confirmAction, fieldError, setState, showProblem, table,

@@ -3,8 +3,9 @@
 // person typed survives a failed send, a 412 conflict and the Reload that follows; only the
 // parts that depend on the flag (the allowed moves, whether an owner is needed) are refreshed.
 
+import { el } from "../shared/el.js";
 import { staff } from "./api.js";
-import { el, toast } from "./common.js";
+import { toast } from "./common.js";
 import { duplicatePicker } from "./flag-duplicate.js";
 import { ownerFields, ownerSentence } from "./flag-owner.js";
 

@@ -2,7 +2,8 @@
 // the snapshot sections (order, encounter, patient, reporter, note). Everything is rebuilt from
 // the latest FlagDetail after each write, so what is shown is always what the server holds.
 
-import { el } from "./common.js";
+import { el } from "../shared/el.js";
+import { words } from "../shared/text.js";
 import {
   ageElement,
   costText,
@@ -12,7 +13,6 @@ import {
   priorityBadge,
   statusBadge,
   timeElement,
-  words,
 } from "./flag-format.js";
 
 const TIMING = {

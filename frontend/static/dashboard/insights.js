@@ -5,8 +5,9 @@
 // The state is the URL (insights-state.js); every change pushes a history entry and reloads
 // only the figures whose request changed, so Back and bookmarks work without a page reload.
 
+import { el } from "../shared/el.js";
 import { get, query } from "./api.js";
-import { el, toast } from "./common.js";
+import { toast } from "./common.js";
 import { InsightFigure } from "./insights-figure.js";
 import {
   formatCost, formatCount, formatDay, formatHours, formatShare, plural,

@@ -2,7 +2,7 @@
 // two-way mapping between the form and the view state kept in the URL.
 
 import { get } from "./api.js";
-import { el } from "./common.js";
+import { el } from "../shared/el.js";
 import { emptyFilters, PAGE_SIZES, SORTS, STATUSES } from "./queue-state.js";
 
 /** Options that come from the catalog: statuses, reasons, reporter roles; and the sorts. */

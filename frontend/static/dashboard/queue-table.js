@@ -3,7 +3,7 @@
 // border and marker, and its link takes focus, so screen readers and sighted keyboard users
 // both know where they are.
 
-import { el } from "./common.js";
+import { el } from "../shared/el.js";
 import {
   ageElement,
   costText,

@@ -6,8 +6,9 @@
 // Forward read it back from the URL. The page's main element carries data-state
 // (loading | ready | empty | error) for CSS and the browser tests.
 
+import { el } from "../shared/el.js";
 import { get, query, staff } from "./api.js";
-import { el, toast } from "./common.js";
+import { toast } from "./common.js";
 import { loadCatalog } from "./flag-format.js";
 import { ownerFields } from "./flag-owner.js";
 import * as bulk from "./queue-bulk.js";
