@@ -6,7 +6,6 @@
 import { el } from "../shared/el.js";
 import { get, request } from "./api.js";
 import { toast } from "./common.js";
-import { formatTimestamp } from "./insights-format.js";
 import {
   clearProblem, confirmAction, fieldError, setState, showProblem, table,
 } from "./admin-ui.js";
@@ -151,6 +150,15 @@ export class TokensSection {
     this.secretBox.hidden = true;
     if (refocus) this.form.elements.name.focus();
   }
+}
+
+/** A timestamp in the reader's own time zone, written en-US like the Insights page's dates. */
+function formatTimestamp(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString("en-US", {
+    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+  });
 }
 
 function timeOf(iso) {
