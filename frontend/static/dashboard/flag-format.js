@@ -2,9 +2,9 @@
 // the reporter has waited too long, its owner and its cost. Both pages import this one copy so
 // "overdue" or a status's label can never mean two things on two screens.
 
-import { get, staff } from "./api.js";
 import { el } from "../shared/el.js";
 import { words } from "../shared/text.js";
+import { get, staff } from "./api.js";
 
 // The review is over in these states, so nobody owes the reporter a reply any more. The
 // catalog's end_state flags are the source; this copy only covers a catalog that failed to load.

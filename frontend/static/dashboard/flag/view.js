@@ -2,8 +2,8 @@
 // the snapshot sections (order, encounter, patient, reporter, note). Everything is rebuilt from
 // the latest FlagDetail after each write, so what is shown is always what the server holds.
 
-import { el } from "../shared/el.js";
-import { words } from "../shared/text.js";
+import { el } from "../../shared/el.js";
+import { words } from "../../shared/text.js";
 import {
   ageElement,
   costText,
@@ -13,7 +13,7 @@ import {
   priorityBadge,
   statusBadge,
   timeElement,
-} from "./flag-format.js";
+} from "../flag-format.js";
 
 const TIMING = {
   before: "Before the order was carried out (a good catch)",

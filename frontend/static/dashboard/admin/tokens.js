@@ -3,12 +3,12 @@
 // The secret exists in the page only between "Create" and "I have stored it": it is never put
 // in a toast, the URL or storage, and dismissing the box empties the field that held it.
 
-import { el } from "../shared/el.js";
-import { get, request } from "./api.js";
-import { toast } from "./common.js";
+import { el } from "../../shared/el.js";
+import { get, request } from "../api.js";
+import { toast } from "../common.js";
 import {
   clearProblem, confirmAction, fieldError, setState, showProblem, table,
-} from "./admin-ui.js";
+} from "./ui.js";
 
 const ROLE_WORDS = { lead: "Lead", analyst: "Analyst", admin: "Admin" };
 
