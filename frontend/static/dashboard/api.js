@@ -2,7 +2,7 @@
 // authenticated by the staff-session cookie. Writes carry the session's CSRF token; RFC 9457
 // problem+json errors become ApiError; a lost session sends the user to the sign-in page.
 
-import { ApiError } from "../shared/api-error.js";
+import { ApiError, send } from "../shared/http.js";
 
 const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 const csrfToken = csrfMeta ? csrfMeta.content : "";
@@ -19,21 +19,10 @@ function signInAgain() {
  */
 export async function request(path, { method = "GET", body, ifMatch, accept, raw = false } = {}) {
   const headers = { Accept: accept || "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
   if (!SAFE.has(method)) headers["X-CSRF-Token"] = csrfToken;
   if (ifMatch) headers["If-Match"] = ifMatch;
-  let response;
-  try {
-    response = await fetch(path.startsWith("/") ? path : `/api/v1/${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch {
-    throw ApiError.noConnection();
-  }
+  const url = path.startsWith("/") ? path : `/api/v1/${path}`;
+  const response = await send(url, { method, headers, body });
   if (response.status === 401) {
     signInAgain();
     throw new ApiError(401, { detail: "Signed out." });

@@ -1,7 +1,7 @@
 // The only module that talks to the server. It adds the app-session handle to every call and
 // turns RFC 9457 problem+json bodies into ApiError, so callers deal in one error shape.
 
-import { ApiError } from "../shared/api-error.js";
+import { ApiError, send } from "../shared/http.js";
 
 // The handle is rendered into the page by the launch callback. It stays in this module's
 // memory only: EHR frames may block cookies, and web storage (local or session) may throw there
@@ -13,21 +13,8 @@ const BASE = "/api/v1/clinician";
 
 export async function api(path, { method = "GET", body, keepalive = false } = {}) {
   const headers = { "X-ValueLoop-Session": handle, Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response;
-  try {
-    response = await fetch(BASE + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      // keepalive lets a pending flag leave even while the EHR closes the panel.
-      keepalive,
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch {
-    throw ApiError.noConnection();
-  }
+  // keepalive lets a pending flag leave even while the EHR closes the panel.
+  const response = await send(BASE + path, { method, headers, body, keepalive });
   if (response.status === 204) return null;
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json().catch(() => null) : null;

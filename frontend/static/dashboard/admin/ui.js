@@ -1,7 +1,7 @@
 // What the Admin page's sections share: a confirmation dialog, problem details next to a form,
 // and plain tables built from column descriptions.
 
-import { ApiError } from "../../shared/api-error.js";
+import { ApiError } from "../../shared/http.js";
 import { el } from "../../shared/el.js";
 
 const dialog = document.getElementById("confirm-dialog");
