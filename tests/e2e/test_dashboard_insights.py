@@ -1,13 +1,13 @@
 """The dashboard's read-mostly pages in a real browser: Insights against the statistics API,
 Admin (tokens, EHRs, the catalog), and axe-core on every page at full width and at 360 px.
 
-DOM contract (frontend/static/dashboard/insights*.js, admin*.js): each figure is
+DOM contract (frontend/static/dashboard/insights/, admin/): each figure is
 ``figure[data-chart="service|reason|department|weekly|reply-times|outcomes"][data-state]``
 holding the server's SVG (``rect.bar[data-key][data-value]``, Pareto charts also
 ``circle.cumulative[data-share]``), a table of the same numbers (``tbody tr[data-key]``, raw
 numbers in ``td[data-value]``), a ``a.csv-link`` and, for the Paretos, toggle buttons
 ``button.toggle[data-value="count|cost"]``; the KPI tiles are ``[data-kpi] [data-slot="value"]``
-with the API's number in ``data-value``. The page's state is its URL (insights-state.js):
+with the API's number in ``data-value``. The page's state is its URL (insights/state.js):
 ``range=4w|12w|52w|all|custom``, ``sort_<by>=cost``.
 """
 

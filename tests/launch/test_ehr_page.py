@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
 from app.registry.catalog import REASON_LABELS, ReporterRole
-from frontend import TEMPLATES_DIR
+from frontend import STATIC_DIR
 from tests.launch.conftest import ehr_launch_id
 
-STATIC_EHR = TEMPLATES_DIR.parent / "static" / "ehr"
+
+def ehr_page_files(pattern: str = "*") -> list[Path]:
+    """The in-EHR page's own folder and the shared modules it imports."""
+    return [file for folder in ("ehr", "shared") for file in (STATIC_DIR / folder).glob(pattern)]
 
 
 async def launched_page(client, ehr_http, sim, **context: object) -> httpx.Response:
@@ -98,7 +102,8 @@ async def test_page_assets_are_served_and_stay_small(client, ehr, ehr_http):
     page = await launched_page(client, ehr_http, ehr.sim)
 
     total = len(page.content)
-    for path in ["/static/base.css", *(f"/static/ehr/{f.name}" for f in STATIC_EHR.iterdir())]:
+    assets = [f"/static/{file.relative_to(STATIC_DIR).as_posix()}" for file in ehr_page_files()]
+    for path in ["/static/base.css", *assets]:
         asset = await client.get(path)
         assert asset.status_code == 200, path
         total += len(asset.content)
@@ -107,7 +112,7 @@ async def test_page_assets_are_served_and_stay_small(client, ehr, ehr_http):
 
 def test_scripts_never_touch_web_storage_or_inline_styles():
     # EHR frames may throw on storage access, and the handle must not outlive the launch.
-    for script in STATIC_EHR.glob("*.js"):
+    for script in ehr_page_files("*.js"):
         # The one exception: the EHR's style hints become CSS custom properties on the root
         # through the CSSOM (allowed by style-src 'self'; the values are checked server-side).
         text = script.read_text().replace("document.documentElement.style", "")

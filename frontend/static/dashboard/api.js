@@ -2,23 +2,11 @@
 // authenticated by the staff-session cookie. Writes carry the session's CSRF token; RFC 9457
 // problem+json errors become ApiError; a lost session sends the user to the sign-in page.
 
+import { ApiError, send } from "../shared/http.js";
+
 const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 const csrfToken = csrfMeta ? csrfMeta.content : "";
 const SAFE = new Set(["GET", "HEAD"]);
-
-export class ApiError extends Error {
-  /** status 0: no answer at all (network down). */
-  constructor(status, problem) {
-    super((problem && (problem.detail || problem.title)) || `Request failed (${status})`);
-    this.status = status;
-    this.problem = problem || {};
-  }
-
-  /** Someone else changed the flag since it was loaded (If-Match failed). */
-  get conflict() {
-    return this.status === 412;
-  }
-}
 
 function signInAgain() {
   const here = location.pathname + location.search;
@@ -31,24 +19,10 @@ function signInAgain() {
  */
 export async function request(path, { method = "GET", body, ifMatch, accept, raw = false } = {}) {
   const headers = { Accept: accept || "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
   if (!SAFE.has(method)) headers["X-CSRF-Token"] = csrfToken;
   if (ifMatch) headers["If-Match"] = ifMatch;
-  let response;
-  try {
-    response = await fetch(path.startsWith("/") ? path : `/api/v1/${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch {
-    throw new ApiError(0, {
-      title: "No connection",
-      detail: "ValueLoop could not be reached. Check the connection and try again.",
-    });
-  }
+  const url = path.startsWith("/") ? path : `/api/v1/${path}`;
+  const response = await send(url, { method, headers, body });
   if (response.status === 401) {
     signInAgain();
     throw new ApiError(401, { detail: "Signed out." });

@@ -2,8 +2,9 @@
 // the reporter has waited too long, its owner and its cost. Both pages import this one copy so
 // "overdue" or a status's label can never mean two things on two screens.
 
+import { el } from "../shared/el.js";
+import { words } from "../shared/text.js";
 import { get, staff } from "./api.js";
-import { el } from "./common.js";
 
 // The review is over in these states, so nobody owes the reporter a reply any more. The
 // catalog's end_state flags are the source; this copy only covers a catalog that failed to load.
@@ -48,12 +49,6 @@ function indexCatalog(raw) {
     },
     isEnd: (status) => endStates.has(status),
   };
-}
-
-/** snake_case codes as words, for values the catalog does not know (yet). */
-export function words(code) {
-  const text = String(code).replaceAll("_", " ").replaceAll("-", " ");
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** "35 min", "5 h", "3 d 4 h": short enough for a table cell, exact enough to triage by. */

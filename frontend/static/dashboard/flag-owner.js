@@ -2,7 +2,7 @@
 // in the queue's bulk Assign dialog, the flag page's Assign form and its "Accept" move, so they
 // are built (and validated) here once, in the shape PUT /flags/{id}/owner takes.
 
-import { el } from "./common.js";
+import { el } from "../shared/el.js";
 
 const NAME_MAX = 200; // NAME_MAX_LENGTH on the server
 let counter = 0;

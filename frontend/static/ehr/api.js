@@ -1,6 +1,8 @@
 // The only module that talks to the server. It adds the app-session handle to every call and
 // turns RFC 9457 problem+json bodies into ApiError, so callers deal in one error shape.
 
+import { ApiError, send } from "../shared/http.js";
+
 // The handle is rendered into the page by the launch callback. It stays in this module's
 // memory only: EHR frames may block cookies, and web storage (local or session) may throw there
 // (and would outlive the launch or leak to other tabs).
@@ -9,45 +11,10 @@ const handle = meta ? meta.content : "";
 
 const BASE = "/api/v1/clinician";
 
-export class ApiError extends Error {
-  /** status 0 means the request never got an answer (network down, EHR frame torn down). */
-  constructor(status, problem) {
-    super((problem && (problem.detail || problem.title)) || `Request failed (${status})`);
-    this.status = status;
-    this.problem = problem || {};
-  }
-
-  /** The session is gone: the clinician must open ValueLoop again from the EHR. */
-  get expired() {
-    return this.status === 401;
-  }
-
-  /** Worth trying again with the same request (and the same idempotency key). */
-  get retryable() {
-    return this.status === 0 || this.status >= 500 || this.status === 429;
-  }
-}
-
 export async function api(path, { method = "GET", body, keepalive = false } = {}) {
   const headers = { "X-ValueLoop-Session": handle, Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response;
-  try {
-    response = await fetch(BASE + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      // keepalive lets a pending flag leave even while the EHR closes the panel.
-      keepalive,
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch {
-    throw new ApiError(0, {
-      title: "No connection",
-      detail: "ValueLoop could not be reached. Check the connection and try again.",
-    });
-  }
+  // keepalive lets a pending flag leave even while the EHR closes the panel.
+  const response = await send(BASE + path, { method, headers, body, keepalive });
   if (response.status === 204) return null;
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json().catch(() => null) : null;

@@ -4,8 +4,9 @@
 // never has to delete anything on the server; if the panel is hidden or closed first, the
 // pending flags leave at once with keepalive so nothing the clinician submitted is lost.
 
+import { el } from "../shared/el.js";
 import { api, newKey } from "./api.js";
-import { announce, el } from "./dom.js";
+import { announce } from "./dom.js";
 
 export const UNDO_MS = 5000;
 

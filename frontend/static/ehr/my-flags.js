@@ -2,8 +2,10 @@
 // Closing the loop is the point of ValueLoop, so unread replies are announced at launch and
 // the badge follows every read.
 
+import { el } from "../shared/el.js";
+import { plural } from "../shared/text.js";
 import { api } from "./api.js";
-import { announce, el, formatDate } from "./dom.js";
+import { announce, formatDate } from "./dom.js";
 
 // The workflow's states in words (app/registry/workflow.py).
 const STATUS_WORDS = {
@@ -26,8 +28,6 @@ function reasonLabels() {
   }
   return labels;
 }
-
-const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
 export class MyFlags {
   constructor(root) {

@@ -2,7 +2,9 @@
 // status, stopped or completed ones too: real EHR data is untidy, and hiding what does not
 // fit would hide exactly the orders a clinician may want to flag.
 
-import { el, formatDate, words } from "./dom.js";
+import { el } from "../shared/el.js";
+import { words } from "../shared/text.js";
+import { formatDate } from "./dom.js";
 
 const RESOURCE_WORDS = { MedicationRequest: "Medication", ServiceRequest: "Service" };
 
@@ -62,7 +64,7 @@ export function renderOrders(list, orders, onFlag) {
               "p",
               { class: "order-meta" },
               `${RESOURCE_WORDS[order.resource_type] || order.resource_type} · `,
-              el("span", { "data-field": "status", text: words(order.status) }),
+              el("span", { "data-field": "status", text: order.status ? words(order.status) : "Unknown" }),
               ` · ${formatDate(order.authored_on)}`,
             ),
             el("p", { class: "order-meta", text: `Ordered by ${order.requester || "unknown"}` }),

@@ -3,7 +3,7 @@
 // border and marker, and its link takes focus, so screen readers and sighted keyboard users
 // both know where they are.
 
-import { el } from "./common.js";
+import { el } from "../../shared/el.js";
 import {
   ageElement,
   costText,
@@ -11,7 +11,7 @@ import {
   ownerText,
   priorityBadge,
   statusBadge,
-} from "./flag-format.js";
+} from "../flag-format.js";
 
 const muted = (text) => el("span", { class: "muted-text", text });
 

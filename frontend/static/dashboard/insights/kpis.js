@@ -1,10 +1,10 @@
 // The headline tiles: how many flags, what they cost, and how well the loop closes. Three
 // requests, each allowed to fail alone: a tile whose source failed says so instead of showing 0.
 
-import { get, query, staff } from "./api.js";
+import { get, query, staff } from "../api.js";
 import {
   formatCostRounded, formatCount, formatHours, formatShareRounded, plural,
-} from "./insights-format.js";
+} from "./format.js";
 
 export class KpiTiles {
   constructor(root) {

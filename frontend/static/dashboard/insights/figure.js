@@ -2,8 +2,8 @@
 // CSV download of them. The chart (SVG) and the table come from two requests to the same
 // endpoint, so either can fail alone; the figure shows whatever it got and says what it lacks.
 
-import { get, query, request } from "./api.js";
-import { el } from "./common.js";
+import { el } from "../../shared/el.js";
+import { get, query, request } from "../api.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 // Elements and attributes a chart never needs; dropped in case a label ever smuggled one in.

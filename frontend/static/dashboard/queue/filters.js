@@ -1,9 +1,9 @@
 // The queue's filter bar: its options (from the catalog and the filter options), and the
 // two-way mapping between the form and the view state kept in the URL.
 
-import { get } from "./api.js";
-import { el } from "./common.js";
-import { emptyFilters, PAGE_SIZES, SORTS, STATUSES } from "./queue-state.js";
+import { el } from "../../shared/el.js";
+import { get } from "../api.js";
+import { emptyFilters, PAGE_SIZES, SORTS, STATUSES } from "./state.js";
 
 /** Options that come from the catalog: statuses, reasons, reporter roles; and the sorts. */
 export function buildCatalogOptions(form, catalog) {

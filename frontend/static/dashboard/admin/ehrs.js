@@ -1,11 +1,12 @@
 // Registered EHRs: the allow-list of FHIR bases that may launch ValueLoop, and how ValueLoop
 // authenticates to each. Register (or replace) one, or remove it.
 
-import { get, request } from "./api.js";
-import { el, toast } from "./common.js";
+import { el } from "../../shared/el.js";
+import { get, request } from "../api.js";
+import { toast } from "../common.js";
 import {
   clearProblem, confirmAction, fieldError, listCell, setState, showProblem, table,
-} from "./admin-ui.js";
+} from "./ui.js";
 
 const AUTH_WORDS = {
   none: "None (public client)",

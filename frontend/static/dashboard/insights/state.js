@@ -2,7 +2,7 @@
 // to a colleague and the Back button walks through earlier views. Presets are stored by name
 // ("range=12w"), not as dates, so a bookmarked "last 12 weeks" moves on with time.
 
-import { formatDay } from "./insights-format.js";
+import { formatDay } from "./format.js";
 
 export const PRESETS = {
   "4w": { label: "Last 4 full weeks", weeks: 4 },

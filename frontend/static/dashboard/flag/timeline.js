@@ -2,8 +2,9 @@
 // (replies) and what stays inside the team (internal notes) must never be confused, so each
 // says which it is in words and with a marker, not only by colour.
 
-import { el } from "./common.js";
-import { timeElement, words } from "./flag-format.js";
+import { el } from "../../shared/el.js";
+import { words } from "../../shared/text.js";
+import { timeElement } from "../flag-format.js";
 
 const STAFF_ROLES = { analyst: "Analyst", lead: "Lead", admin: "Admin" };
 

@@ -2,7 +2,8 @@
 // the snapshot sections (order, encounter, patient, reporter, note). Everything is rebuilt from
 // the latest FlagDetail after each write, so what is shown is always what the server holds.
 
-import { el } from "./common.js";
+import { el } from "../../shared/el.js";
+import { words } from "../../shared/text.js";
 import {
   ageElement,
   costText,
@@ -12,8 +13,7 @@ import {
   priorityBadge,
   statusBadge,
   timeElement,
-  words,
-} from "./flag-format.js";
+} from "../flag-format.js";
 
 const TIMING = {
   before: "Before the order was carried out (a good catch)",

@@ -1,8 +1,8 @@
 // What the Admin page's sections share: a confirmation dialog, problem details next to a form,
 // and plain tables built from column descriptions.
 
-import { ApiError } from "./api.js";
-import { el } from "./common.js";
+import { ApiError } from "../../shared/http.js";
+import { el } from "../../shared/el.js";
 
 const dialog = document.getElementById("confirm-dialog");
 

@@ -3,11 +3,11 @@
 // changed meanwhile, a 422 the flags that cannot take the change. Both are turned into a list
 // of named flags here, because "3 conflicts" alone does not tell anyone what to look at.
 
-import { request } from "./api.js";
-import { flagName } from "./flag-format.js";
-import { ownerSentence } from "./flag-owner.js";
+import { plural } from "../../shared/text.js";
+import { request } from "../api.js";
+import { flagName } from "../flag-format.js";
+import { ownerSentence } from "../flag-owner.js";
 
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const itemsOf = (flags) => flags.map((flag) => ({ id: flag.id, version: flag.version }));
 
 /**

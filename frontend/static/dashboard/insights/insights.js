@@ -2,19 +2,20 @@
 // closes, for a date range and optional department and reason. About services, reasons and
 // departments, never a ranking of named clinicians: the API offers no such breakdown.
 //
-// The state is the URL (insights-state.js); every change pushes a history entry and reloads
+// The state is the URL (state.js); every change pushes a history entry and reloads
 // only the figures whose request changed, so Back and bookmarks work without a page reload.
 
-import { get, query } from "./api.js";
-import { el, toast } from "./common.js";
-import { InsightFigure } from "./insights-figure.js";
+import { el } from "../../shared/el.js";
+import { get, query } from "../api.js";
+import { toast } from "../common.js";
+import { InsightFigure } from "./figure.js";
 import {
   formatCost, formatCount, formatDay, formatHours, formatShare, plural,
-} from "./insights-format.js";
-import { KpiTiles } from "./insights-kpis.js";
+} from "./format.js";
+import { KpiTiles } from "./kpis.js";
 import {
   apiFilters, describeRange, PRESETS, readState, resolveDates, writeState,
-} from "./insights-state.js";
+} from "./state.js";
 
 const form = document.getElementById("insights-filters");
 const rangeSelect = form.elements.range;

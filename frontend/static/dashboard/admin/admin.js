@@ -2,11 +2,11 @@
 // on its own, so one failing request leaves the others usable. The server serves this page to
 // admins only and checks every call again; sections a role could not use are removed anyway.
 
-import { staff } from "./api.js";
-import "./common.js";
-import { CatalogSection } from "./admin-catalog.js";
-import { EhrsSection } from "./admin-ehrs.js";
-import { TokensSection } from "./admin-tokens.js";
+import { staff } from "../api.js";
+import "../common.js";
+import { CatalogSection } from "./catalog.js";
+import { EhrsSection } from "./ehrs.js";
+import { TokensSection } from "./tokens.js";
 
 const SECTIONS = [
   { id: "tokens", permission: "manage_tokens", Section: TokensSection },

@@ -5,12 +5,12 @@
 // Reload button that fetches the latest version while the forms keep what was typed.
 // #flag[data-state] is loading | ready | error, for CSS and the browser tests.
 
-import { request } from "./api.js";
-import { toast } from "./common.js";
-import { setupActions } from "./flag-actions.js";
-import { loadCatalog } from "./flag-format.js";
-import { renderTimeline } from "./flag-timeline.js";
-import { displayOf, renderHeader, renderSections } from "./flag-view.js";
+import { request } from "../api.js";
+import { toast } from "../common.js";
+import { loadCatalog } from "../flag-format.js";
+import { setupActions } from "./actions.js";
+import { renderTimeline } from "./timeline.js";
+import { displayOf, renderHeader, renderSections } from "./view.js";
 
 const root = document.getElementById("flag");
 const flagId = root.dataset.flagId;

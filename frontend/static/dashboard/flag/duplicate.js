@@ -2,9 +2,9 @@
 // same kind of order for the same patient) are offered first; a search by text, or a pasted
 // flag id, finds any other. The choice is kept while the person searches further.
 
-import { get, query } from "./api.js";
-import { el } from "./common.js";
-import { formatDate } from "./flag-format.js";
+import { el } from "../../shared/el.js";
+import { get, query } from "../api.js";
+import { formatDate } from "../flag-format.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

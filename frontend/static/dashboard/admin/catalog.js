@@ -1,9 +1,9 @@
 // The catalog, read-only: reasons and the status workflow at a glance. It comes from the API
 // (GET /catalog), the one copy of these labels and rules, so this page cannot drift from them.
 
-import { get } from "./api.js";
-import { el } from "./common.js";
-import { setState, table } from "./admin-ui.js";
+import { el } from "../../shared/el.js";
+import { get } from "../api.js";
+import { setState, table } from "./ui.js";
 
 const yesNo = (value) => el("span", { class: "yes-no", text: value ? "Yes" : "No" });
 

@@ -3,10 +3,11 @@
 // person typed survives a failed send, a 412 conflict and the Reload that follows; only the
 // parts that depend on the flag (the allowed moves, whether an owner is needed) are refreshed.
 
-import { staff } from "./api.js";
-import { el, toast } from "./common.js";
-import { duplicatePicker } from "./flag-duplicate.js";
-import { ownerFields, ownerSentence } from "./flag-owner.js";
+import { el } from "../../shared/el.js";
+import { staff } from "../api.js";
+import { toast } from "../common.js";
+import { ownerFields, ownerSentence } from "../flag-owner.js";
+import { duplicatePicker } from "./duplicate.js";
 
 const CONFLICT_TEXT =
   "Not saved: someone changed this flag since you opened it. Reload to see their change, " +

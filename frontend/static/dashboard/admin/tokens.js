@@ -3,12 +3,12 @@
 // The secret exists in the page only between "Create" and "I have stored it": it is never put
 // in a toast, the URL or storage, and dismissing the box empties the field that held it.
 
-import { get, request } from "./api.js";
-import { el, toast } from "./common.js";
-import { formatTimestamp } from "./insights-format.js";
+import { el } from "../../shared/el.js";
+import { get, request } from "../api.js";
+import { toast } from "../common.js";
 import {
   clearProblem, confirmAction, fieldError, setState, showProblem, table,
-} from "./admin-ui.js";
+} from "./ui.js";
 
 const ROLE_WORDS = { lead: "Lead", analyst: "Analyst", admin: "Admin" };
 
@@ -150,6 +150,15 @@ export class TokensSection {
     this.secretBox.hidden = true;
     if (refocus) this.form.elements.name.focus();
   }
+}
+
+/** A timestamp in the reader's own time zone, written en-US like the Insights page's dates. */
+function formatTimestamp(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString("en-US", {
+    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+  });
 }
 
 function timeOf(iso) {

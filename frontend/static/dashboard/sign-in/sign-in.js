@@ -1,6 +1,7 @@
 // Token sign-in: the token goes to POST /api/v1/session once and lives nowhere in the page; the
 // session that comes back is an HttpOnly cookie this script cannot read.
-import { ApiError, request } from "./api.js";
+import { ApiError } from "../../shared/http.js";
+import { request } from "../api.js";
 
 const form = document.getElementById("token-sign-in");
 const input = document.getElementById("token");

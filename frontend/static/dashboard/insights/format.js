@@ -46,13 +46,4 @@ export function formatDay(isoDay) {
   return day.format(new Date(`${isoDay}T00:00:00Z`));
 }
 
-/** A timestamp in the reader's own time zone, for admin tables. */
-export function formatTimestamp(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(LOCALE, {
-    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
-  });
-}
-
 export const plural = (n, one, many) => `${formatCount(n)} ${n === 1 ? one : many}`;

@@ -1,24 +1,25 @@
 // The triage queue: filters kept in the URL, a keyset-paged table of flags, bulk triage and
 // assignment, keyboard shortcuts and a CSV export of the current filters.
 //
-// The view state (see queue-state.js) is the single source of truth: every change builds a new
+// The view state (see state.js) is the single source of truth: every change builds a new
 // state, writes it into the URL (pushState, so Back works) and loads the list from it; Back and
 // Forward read it back from the URL. The page's main element carries data-state
 // (loading | ready | empty | error) for CSS and the browser tests.
 
-import { get, query, staff } from "./api.js";
-import { el, toast } from "./common.js";
-import { loadCatalog } from "./flag-format.js";
-import { ownerFields } from "./flag-owner.js";
-import * as bulk from "./queue-bulk.js";
+import { el } from "../../shared/el.js";
+import { get, query, staff } from "../api.js";
+import { toast } from "../common.js";
+import { loadCatalog } from "../flag-format.js";
+import { ownerFields } from "../flag-owner.js";
+import * as bulk from "./bulk.js";
 import {
   buildCatalogOptions,
   loadBreakdownOptions,
   readForm,
   syncOwnerField,
   writeForm,
-} from "./queue-filters.js";
-import { installShortcuts, openDialog } from "./queue-keys.js";
+} from "./filters.js";
+import { installShortcuts, openDialog } from "./keys.js";
 import {
   activeFilterCount,
   filterParams,
@@ -30,8 +31,8 @@ import {
   SORTS,
   stateToSearch,
   withFilters,
-} from "./queue-state.js";
-import { QueueTable } from "./queue-table.js";
+} from "./state.js";
+import { QueueTable } from "./table.js";
 
 const root = document.getElementById("queue");
 const form = document.getElementById("filters");
