@@ -58,7 +58,8 @@ What it does, in order:
 
 Profiling one app process: ``--profile`` runs ``py-spy record`` on app process 0 over the
 measured window if py-spy is installed (``pip install py-spy``; not a project dependency),
-writing ``bench/results/flags-profile-<timestamp>.svg`` (the sampling costs CPU: do not
+writing collapsed stacks to ``bench/results/flags-profile-<timestamp>.txt`` and the heaviest
+functions into the report (the sampling costs CPU: do not
 compare its figures with unprofiled runs). By hand: the report's first lines print the PIDs;
 ``py-spy top --pid PID`` or ``py-spy record --pid PID -o profile.svg --duration 20``.
 
@@ -663,6 +664,7 @@ class LoadPlan:
     flags_target: int | None
     http: str  # "raw" or "httpx"
     rate: float | None  # flags/s offered by all clients together; None: closed loop
+    path: str = FLAGS_PATH  # what the clients POST to (bench.floor points it elsewhere)
 
 
 @dataclass
@@ -715,7 +717,9 @@ class RawHttp:
     processes being measured. Used only for the flag POSTs; launches use httpx.
     """
 
-    def __init__(self, app_urls: Sequence[str], handle: str, timeout: float) -> None:
+    def __init__(
+        self, app_urls: Sequence[str], handle: str, timeout: float, path: str = FLAGS_PATH
+    ) -> None:
         self._timeout = timeout
         self._addresses: list[tuple[str, int]] = []
         self._heads: list[bytes] = []
@@ -724,7 +728,7 @@ class RawHttp:
             host, port = parts.hostname or "127.0.0.1", parts.port or 80
             self._addresses.append((host, port))
             self._heads.append(
-                f"POST {FLAGS_PATH} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                 f"Content-Type: application/json\r\nAccept: application/json\r\n"
                 f"{SESSION_HEADER}: {handle}\r\nContent-Length: ".encode("latin-1")
             )
@@ -795,9 +799,15 @@ class RawHttp:
 class HttpxHttp:
     """The same interface over a shared ``httpx.AsyncClient`` (``--http httpx``)."""
 
-    def __init__(self, http: httpx.AsyncClient, app_urls: Sequence[str], handle: str) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        app_urls: Sequence[str],
+        handle: str,
+        path: str = FLAGS_PATH,
+    ) -> None:
         self._http = http
-        self._urls = [url + FLAGS_PATH for url in app_urls]
+        self._urls = [url + path for url in app_urls]
         self._headers = {SESSION_HEADER: handle, "Content-Type": "application/json"}
 
     async def post(self, app: int, payload: bytes) -> Answer:
@@ -907,9 +917,9 @@ async def run_clients(
     )
     async with httpx.AsyncClient(timeout=plan.timeout, limits=limits, trust_env=False) as http:
         posters: list[Poster] = [
-            RawHttp(plan.app_urls, spec.handle, plan.timeout)
+            RawHttp(plan.app_urls, spec.handle, plan.timeout, plan.path)
             if plan.http == "raw"
-            else HttpxHttp(http, plan.app_urls, spec.handle)
+            else HttpxHttp(http, plan.app_urls, spec.handle, plan.path)
             for spec in specs
         ]
         tasks = [
@@ -996,7 +1006,8 @@ def orchestrate(
         if py_spy is not None:
             profiler = subprocess.Popen(
                 [py_spy, "record", "--pid", str(apps[0].pid), "--duration", str(int(seconds)),
-                 "--rate", "100", "--nonblocking", "--output", str(profile_path)],
+                 "--rate", "100", "--nonblocking", "--format", "raw", "--output",
+                 str(profile_path)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )  # fmt: skip
@@ -1645,8 +1656,51 @@ def report(
         "",
     ]
     if outcome.profile is not None:
-        lines += [f"Profile of app 0: `{outcome.profile}`", ""]
+        lines += profile_section(outcome.profile)
     return "\n".join(lines)
+
+
+def profile_section(path: Path, top: int = 25) -> list[str]:
+    """The profile's heaviest functions, by the share of samples they were on the stack in
+    (inclusive) and on top of it (self), from py-spy's collapsed stacks."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [_frame_name(frame) for frame in stack.split(";")]
+        total += count
+        for frame in set(frames):
+            inclusive[frame] += count
+        own[frames[-1]] += count
+    if total == 0:
+        return [f"Profile of app 0: `{path}` (no samples)", ""]
+
+    def rows(counter: Counter[str]) -> list[str]:
+        return [f"| {name} | {100 * n / total:.1f}% |" for name, n in counter.most_common(top)]
+
+    return [
+        f"### Profile of app 0 ({total:,} samples; collapsed stacks in `{path}`)",
+        "",
+        "| on the stack (inclusive) | share |",
+        "|---|---:|",
+        *rows(inclusive),
+        "",
+        "| on top of the stack (self) | share |",
+        "|---|---:|",
+        *rows(own),
+        "",
+    ]
+
+
+def _frame_name(frame: str) -> str:
+    """``fn (path/to/module.py:12)`` as ``fn (module.py)``: lines split one function apart."""
+    name, _, where = frame.partition(" (")
+    file = where.rsplit(":", 1)[0].rstrip(")")
+    return f"{name} ({'/'.join(file.split('/')[-2:])})"
 
 
 def kill_section(
@@ -1810,7 +1864,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(UTC)
     load_before = os.getloadavg()
     extra = {name: value for name, _, value in (item.partition("=") for item in args.app_env)}
-    profile_path = RESULTS_DIR / f"flags-profile-{started:%Y%m%dT%H%M%SZ}.svg"
+    profile_path = RESULTS_DIR / f"flags-profile-{started:%Y%m%dT%H%M%SZ}.txt"
     if args.profile:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
