@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from app.registry.charts import Bar, bar_chart, pareto_chart
+from app.kit.charts import Bar, bar_chart, pareto_chart
 from app.registry.export import neutralise_formula
 from app.registry.schemas import Breakdown, Outcomes, ReplyTimes, WeeklyTrend
 
@@ -26,6 +26,7 @@ class StatsFormat(StrEnum):
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 SVG_MEDIA_TYPE = "image/svg+xml"
+NO_FLAGS = "No flags in this range"
 
 _DIMENSION_NAMES = {
     "service": "service (order)",
@@ -85,6 +86,7 @@ def breakdown_svg(breakdown: Breakdown) -> str:
         title=f"Pareto of {measure} by {_DIMENSION_NAMES.get(breakdown.by, breakdown.by)}",
         value_axis="Estimated cost (USD)" if by_cost else "Flags",
         format_value=_dollars_short if by_cost else _count,
+        empty_text=NO_FLAGS,
     )
 
 
@@ -105,7 +107,9 @@ def weekly_svg(trend: WeeklyTrend) -> str:
         )
         for week in trend.weeks
     ]
-    return bar_chart(bars, title="Flags per week", value_axis="Flags", format_value=_count)
+    return bar_chart(
+        bars, title="Flags per week", value_axis="Flags", format_value=_count, empty_text=NO_FLAGS
+    )
 
 
 def reply_times_csv(times: ReplyTimes) -> str:
@@ -120,7 +124,13 @@ def reply_times_svg(times: ReplyTimes) -> str:
         Bar(label=bucket.label, value=bucket.count, value_text=_count(bucket.count), key=bucket.key)
         for bucket in times.buckets
     ]
-    return bar_chart(bars, title="Time to first reply", value_axis="Flags", format_value=_count)
+    return bar_chart(
+        bars,
+        title="Time to first reply",
+        value_axis="Flags",
+        format_value=_count,
+        empty_text=NO_FLAGS,
+    )
 
 
 def outcomes_csv(outcomes: Outcomes) -> str:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.registry.charts import Bar, bar_chart, nice_ticks, pareto_chart
+from app.kit.charts import Bar, bar_chart, nice_ticks, pareto_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 XML_ID = re.compile(r"^[A-Za-z_][\w.-]*$")
@@ -230,10 +230,16 @@ def test_charts_need_no_inline_style_script_or_external_reference(svg: str) -> N
     "given", [[], [Bar("Lab", 0, "0"), Bar("Imaging", 0, "0")]], ids=["no bars", "all zero"]
 )
 def test_empty_data_says_no_flags_in_this_range(given: list[Bar]) -> None:
+    empty = "No flags in this range"
     for svg in (
-        bar_chart(given, title="Weekly", value_axis="Flags", format_value=count),
+        bar_chart(given, title="Weekly", value_axis="Flags", format_value=count, empty_text=empty),
         pareto_chart(
-            given, [0.0] * len(given), title="Weekly", value_axis="Flags", format_value=count
+            given,
+            [0.0] * len(given),
+            title="Weekly",
+            value_axis="Flags",
+            format_value=count,
+            empty_text=empty,
         ),
     ):
         root = parse(svg)

@@ -1,9 +1,10 @@
-"""SVG charts for the Insights page: a Pareto chart of where flags concentrate and plain bars.
+"""SVG bar charts drawn on the server: a Pareto chart (bars and their running share) and plain
+bars.
 
-Drawn on the server so the dashboard needs no charting library and prints as it shows. The SVG
-is inlined into a page whose Content-Security-Policy forbids inline styles, so only
-presentation attributes are used: no ``style``, no scripts, no external references. Labels are
-user-controlled data (department names, order displays), so every text is escaped.
+Drawn on the server so a page needs no charting library and prints as it shows. The SVG is
+meant to be inlined into a page whose Content-Security-Policy forbids inline styles, so only
+presentation attributes are used: no ``style``, no scripts, no external references. Labels may
+be user-controlled data, so every text is escaped.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ BAR_FILL = "#1f4e79"
 LINE_STROKE = "#b34700"
 GRID_STROKE = "#d9d9d9"
 INK = "#000000"
-EMPTY_TEXT = "No flags in this range"
-# Characters XML 1.0 cannot carry even escaped; one in a department name must not break the page.
+EMPTY_TEXT = "No data in this range"
+# Characters XML 1.0 cannot carry even escaped; one in a label must not break the page.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 Format = Callable[[float], str]
@@ -50,7 +51,7 @@ class Bar:
 def nice_ticks(maximum: float, *, integer: bool = False, target: int = 6) -> list[float]:
     """Ticks from 0 in 1-2-5 steps up to the first at or above ``maximum``: readable numbers.
 
-    ``integer`` keeps the step at 1 or more, so a chart of counts never shows 0.5 of a flag.
+    ``integer`` keeps the step at 1 or more, so a chart of counts never shows half a thing.
     """
     if maximum <= 0:
         return [0.0, 1.0]
@@ -71,6 +72,7 @@ def pareto_chart(
     title: str,
     value_axis: str,
     format_value: Format,
+    empty_text: str = EMPTY_TEXT,
 ) -> str:
     """Bars in the caller's order with the running share (0..1) on a 0-100 % axis and an 80 % line.
 
@@ -86,41 +88,83 @@ def pareto_chart(
         shares = [*shares[: MAX_PARETO_BARS - 1], shares[-1]]
     reach = next((i + 1 for i, s in enumerate(cumulative_shares) if s >= 0.8 - 1e-9), None)
     extra = f"; the first {reach} make up 80% of the total" if reach else ""
-    return _render("pareto", shown, shares, title, value_axis, format_value, extra)
+    chart = _Chart("pareto", shown, shares, title, value_axis, format_value)
+    return _render(chart, extra, empty_text)
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, value_axis: str, format_value: Format) -> str:
-    """Plain bars (weekly trend, reply-time histogram); axis labels thin out, never overlap."""
-    return _render("bars", list(bars), None, title, value_axis, format_value, "")
-
-
-def _render(
-    kind: str,
-    bars: list[Bar],
-    shares: list[float] | None,
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
     title: str,
     value_axis: str,
     format_value: Format,
-    extra: str,
+    empty_text: str = EMPTY_TEXT,
 ) -> str:
-    data = repr((kind, title, value_axis, bars, shares)).encode()
-    chart_id = f"{kind}-{hashlib.sha256(data).hexdigest()[:12]}"
+    """Plain bars (a trend, a histogram); axis labels thin out, never overlap."""
+    chart = _Chart("bars", list(bars), None, title, value_axis, format_value)
+    return _render(chart, "", empty_text)
+
+
+@dataclass(frozen=True)
+class _Chart:
+    """What to draw: the bars, and for a Pareto chart the running share at each bar."""
+
+    kind: str
+    bars: list[Bar]
+    shares: list[float] | None
+    title: str
+    value_axis: str
+    format_value: Format
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where things go: margins, the slot each bar gets, and how labels and values fit."""
+
+    left: float
+    right: float
+    slot: float
+    top: float
+    depth: float  # below the plot, for category labels
+    every: int  # label every n-th bar
+    horizontal: bool  # category labels fit upright, side by side
+    show_values: bool
+    upright_values: bool
+
+    @property
+    def bottom(self) -> float:
+        return self.top + PLOT_HEIGHT
+
+    def y_of(self, fraction: float) -> float:
+        return self.bottom - max(0.0, min(fraction, 1.0)) * PLOT_HEIGHT
+
+
+def _render(chart: _Chart, extra: str, empty_text: str) -> str:
+    bars = chart.bars
+    data = repr((chart.kind, chart.title, chart.value_axis, bars, chart.shares)).encode()
+    chart_id = f"{chart.kind}-{hashlib.sha256(data).hexdigest()[:12]}"
     if not any(b.value > 0 for b in bars):
-        return _svg(
-            chart_id,
-            title,
-            f"{EMPTY_TEXT}.",
-            120,
-            [_text(EMPTY_TEXT, WIDTH / 2, 64, "middle", cls="empty")],
-        )
+        empty = [_text(empty_text, WIDTH / 2, 64, "middle", cls="empty")]
+        return _svg(chart_id, chart.title, f"{empty_text}.", 120, empty)
     largest = max(bars, key=lambda b: b.value)
     desc = f"{len(bars)} bars; largest: {largest.label} ({largest.value_text}){extra}."
-
     ticks = nice_ticks(largest.value, integer=all(float(b.value).is_integer() for b in bars))
-    tick_texts = [format_value(t) for t in ticks]
+    tick_texts = [chart.format_value(t) for t in ticks]
     labels = [_shorten(b.label) for b in bars]
+    layout = _layout(chart, labels, tick_texts)
+    parts = _value_axis(layout, chart.value_axis, ticks, tick_texts)
+    parts += _bars(layout, bars, labels, ticks[-1])
+    parts.append(_line(layout.left, layout.bottom, WIDTH - layout.right, layout.bottom, INK))
+    if chart.shares is not None:
+        parts += _cumulative(layout, bars, chart.shares)
+    return _svg(chart_id, chart.title, desc, math.ceil(layout.bottom + layout.depth), parts)
+
+
+def _layout(chart: _Chart, labels: list[str], tick_texts: list[str]) -> _Layout:
+    """Margins wide enough for the tick texts and labels; labels slant when they do not fit."""
+    bars = chart.bars
     longest = max(len(label) for label in labels) * CHAR_WIDTH
-    right = 64 if shares is not None else 24
+    right = 64 if chart.shares is not None else 24
     left = max(len(t) for t in tick_texts) * CHAR_WIDTH + 30
     slot = (WIDTH - left - right) / len(bars)
     horizontal = longest <= slot - 6
@@ -136,19 +180,28 @@ def _render(
     show_values = len(bars) <= MAX_VALUE_LABELS
     upright_values = show_values and value_width > slot - 2
     top = 16 + (value_width if upright_values else FONT_SIZE + 6 if show_values else 0)
-    bottom = top + PLOT_HEIGHT
+    return _Layout(left, right, slot, top, depth, every, horizontal, show_values, upright_values)
 
-    def y_of(fraction: float) -> float:
-        return bottom - max(0.0, min(fraction, 1.0)) * PLOT_HEIGHT
 
-    parts = [_text(value_axis, 14, top + PLOT_HEIGHT / 2, "middle", rotate=-90)]
+def _value_axis(
+    layout: _Layout, title: str, ticks: list[float], tick_texts: list[str]
+) -> list[str]:
+    """The axis title and a grid line with its text at every tick."""
+    parts = [_text(title, 14, layout.top + PLOT_HEIGHT / 2, "middle", rotate=-90)]
     for tick, text in zip(ticks, tick_texts, strict=True):
-        y = y_of(tick / ticks[-1])
-        parts.append(_line(left, y, WIDTH - right, y, GRID_STROKE))
-        parts.append(_text(text, left - 6, y + 4, anchor="end"))
+        y = layout.y_of(tick / ticks[-1])
+        parts.append(_line(layout.left, y, WIDTH - layout.right, y, GRID_STROKE))
+        parts.append(_text(text, layout.left - 6, y + 4, anchor="end"))
+    return parts
+
+
+def _bars(layout: _Layout, bars: list[Bar], labels: list[str], top_tick: float) -> list[str]:
+    """Each bar with its value above it and (where there is room) its label below."""
+    parts: list[str] = []
+    bottom = layout.bottom
     for i, (bar, label) in enumerate(zip(bars, labels, strict=True)):
-        x, width = left + slot * i + slot * 0.15, max(slot * 0.7, 1.0)
-        y = y_of(bar.value / ticks[-1])
+        x, width = layout.left + layout.slot * i + layout.slot * 0.15, max(layout.slot * 0.7, 1.0)
+        y = layout.y_of(bar.value / top_tick)
         rect = {"class": "bar", "x": x, "y": y, "width": width, "height": bottom - y}
         parts.append(
             _tag(
@@ -159,38 +212,41 @@ def _render(
             )
         )
         centre = x + width / 2
-        if upright_values:
+        if layout.upright_values:
             parts.append(_text(bar.value_text, centre + 4, y - 4, rotate=-90, cls="value"))
-        elif show_values:
+        elif layout.show_values:
             parts.append(_text(bar.value_text, centre, y - 4, anchor="middle", cls="value"))
-        if i % every == 0:
+        if i % layout.every == 0:
             full = bar.label if label != bar.label else None
-            if horizontal:
+            if layout.horizontal:
                 parts.append(_text(label, centre, bottom + 16, "middle", cls="category", full=full))
             else:
                 parts.append(
                     _text(label, centre + 3, bottom + 10, "end", -LABEL_ANGLE, "category", full)
                 )
-    parts.append(_line(left, bottom, WIDTH - right, bottom, INK))
-    if shares is not None:
-        for pct in range(0, 101, 20):
-            parts.append(_text(f"{pct}%", WIDTH - right + 6, y_of(pct / 100) + 4))
-        parts.append(_text("Cumulative share", WIDTH - 10, top + PLOT_HEIGHT / 2, "middle", 90))
-        parts.append(_line(left, y_of(0.8), WIDTH - right, y_of(0.8), INK, dashed=True))
-        points = [(left + slot * (i + 0.5), y_of(s)) for i, s in enumerate(shares)]
-        parts.append(
-            _tag(
-                "polyline",
-                {"class": "cumulative-line", "fill": "none", "stroke": LINE_STROKE}
-                | {"stroke-width": 2, "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in points)},
-            )
+    return parts
+
+
+def _cumulative(layout: _Layout, bars: list[Bar], shares: list[float]) -> list[str]:
+    """The 0-100 % axis on the right, the 80 % line, and the running share as a line of dots."""
+    right, y_of = WIDTH - layout.right, layout.y_of
+    parts = [_text(f"{pct}%", right + 6, y_of(pct / 100) + 4) for pct in range(0, 101, 20)]
+    parts.append(_text("Cumulative share", WIDTH - 10, layout.top + PLOT_HEIGHT / 2, "middle", 90))
+    parts.append(_line(layout.left, y_of(0.8), right, y_of(0.8), INK, dashed=True))
+    points = [(layout.left + layout.slot * (i + 0.5), y_of(s)) for i, s in enumerate(shares)]
+    parts.append(
+        _tag(
+            "polyline",
+            {"class": "cumulative-line", "fill": "none", "stroke": LINE_STROKE}
+            | {"stroke-width": 2, "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in points)},
         )
-        for (x, y), share, bar in zip(points, shares, bars, strict=True):
-            circle = {"class": "cumulative", "cx": x, "cy": y, "r": 4, "fill": LINE_STROKE}
-            circle |= {"stroke": "#ffffff", "stroke-width": 1, "data-share": _number(share, 4)}
-            note = f"{bar.label}: {share * 100:.1f}% cumulative"
-            parts.append(_tag("circle", circle, _tag("title", {}, _clean(note))))
-    return _svg(chart_id, title, desc, math.ceil(bottom + depth), parts)
+    )
+    for (x, y), share, bar in zip(points, shares, bars, strict=True):
+        circle = {"class": "cumulative", "cx": x, "cy": y, "r": 4, "fill": LINE_STROKE}
+        circle |= {"stroke": "#ffffff", "stroke-width": 1, "data-share": _number(share, 4)}
+        note = f"{bar.label}: {share * 100:.1f}% cumulative"
+        parts.append(_tag("circle", circle, _tag("title", {}, _clean(note))))
+    return parts
 
 
 def _svg(chart_id: str, title: str, desc: str, height: int, parts: list[str]) -> str:
