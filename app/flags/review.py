@@ -46,9 +46,14 @@ class Actor:
     role: str
 
 
-async def _flag_at_version(
-    session: AsyncSession, flag_id: uuid.UUID, if_match: frozenset[int] | None
-) -> Flag:
+# What a write does to a flag at a moment: changes it and returns the timeline events that say
+# so (none when nothing changed).
+Change = Callable[[Flag, datetime], list[FlagEvent]]
+# The versions a change may apply to (from If-Match); None sets no condition.
+Versions = frozenset[int] | None
+
+
+async def _flag_at_version(session: AsyncSession, flag_id: uuid.UUID, if_match: Versions) -> Flag:
     """The flag, if it is still at one of the versions the caller based the change on.
 
     ``if_match`` is None when the caller set no condition.
@@ -89,6 +94,10 @@ def _event(
     )
 
 
+def _comment_event(flag: Flag, actor: Actor, body: str, now: datetime) -> FlagEvent:
+    return _event(flag, actor, EventKind.COMMENT, now, body=body)
+
+
 def _reply_event(flag: Flag, actor: Actor, body: str, now: datetime) -> FlagEvent:
     if flag.first_reply_at is None:
         flag.first_reply_at = now
@@ -107,9 +116,17 @@ def _assignment_event(flag: Flag, actor: Actor, owner: OwnerIn, now: datetime) -
     return _event(flag, actor, EventKind.ASSIGNMENT, now, details=details)
 
 
-async def _check_duplicate_target(
-    session: AsyncSession, flag: Flag, original_id: uuid.UUID | None
-) -> uuid.UUID:
+async def _duplicate_of(
+    session: AsyncSession, flag: Flag, change: TransitionIn
+) -> uuid.UUID | None:
+    """The original a move to duplicate names, checked; None for any other move."""
+    original_id = change.duplicate_of
+    if change.to is not Status.DUPLICATE:
+        if original_id is not None:
+            raise TransitionRequirementMissing(
+                "'duplicate_of' only goes with a move to 'duplicate'; leave it out."
+            )
+        return None
     if original_id is None:
         raise TransitionRequirementMissing(
             "Marking a flag as duplicate needs 'duplicate_of': the id of the original flag."
@@ -127,17 +144,9 @@ async def _check_duplicate_target(
     return original_id
 
 
-async def transition(
-    session: AsyncSession,
-    flag_id: uuid.UUID,
-    change: TransitionIn,
-    *,
-    actor: Actor,
-    if_match: frozenset[int] | None,
-) -> Flag:
-    """Move a flag to another status, with whatever that move requires, in one step."""
-    flag = await _flag_at_version(session, flag_id, if_match)
-    current, target = Status(flag.status), change.to
+def _check_move(flag: Flag, current: Status, change: TransitionIn) -> None:
+    """Refuse a move the workflow does not allow, or one without the reply or owner it needs."""
+    target = change.to
     if not is_allowed(current, target):
         allowed = ", ".join(status.value for status in allowed_from(current))
         raise InvalidTransition(
@@ -155,15 +164,16 @@ async def transition(
             f"Moving a flag to '{target.value}' needs an owner: give 'owner' with a 'lead', or "
             "a 'clinical_lead' and 'operational_lead' dyad."
         )
-    duplicate_of = None
-    if target is Status.DUPLICATE:
-        duplicate_of = await _check_duplicate_target(session, flag, change.duplicate_of)
-    elif change.duplicate_of is not None:
-        raise TransitionRequirementMissing(
-            "'duplicate_of' only goes with a move to 'duplicate'; leave it out."
-        )
 
-    now = utcnow()
+
+def _move(
+    flag: Flag,
+    change: TransitionIn,
+    duplicate_of: uuid.UUID | None,
+    actor: Actor,
+    now: datetime,
+) -> list[FlagEvent]:
+    """Move the flag, and the timeline of the move: assignment, status change, comment, reply."""
     events: list[FlagEvent] = []
     if change.owner is not None:
         events.append(_assignment_event(flag, actor, change.owner, now))
@@ -173,83 +183,92 @@ async def transition(
             actor,
             EventKind.STATUS_CHANGE,
             now,
-            from_status=current,
-            to_status=target,
+            from_status=Status(flag.status),
+            to_status=change.to,
             details={"duplicate_of": str(duplicate_of)} if duplicate_of else None,
         )
     )
     if change.comment is not None:
-        events.append(_event(flag, actor, EventKind.COMMENT, now, body=change.comment))
+        events.append(_comment_event(flag, actor, change.comment, now))
     if change.reply is not None:
         events.append(_reply_event(flag, actor, change.reply, now))
-    flag.status = target
+    flag.status = change.to
     flag.duplicate_of_id = duplicate_of
-    flag.updated_at = now
-    repository.add(session, *events)
-    await repository.save(session, flag)
+    return events
+
+
+async def _record(session: AsyncSession, flag: Flag, change: Change) -> Flag:
+    """Apply ``change`` now, put its events on the timeline and save the flag; a change that
+    makes no events leaves the flag as it was."""
+    now = utcnow()
+    events = change(flag, now)
+    if events:
+        repository.add(session, *events)
+        flag.updated_at = now
+        await repository.save(session, flag)
     return flag
+
+
+async def _write(
+    session: AsyncSession, flag_id: uuid.UUID, if_match: Versions, change: Change
+) -> Flag:
+    """The one body of the simple writes: the flag at the caller's version, changed."""
+    return await _record(session, await _flag_at_version(session, flag_id, if_match), change)
+
+
+async def transition(
+    session: AsyncSession,
+    flag_id: uuid.UUID,
+    change: TransitionIn,
+    *,
+    actor: Actor,
+    if_match: Versions,
+) -> Flag:
+    """Move a flag to another status, with whatever that move requires, in one step."""
+    flag = await _flag_at_version(session, flag_id, if_match)
+    _check_move(flag, Status(flag.status), change)
+    duplicate_of = await _duplicate_of(session, flag, change)
+    return await _record(
+        session, flag, lambda flag, now: _move(flag, change, duplicate_of, actor, now)
+    )
 
 
 async def comment(
-    session: AsyncSession,
-    flag_id: uuid.UUID,
-    body: str,
-    *,
-    actor: Actor,
-    if_match: frozenset[int] | None,
+    session: AsyncSession, flag_id: uuid.UUID, body: str, *, actor: Actor, if_match: Versions
 ) -> Flag:
     """An internal note on the timeline; the reporter does not see it."""
-    flag = await _flag_at_version(session, flag_id, if_match)
-    now = utcnow()
-    repository.add(session, _event(flag, actor, EventKind.COMMENT, now, body=body))
-    flag.updated_at = now
-    await repository.save(session, flag)
-    return flag
+    return await _write(
+        session, flag_id, if_match, lambda flag, now: [_comment_event(flag, actor, body, now)]
+    )
 
 
 async def reply(
-    session: AsyncSession,
-    flag_id: uuid.UUID,
-    body: str,
-    *,
-    actor: Actor,
-    if_match: frozenset[int] | None,
+    session: AsyncSession, flag_id: uuid.UUID, body: str, *, actor: Actor, if_match: Versions
 ) -> Flag:
     """A message to the reporter, shown to them the next time they open ValueLoop."""
-    flag = await _flag_at_version(session, flag_id, if_match)
-    now = utcnow()
-    repository.add(session, _reply_event(flag, actor, body, now))
-    flag.updated_at = now
-    await repository.save(session, flag)
-    return flag
+    return await _write(
+        session, flag_id, if_match, lambda flag, now: [_reply_event(flag, actor, body, now)]
+    )
 
 
 async def assign(
-    session: AsyncSession,
-    flag_id: uuid.UUID,
-    owner: OwnerIn,
-    *,
-    actor: Actor,
-    if_match: frozenset[int] | None,
+    session: AsyncSession, flag_id: uuid.UUID, owner: OwnerIn, *, actor: Actor, if_match: Versions
 ) -> Flag:
-    flag = await _flag_at_version(session, flag_id, if_match)
-    now = utcnow()
-    repository.add(session, _assignment_event(flag, actor, owner, now))
-    flag.updated_at = now
-    await repository.save(session, flag)
-    return flag
+    return await _write(
+        session, flag_id, if_match, lambda flag, now: [_assignment_event(flag, actor, owner, now)]
+    )
 
 
 async def update(
-    session: AsyncSession,
-    flag_id: uuid.UUID,
-    patch: FlagPatch,
-    *,
-    actor: Actor,
-    if_match: frozenset[int] | None,
+    session: AsyncSession, flag_id: uuid.UUID, patch: FlagPatch, *, actor: Actor, if_match: Versions
 ) -> Flag:
     """Change priority or tags; the old and new values go on the timeline."""
-    flag = await _flag_at_version(session, flag_id, if_match)
+    return await _write(
+        session, flag_id, if_match, lambda flag, now: _update_events(flag, patch, actor, now)
+    )
+
+
+def _update_events(flag: Flag, patch: FlagPatch, actor: Actor, now: datetime) -> list[FlagEvent]:
     changes: dict[str, object] = {}
     if patch.priority is not None and patch.priority != flag.priority:
         changes["priority"] = {"from": flag.priority, "to": patch.priority.value}
@@ -258,12 +277,8 @@ async def update(
         changes["tags"] = {"from": list(flag.tags), "to": list(patch.tags)}
         flag.tags = list(patch.tags)
     if not changes:
-        return flag
-    now = utcnow()
-    repository.add(session, _event(flag, actor, EventKind.UPDATE, now, details=changes))
-    flag.updated_at = now
-    await repository.save(session, flag)
-    return flag
+        return []
+    return [_event(flag, actor, EventKind.UPDATE, now, details=changes)]
 
 
 # --- many flags at once ---------------------------------------------------------------------

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable
+from functools import partial
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Header, Query, Response
 
-from app.audit.service import AuditAction, StaffAuditor
+from app.audit.service import AuditAction, Auditor, StaffAuditor
 from app.auth.dependencies import (
     CanAssignFlags,
     CanReadFlags,
@@ -46,7 +48,7 @@ MAX_PAGE_SIZE = 200
 _ETAG = re.compile(r'^"v(\d{1,10})"$')
 
 
-def _if_match_versions(if_match: str | None, *, required: bool) -> frozenset[int] | None:
+def _if_match_versions(if_match: str | None, *, required: bool) -> review.Versions:
     """The versions a write may apply to, from If-Match (RFC 9110 section 13.1.1).
 
     The condition holds when any listed entity tag matches (strong comparison, so weak tags
@@ -78,9 +80,38 @@ def _actor(principal: Principal) -> review.Actor:
     return review.Actor(name=principal.name, role=principal.role.value)
 
 
+def _audit_change(auditor: Auditor, flag: Flag, details: dict[str, Any] | None = None) -> None:
+    auditor.record(
+        AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer, details=details
+    )
+
+
 async def _detail_response(session: SessionDep, flag: Flag, response: Response) -> FlagDetail:
     response.headers["ETag"] = views.etag(flag)
     return views.detail(flag, await service.timeline(session, flag))
+
+
+class _Write(Protocol):
+    """A change to one flag, waiting for the versions it may apply to."""
+
+    def __call__(self, *, if_match: review.Versions) -> Awaitable[Flag]: ...
+
+
+async def _written(
+    write: _Write,
+    if_match: str | None,
+    session: SessionDep,
+    auditor: Auditor,
+    response: Response,
+    *,
+    required: bool,
+    details: dict[str, Any] | None = None,
+) -> FlagDetail:
+    """What every write to one flag does around its change: check If-Match, audit, and answer
+    with the flag as it now stands (and its new ETag)."""
+    flag = await write(if_match=_if_match_versions(if_match, required=required))
+    _audit_change(auditor, flag, details)
+    return await _detail_response(session, flag, response)
 
 
 @router.get("/flags")
@@ -116,13 +147,7 @@ async def bulk_transition(
     any conflict (412, with ``conflicts``) or refusal (422, with ``failures``) changes nothing."""
     flags = await review.bulk_transition(session, change, actor=_actor(principal))
     for flag in flags:
-        auditor.record(
-            AuditAction.UPDATE,
-            "flag",
-            entity_id=str(flag.id),
-            issuer=flag.issuer,
-            details={"transition": change.to.value, "bulk": True},
-        )
+        _audit_change(auditor, flag, {"transition": change.to.value, "bulk": True})
     return BulkResult(items=[views.summary(flag) for flag in flags])
 
 
@@ -136,13 +161,7 @@ async def bulk_assign(
     """Assign many flags to the same lead or dyad; all or none, as for bulk transitions."""
     flags = await review.bulk_assign(session, change, actor=_actor(principal))
     for flag in flags:
-        auditor.record(
-            AuditAction.UPDATE,
-            "flag",
-            entity_id=str(flag.id),
-            issuer=flag.issuer,
-            details={"assignment": True, "bulk": True},
-        )
+        _audit_change(auditor, flag, {"assignment": True, "bulk": True})
     return BulkResult(items=[views.summary(flag) for flag in flags])
 
 
@@ -187,21 +206,16 @@ async def transition_flag(
     if_match: Annotated[str | None, Header()] = None,
 ) -> FlagDetail:
     """Move a flag along the workflow (with the reply, owner or original it needs)."""
-    flag = await review.transition(
+    write = partial(review.transition, session, flag_id, change, actor=_actor(principal))
+    return await _written(
+        write,
+        if_match,
         session,
-        flag_id,
-        change,
-        actor=_actor(principal),
-        if_match=_if_match_versions(if_match, required=True),
-    )
-    auditor.record(
-        AuditAction.UPDATE,
-        "flag",
-        entity_id=str(flag.id),
-        issuer=flag.issuer,
+        auditor,
+        response,
+        required=True,
         details={"transition": change.to.value},
     )
-    return await _detail_response(session, flag, response)
 
 
 @router.post("/flags/{flag_id:uuid}/comments", status_code=201)
@@ -215,15 +229,8 @@ async def comment_on_flag(
     if_match: Annotated[str | None, Header()] = None,
 ) -> FlagDetail:
     """Add an internal comment (not shown to the reporter)."""
-    flag = await review.comment(
-        session,
-        flag_id,
-        message.body,
-        actor=_actor(principal),
-        if_match=_if_match_versions(if_match, required=False),
-    )
-    auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
-    return await _detail_response(session, flag, response)
+    write = partial(review.comment, session, flag_id, message.body, actor=_actor(principal))
+    return await _written(write, if_match, session, auditor, response, required=False)
 
 
 @router.post("/flags/{flag_id:uuid}/replies", status_code=201)
@@ -237,15 +244,8 @@ async def reply_to_reporter(
     if_match: Annotated[str | None, Header()] = None,
 ) -> FlagDetail:
     """Send a reply the reporter sees the next time they open ValueLoop."""
-    flag = await review.reply(
-        session,
-        flag_id,
-        message.body,
-        actor=_actor(principal),
-        if_match=_if_match_versions(if_match, required=False),
-    )
-    auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
-    return await _detail_response(session, flag, response)
+    write = partial(review.reply, session, flag_id, message.body, actor=_actor(principal))
+    return await _written(write, if_match, session, auditor, response, required=False)
 
 
 @router.put("/flags/{flag_id:uuid}/owner")
@@ -259,15 +259,8 @@ async def assign_flag(
     if_match: Annotated[str | None, Header()] = None,
 ) -> FlagDetail:
     """Assign the flag to a lead or a clinical + operational dyad."""
-    flag = await review.assign(
-        session,
-        flag_id,
-        owner,
-        actor=_actor(principal),
-        if_match=_if_match_versions(if_match, required=True),
-    )
-    auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
-    return await _detail_response(session, flag, response)
+    write = partial(review.assign, session, flag_id, owner, actor=_actor(principal))
+    return await _written(write, if_match, session, auditor, response, required=True)
 
 
 @router.patch("/flags/{flag_id}")
@@ -281,15 +274,8 @@ async def update_flag(
     if_match: Annotated[str | None, Header()] = None,
 ) -> FlagDetail:
     """Change the flag's priority or tags."""
-    flag = await review.update(
-        session,
-        flag_id,
-        patch,
-        actor=_actor(principal),
-        if_match=_if_match_versions(if_match, required=True),
-    )
-    auditor.record(AuditAction.UPDATE, "flag", entity_id=str(flag.id), issuer=flag.issuer)
-    return await _detail_response(session, flag, response)
+    write = partial(review.update, session, flag_id, patch, actor=_actor(principal))
+    return await _written(write, if_match, session, auditor, response, required=True)
 
 
 @router.get("/catalog")
