@@ -96,8 +96,8 @@ def seed(
 ) -> None:
     """Fill the registry with realistic synthetic flags and timelines (never real patients)."""
     from app.db import create_sync_engine_for
-    from app.registry import synthetic
-    from app.registry.models import Flag
+    from app.demo import synthetic
+    from app.flags.models import Flag
 
     settings = _settings()
     engine = create_sync_engine_for(settings.database_url)

@@ -122,6 +122,11 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """``postgresql`` or ``sqlite``: where the two differ, a repository chooses by this."""
+    return session.get_bind().dialect.name
+
+
 def autocommit_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose every statement commits on its own, on the same pool.
 

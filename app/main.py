@@ -24,6 +24,8 @@ from app.dashboard import oidc_router, session_router
 from app.dashboard import pages as dashboard_pages
 from app.db import autocommit_session_factory, create_engine_for, session_factory
 from app.errors import install_error_handlers
+from app.flags import router as flags_router
+from app.insights import router as insights_router
 from app.launch import clinician_router, ehrs_router
 from app.launch import router as launch_router
 from app.launch import service as launch_service
@@ -38,7 +40,6 @@ from app.middleware import (
 )
 from app.migrate import ensure_migrated
 from app.openapi import install_error_responses
-from app.registry import router as registry_router
 from frontend import STATIC_DIR
 
 API_DESCRIPTION = """\
@@ -106,7 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(launch_router.router)
     app.include_router(clinician_router.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(registry_router.router)
+    app.include_router(flags_router.router)
+    app.include_router(insights_router.router)
     app.include_router(tokens_router.router)
     app.include_router(audit_router.router)
     app.include_router(ehrs_router.router)

@@ -2,8 +2,9 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, OidcSignIn, StaffSession
+from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord, RegisteredEhr
-from app.registry.models import Flag, FlagEvent, ReporterReadMarker
+from app.reporter.models import ReporterReadMarker
 
 __all__ = [
     "ApiToken",

@@ -44,13 +44,13 @@ from app.dashboard import session_router
 from app.db import get_session
 from app.dependencies import get_http
 from app.errors import PROBLEM_JSON
+from app.flags import router as flags_router
 from app.launch import clinician_router
 from app.middleware import (
     BodySizeLimitMiddleware,
     SameOriginWritesMiddleware,
     TextInputMiddleware,
 )
-from app.registry import router as registry_router
 
 __all__ = ["PROBLEM_SCHEMA", "complete", "dependency_calls", "install_error_responses"]
 
@@ -127,17 +127,17 @@ _DEPENDENCY_RESPONSES: dict[Callable[..., Any], Responses] = {
 # What a handler (or the service it calls) refuses that no signature shows. Writes with an
 # optional If-Match answer 412 but never 428, so the header alone cannot tell.
 _HANDLER_RESPONSES: dict[Callable[..., Any], Responses] = {
-    registry_router.transition_flag: {
+    flags_router.transition_flag: {
         409: ["The workflow does not allow this move from the flag's status."],
         428: ["If-Match is required."],
     },
-    registry_router.assign_flag: {428: ["If-Match is required."]},
-    registry_router.update_flag: {428: ["If-Match is required."]},
-    registry_router.bulk_transition: {
+    flags_router.assign_flag: {428: ["If-Match is required."]},
+    flags_router.update_flag: {428: ["If-Match is required."]},
+    flags_router.bulk_transition: {
         404: ["An item names no flag (`missing`)."],
         412: ["An item's version is not the flag's current one (`conflicts`)."],
     },
-    registry_router.bulk_assign: {
+    flags_router.bulk_assign: {
         404: ["An item names no flag (`missing`)."],
         412: ["An item's version is not the flag's current one (`conflicts`)."],
     },

@@ -51,8 +51,9 @@ from sqlalchemy.engine import URL, make_url
 from app.auth import service as token_service
 from app.auth.models import Role
 from app.db import create_engine_for, create_sync_engine_for, session_factory
+from app.demo import choices, synthetic
+from app.flags import costs
 from app.migrate import upgrade
-from app.registry import costs, synthetic
 from bench.server import BenchError, free_port, serving, write_report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,7 @@ RSS_TARGET_MB = 200.0
 # Exporting 10x the rows may cost at most this much more peak memory to count as "flat".
 FLAT_MEMORY_SLACK_MB = 16.0
 
-DEPARTMENT = synthetic.DEPARTMENTS[0]  # "Emergency Department"
+DEPARTMENT = choices.DEPARTMENTS[0]  # "Emergency Department"
 MRI_LUMBAR = f"{costs.CPT}|72148"
 REPORTER = "Practitioner/synth-pr-0001"
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.registry import service
-from app.registry.models import Flag
-from app.registry.schemas import FlagCreate
+from app.flags import service
+from app.flags.models import Flag
+from app.flags.schemas import FlagCreate
 
 ISSUER = "https://ehr.example.test/fhir"
 SECRET_KEY = "test-secret-key-" + "x" * 32

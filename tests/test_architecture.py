@@ -21,15 +21,21 @@ FORBIDDEN: dict[str, set[str]] = {
 }
 
 
-def imported_roots(path: Path) -> set[str]:
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, ``from a import b`` counting as both ``a`` and ``a.b``."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    roots: set[str] = set()
+    modules: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
+            modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            roots.add(node.module.split(".")[0])
-    return roots
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def imported_roots(path: Path) -> set[str]:
+    return {module.split(".")[0] for module in imported_modules(path)}
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -42,6 +48,56 @@ def test_package_imports_nothing_it_must_not_depend_on(package):
         if imported_roots(path) & FORBIDDEN[package]
     }
     assert offending == {}
+
+
+# Inside the product: the flag workflow is the core that insights, the reporter's view and the
+# demo data build on, never the other way round; the kit knows no domain; demo data is the
+# command line's, never the served app's.
+_DOMAINS = (
+    "app.flags",
+    "app.insights",
+    "app.reporter",
+    "app.demo",
+    "app.launch",
+    "app.clinician",
+    "app.ehrs",
+    "app.staff",
+    "app.auth",
+    "app.audit",
+    "app.dashboard",
+)
+INSIDE_APP: dict[str, tuple[str, ...]] = {
+    "app/flags": ("app.insights", "app.reporter", "app.demo", "app.kit.charts"),
+    "app/kit": _DOMAINS,
+    "app/insights": ("app.demo", "app.reporter"),
+    "app/reporter": ("app.demo", "app.insights"),
+}
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == package or module.startswith(f"{package}.") for package in packages)
+
+
+@pytest.mark.parametrize("folder", sorted(INSIDE_APP))
+def test_app_package_imports_nothing_it_must_not_depend_on(folder):
+    files = sorted((ROOT / folder).rglob("*.py"))
+    assert files, f"{folder}/ has no Python files"
+    offending = {
+        str(path.relative_to(ROOT)): found
+        for path in files
+        if (found := sorted(m for m in imported_modules(path) if _within(m, INSIDE_APP[folder])))
+    }
+    assert offending == {}
+
+
+def test_only_the_command_line_imports_the_demo_data():
+    importers = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "app").rglob("*.py")
+        if "demo" not in path.relative_to(ROOT / "app").parts
+        and any(_within(module, ("app.demo",)) for module in imported_modules(path))
+    }
+    assert importers == {"app/cli.py"}
 
 
 def test_the_walker_sees_imports_inside_functions(tmp_path):

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from app.db import create_engine_for, database_urls
+from app.flags.models import FlagEvent
 from app.kit.time import utcnow
-from app.registry.models import FlagEvent
 from tests.factories import make_flag
 
 

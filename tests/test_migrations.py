@@ -134,8 +134,8 @@ def test_the_trigram_index_exists_only_on_postgresql(empty_database_url):
 
 
 def test_reply_waits_are_backfilled_from_the_reply_times(empty_database_url):
-    from app.registry.models import Flag
-    from app.registry.synthetic import SyntheticRegistry
+    from app.demo.synthetic import SyntheticRegistry
+    from app.flags.models import Flag
 
     upgrade(empty_database_url, "0006")
     flags, _ = next(SyntheticRegistry(seed=3).batches(60))

@@ -24,6 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import fhir_client
 import smart
 from app.config import Settings
+from app.flags import service as registry_service
+from app.flags.catalog import AgeBand
+from app.flags.costs import ReferencePrice, reference_price
+from app.flags.schemas import (
+    ClinicianFlagIn,
+    CodingIn,
+    CostEstimate,
+    EncounterSnapshot,
+    FlagCreate,
+    OrderSnapshot,
+    PatientSnapshot,
+    ReporterIn,
+)
 from app.kit.time import utcnow
 from app.launch import ehrs, repository
 from app.launch.errors import EhrUnavailable, OrderNotInLaunch, SessionExpired
@@ -38,10 +51,6 @@ from app.launch.orders import (
 )
 from app.launch.secrets import token_box
 from app.launch.service import DISCOVERY_CACHE, client_auth_for
-from app.registry import service as registry_service
-from app.registry.catalog import AgeBand
-from app.registry.costs import ReferencePrice, reference_price
-from app.registry.schemas import ClinicianFlagIn, FlagCreate
 
 REFRESH_MARGIN = timedelta(seconds=60)
 
@@ -392,39 +401,36 @@ def _flag_create(
     price: ReferencePrice | None,
 ) -> FlagCreate:
     """The registry's snapshot of a flag: what the EHR said, and what the clinician chose."""
-    return FlagCreate.model_validate(
-        {
-            "issuer": app_session.issuer,
-            "idempotency_key": request.idempotency_key,
-            "anonymity": request.anonymity,
-            "reporter": {
-                "fhir_user": app_session.fhir_user or f"session:{app_session.id}",
-                "role": request.reporter_role,
-            },
-            "patient": {
-                "fhir_id": app_session.patient_id,
-                "age_band": facts.age_band,
-                "sex": facts.sex,
-            },
-            "encounter": None if facts.encounter is None else facts.encounter.model_dump(),
-            "order": {
-                "resource_type": summary.resource_type,
-                "fhir_id": summary.fhir_id,
-                "code": {
-                    "system": summary.code_system,
-                    "code": summary.code,
-                    "display": summary.display[:200],
-                },
-                "status": summary.status,
-                "intent": summary.intent,
-                "authored_on": summary.authored_on,
-            },
-            "timing": request.timing,
-            "reason": request.reason,
-            "driver": request.driver,
-            "note": request.note,
-            "estimated_cost": None
-            if price is None
-            else {"amount": price.amount, "source": price.source, "year": price.year},
-        }
+    encounter = facts.encounter
+    return FlagCreate(
+        issuer=app_session.issuer,
+        idempotency_key=request.idempotency_key,
+        anonymity=request.anonymity,
+        reporter=ReporterIn(
+            fhir_user=app_session.fhir_user or f"session:{app_session.id}",
+            role=request.reporter_role,
+        ),
+        patient=PatientSnapshot(
+            fhir_id=app_session.patient_id, age_band=facts.age_band, sex=facts.sex
+        ),
+        encounter=None
+        if encounter is None
+        else EncounterSnapshot.model_validate(encounter, from_attributes=True),
+        order=OrderSnapshot(
+            resource_type=summary.resource_type,
+            fhir_id=summary.fhir_id,
+            code=CodingIn(
+                system=summary.code_system, code=summary.code, display=summary.display[:200]
+            ),
+            status=summary.status,
+            intent=summary.intent,
+            authored_on=summary.authored_on,
+        ),
+        timing=request.timing,
+        reason=request.reason,
+        driver=request.driver,
+        note=request.note,
+        estimated_cost=None
+        if price is None
+        else CostEstimate(amount=price.amount, source=price.source, year=price.year),
     )

@@ -17,12 +17,12 @@ from pydantic import BaseModel, Field
 from app.audit.service import AuditAction, Auditor, for_request
 from app.db import SessionDep, SessionFactoryDep, autocommit_session
 from app.dependencies import HttpDep, SettingsDep
+from app.flags.schemas import ClinicianFlagIn
 from app.launch import clinician, service
 from app.launch.errors import SessionExpired
 from app.launch.models import AppSession
 from app.launch.style import style_hints
-from app.registry import reporter
-from app.registry.schemas import ClinicianFlagIn
+from app.reporter import service as reporter
 
 router = APIRouter(prefix="/api/v1/clinician", tags=["clinician"])
 

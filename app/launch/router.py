@@ -20,11 +20,11 @@ from app.audit.service import AuditAction, for_request
 from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
 from app.errors import AppError
+from app.flags.catalog import REASON_LABELS, ReporterRole
 from app.kit.cookies import delete_partitioned_cookie, set_partitioned_cookie
 from app.launch import service
 from app.launch.errors import LaunchFailed, UnknownIssuer
 from app.pages import templates
-from app.registry.catalog import REASON_LABELS, ReporterRole
 
 router = APIRouter(include_in_schema=False)
 

@@ -304,7 +304,7 @@ DASHBOARD_FLAGS = 160  # synthetic flags: several queue pages, every status, eve
 def dashboard_data(stack: Stack) -> int:
     """Synthetic flags in the stack's registry, written once (the seed fixes them)."""
     from app.db import create_sync_engine_for
-    from app.registry import synthetic
+    from app.demo import synthetic
 
     engine = create_sync_engine_for(stack.database_url)
     try:

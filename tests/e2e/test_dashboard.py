@@ -30,7 +30,7 @@ from tests.e2e.test_ehr_page import flag_ids, launch_in_panel, wait_for_new_flag
 
 pytestmark = pytest.mark.browser
 
-SYNTHETIC_REPORTER = "Practitioner/synth-"  # app/registry/synthetic.py's reporters
+SYNTHETIC_REPORTER = "Practitioner/synth-"  # app/demo/synthetic.py's reporters
 ROWS = "#queue-rows tr[data-id]"
 
 

@@ -27,7 +27,7 @@ from tests.e2e.test_dashboard import api_get, open_flag, open_queue, query_of, s
 
 pytestmark = pytest.mark.browser
 
-MAX_BARS = 15  # app/registry/charts.py: beyond this the tail is one "Other" bar
+MAX_BARS = 15  # app/kit/charts.py: beyond this the tail is one "Other" bar
 
 
 # --- Insights ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.registry.catalog import REASON_LABELS, ReporterRole
+from app.flags.catalog import REASON_LABELS, ReporterRole
 from frontend import STATIC_DIR
 from tests.launch.conftest import ehr_launch_id
 

@@ -24,7 +24,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Must stay the exact expression app.registry.repository sorts by, or the planner ignores it.
+# Must stay the exact expression app.flags.repository sorts by, or the planner ignores it.
 NEW_FIRST = "(CASE WHEN status = 'submitted' THEN 1 ELSE 0 END)"
 
 

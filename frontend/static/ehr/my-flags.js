@@ -7,7 +7,7 @@ import { plural } from "../shared/text.js";
 import { api } from "./api.js";
 import { announce, formatDate } from "./dom.js";
 
-// The workflow's states in words (app/registry/workflow.py).
+// The workflow's states in words (app/flags/workflow.py).
 const STATUS_WORDS = {
   submitted: "Submitted, waiting for review",
   triaged: "Being reviewed",

@@ -67,7 +67,7 @@ function paretoColumns(by, labelHeader) {
   ];
 }
 
-const MAX_CHART_BARS = 15; // app/registry/charts.py folds the rest into "Other"
+const MAX_CHART_BARS = 15; // app/kit/charts.py folds the rest into "Other"
 
 function paretoSummary(noun) {
   return (data) => {

@@ -1,0 +1,1 @@
+"""Synthetic demo data (never real patients), for the demo, the browser tests and benchmarks."""

@@ -1,0 +1,1 @@
+"""The flag workflow: a clinician's flag of low-value care and the quality team's work on it."""

@@ -1,0 +1,401 @@
+"""What the flag workflow accepts and returns over HTTP.
+
+Inputs refuse unknown fields and bound every string, so a typo is an error a person can fix,
+never a silently ignored field. Outputs hide a confidential or anonymous reporter's identity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.flags.catalog import (
+    AdministrativeSex,
+    AgeBand,
+    Anonymity,
+    Driver,
+    OrderIntent,
+    OrderResourceType,
+    OrderStatus,
+    Priority,
+    Reason,
+    ReporterRole,
+    Timing,
+)
+from app.flags.models import (
+    FHIR_ID_MAX_LENGTH,
+    MAX_TAGS,
+    MESSAGE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    REFERENCE_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+)
+from app.flags.workflow import Status
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("must include a time zone offset, e.g. 2026-01-31T09:30:00Z")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+FhirId = Annotated[
+    str, Field(min_length=1, max_length=FHIR_ID_MAX_LENGTH, pattern=r"^[A-Za-z0-9\-.]+$")
+]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX_LENGTH)]
+Reference = Annotated[str, Field(min_length=1, max_length=REFERENCE_MAX_LENGTH)]
+Message = Annotated[str, Field(min_length=1, max_length=MESSAGE_MAX_LENGTH)]
+Tag = Annotated[
+    str, Field(min_length=1, max_length=TAG_MAX_LENGTH, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- creating a flag (the clinician side) ------------------------------------------------------
+
+
+class ReporterIn(Input):
+    fhir_user: Reference
+    display: Name | None = None
+    role: ReporterRole
+    department: Name | None = None
+
+
+class CodingIn(Input):
+    system: Reference | None = None
+    code: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    display: Name
+
+
+class OrderSnapshot(Input):
+    resource_type: OrderResourceType
+    fhir_id: FhirId
+    code: CodingIn
+    status: OrderStatus
+    intent: OrderIntent | None = None
+    authored_on: AwareDatetime | None = None
+    requester_role: Name | None = None
+
+
+class EncounterSnapshot(Input):
+    fhir_id: FhirId | None = None
+    class_code: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    type: Name | None = None
+    department: Name | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+
+
+class PatientSnapshot(Input):
+    fhir_id: FhirId
+    age_band: AgeBand | None = None
+    sex: AdministrativeSex | None = None
+
+
+class CostEstimate(Input):
+    amount: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)]
+    currency: Literal["USD"] = "USD"
+    source: Name
+    year: Annotated[int, Field(ge=1990, le=2100)]
+
+
+class FlagCreate(Input):
+    """A clinician's flag with the snapshot of EHR context it needs, and nothing more."""
+
+    issuer: Reference
+    idempotency_key: Annotated[
+        str, Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
+    ]
+    anonymity: Anonymity = Anonymity.IDENTIFIED
+    reporter: ReporterIn
+    patient: PatientSnapshot
+    encounter: EncounterSnapshot | None = None
+    order: OrderSnapshot
+    timing: Timing
+    reason: Reason
+    driver: Driver | None = None
+    note: Annotated[str, Field(max_length=NOTE_MAX_LENGTH)] | None = None
+    estimated_cost: CostEstimate | None = None
+    priority: Priority = Priority.NORMAL
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = Field(default_factory=list)
+
+
+class ClinicianFlagIn(Input):
+    """What the in-EHR page sends: which order, and why. The server reads the rest itself."""
+
+    resource_type: OrderResourceType
+    order_id: FhirId
+    reason: Reason
+    driver: Driver | None = None
+    timing: Timing = Timing.BEFORE
+    note: Annotated[str, Field(max_length=NOTE_MAX_LENGTH)] | None = None
+    anonymity: Anonymity = Anonymity.IDENTIFIED
+    reporter_role: ReporterRole
+    idempotency_key: Annotated[
+        str, Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
+    ]
+
+
+# --- working a flag (the quality team) ---------------------------------------------------------
+
+
+class OwnerIn(Input):
+    """Either one lead, or a clinical + operational dyad."""
+
+    lead: Name | None = None
+    clinical_lead: Name | None = None
+    operational_lead: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_lead_or_a_dyad(self) -> OwnerIn:
+        dyad = (self.clinical_lead, self.operational_lead)
+        if self.lead is not None and any(dyad):
+            raise ValueError("give either 'lead', or 'clinical_lead' with 'operational_lead'")
+        if self.lead is None and not all(dyad):
+            raise ValueError(
+                "a dyad needs both 'clinical_lead' and 'operational_lead' (or give one 'lead')"
+            )
+        return self
+
+
+class TransitionIn(Input):
+    to: Status
+    reply: Message | None = Field(
+        default=None,
+        description="Message to the reporter; required when moving to closed, not_low_value, "
+        "duplicate or needs_info.",
+    )
+    comment: Message | None = Field(
+        default=None, description="Internal note, not shown to the reporter."
+    )
+    owner: OwnerIn | None = Field(
+        default=None, description="Assign in the same step (accepted needs an owner)."
+    )
+    duplicate_of: uuid.UUID | None = Field(
+        default=None, description="Required when moving to duplicate."
+    )
+
+
+class MessageIn(Input):
+    body: Message
+
+
+class FlagPatch(Input):
+    priority: Priority | None = None
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> FlagPatch:
+        if self.priority is None and self.tags is None:
+            raise ValueError("give 'priority' or 'tags' to change")
+        return self
+
+
+# --- what the API returns ----------------------------------------------------------------------
+
+
+class Owner(BaseModel):
+    kind: Literal["lead", "dyad"]
+    lead: str | None = None
+    clinical_lead: str | None = None
+    operational_lead: str | None = None
+
+
+class Reporter(BaseModel):
+    anonymity: Anonymity
+    role: ReporterRole
+    identity_hidden: bool
+    fhir_user: str | None = None
+    display: str | None = None
+    department: str | None = None
+
+
+class Coding(BaseModel):
+    system: str | None
+    code: str | None
+    display: str
+
+
+class Order(BaseModel):
+    resource_type: OrderResourceType
+    fhir_id: str
+    code: Coding
+    status: OrderStatus
+    intent: OrderIntent | None = None
+    authored_on: datetime | None = None
+    requester_role: str | None = None
+
+
+class Encounter(BaseModel):
+    fhir_id: str | None
+    class_code: str | None
+    type: str | None
+    department: str | None
+    start: datetime | None
+    end: datetime | None
+
+
+class Patient(BaseModel):
+    fhir_id: str
+    age_band: AgeBand | None
+    sex: AdministrativeSex | None
+
+
+class Cost(BaseModel):
+    amount: Decimal
+    currency: Literal["USD"] = "USD"
+    source: str | None
+    year: int | None
+
+
+class Actor(BaseModel):
+    name: str
+    role: str
+
+
+class TimelineEvent(BaseModel):
+    id: int
+    at: datetime
+    kind: str
+    actor: Actor
+    from_status: Status | None = None
+    to_status: Status | None = None
+    body: str | None = None
+    visible_to_reporter: bool
+    details: dict[str, object] | None = None
+
+
+class FlagSummary(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    status: Status
+    priority: Priority
+    reason: Reason
+    driver: Driver | None
+    timing: Timing
+    department: str | None
+    order: Order
+    reporter: Reporter
+    owner: Owner | None
+    estimated_cost: Cost | None
+    tags: list[str]
+    first_reply_at: datetime | None
+
+
+class FlagDetail(FlagSummary):
+    issuer: str
+    patient: Patient
+    encounter: Encounter
+    note: str | None
+    duplicate_of: uuid.UUID | None
+    allowed_transitions: list[Status]
+    timeline: list[TimelineEvent]
+
+
+class FlagPage(BaseModel):
+    items: list[FlagSummary]
+    next_cursor: str | None = Field(
+        description="Pass as 'cursor' for the next page; null on the last page."
+    )
+
+
+# --- the catalog -------------------------------------------------------------------------------
+
+
+class CatalogEntry(BaseModel):
+    value: str
+    label: str
+    description: str | None = None
+
+
+class StatusEntry(BaseModel):
+    value: Status
+    label: str
+    allowed_transitions: list[Status]
+    reply_required: bool = Field(description="Moving here needs a reply to the reporter.")
+    owner_required: bool = Field(description="Moving here needs an owner.")
+    end_state: bool
+
+
+class Catalog(BaseModel):
+    """The registry's vocabularies with the labels people read, and the workflow's rules."""
+
+    reasons: list[CatalogEntry]
+    drivers: list[CatalogEntry]
+    statuses: list[StatusEntry]
+    reporter_roles: list[CatalogEntry]
+    priorities: list[CatalogEntry]
+
+
+# --- bulk changes and the dashboard's other views ---------------------------------------------
+
+MAX_BULK_ITEMS = 200
+
+
+class BulkItem(Input):
+    id: uuid.UUID
+    version: Annotated[int, Field(ge=1, description="The version the change is based on.")]
+
+
+BulkItems = Annotated[list[BulkItem], Field(min_length=1, max_length=MAX_BULK_ITEMS)]
+
+
+def _distinct_ids(items: list[BulkItem]) -> None:
+    seen: set[uuid.UUID] = set()
+    for item in items:
+        if item.id in seen:
+            raise ValueError(f"flag {item.id} is listed twice")
+        seen.add(item.id)
+
+
+class BulkTransitionIn(TransitionIn):
+    """One move applied to many flags at once: all of them, or (on any problem) none."""
+
+    items: BulkItems
+
+    @model_validator(mode="after")
+    def _each_flag_once(self) -> BulkTransitionIn:
+        _distinct_ids(self.items)
+        return self
+
+
+class BulkOwnerIn(Input):
+    items: BulkItems
+    owner: OwnerIn
+
+    @model_validator(mode="after")
+    def _each_flag_once(self) -> BulkOwnerIn:
+        _distinct_ids(self.items)
+        return self
+
+
+class BulkResult(BaseModel):
+    items: list[FlagSummary]
+
+
+class FlagList(BaseModel):
+    items: list[FlagSummary]
+
+
+class FilterOption(BaseModel):
+    value: str = Field(description="What to pass as the filter's value.")
+    label: str
+
+
+class FilterOptions(BaseModel):
+    """The values flags actually carry, for filter choices: departments, and services as
+    ``order_code`` values (``system|code``)."""
+
+    departments: list[FilterOption]
+    services: list[FilterOption]

@@ -1,0 +1,157 @@
+"""Streamed exports of flags as CSV or NDJSON, in constant memory for any number of rows.
+
+The export reads on its own session because it outlives the request's unit of work: the
+response body is produced after the handler has returned.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Callable
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.flags.costs import cents_to_amount
+from app.flags.filters import FlagFilters
+from app.flags.models import Flag
+from app.flags.views import owner, reporter
+from app.insights import repository
+
+ROWS_PER_CHUNK = 500
+# Spreadsheet programs run cells that start with these as formulas (CSV injection, OWASP).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    NDJSON = "ndjson"
+
+    @property
+    def media_type(self) -> str:
+        return "text/csv; charset=utf-8" if self is ExportFormat.CSV else "application/x-ndjson"
+
+
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "created_at",
+    "updated_at",
+    "status",
+    "priority",
+    "reason",
+    "driver",
+    "timing",
+    "issuer",
+    "department",
+    "encounter_class",
+    "encounter_type",
+    "order_resource_type",
+    "order_code_system",
+    "order_code",
+    "order_display",
+    "order_status",
+    "order_requester_role",
+    "patient_age_band",
+    "patient_sex",
+    "reporter_anonymity",
+    "reporter_role",
+    "reporter_fhir_user",
+    "reporter_display",
+    "owner_lead",
+    "owner_operational_lead",
+    "estimated_cost",
+    "cost_source",
+    "cost_year",
+    "first_reply_at",
+    "duplicate_of",
+    "tags",
+    "note",
+)
+
+
+def export_record(flag: Flag) -> dict[str, Any]:
+    """One flat row for CSV and NDJSON exports (same reporter masking as the API).
+
+    The patient's FHIR id stays out: aggregate analysis does not need it (minimum necessary).
+    """
+    shown = reporter(flag)
+    lead = owner(flag)
+    return {
+        "id": str(flag.id),
+        "created_at": flag.created_at.isoformat(),
+        "updated_at": flag.updated_at.isoformat(),
+        "status": flag.status,
+        "priority": flag.priority,
+        "reason": flag.reason,
+        "driver": flag.driver,
+        "timing": flag.timing,
+        "issuer": flag.issuer,
+        "department": flag.department,
+        "encounter_class": flag.encounter_class,
+        "encounter_type": flag.encounter_type,
+        "order_resource_type": flag.order_resource_type,
+        "order_code_system": flag.order_code_system,
+        "order_code": flag.order_code,
+        "order_display": flag.order_display,
+        "order_status": flag.order_status,
+        "order_requester_role": flag.order_requester_role,
+        "patient_age_band": flag.patient_age_band,
+        "patient_sex": flag.patient_sex,
+        "reporter_anonymity": shown.anonymity.value,
+        "reporter_role": shown.role.value,
+        "reporter_fhir_user": shown.fhir_user,
+        "reporter_display": shown.display,
+        "owner_lead": (lead.lead or lead.clinical_lead) if lead else None,
+        "owner_operational_lead": lead.operational_lead if lead else None,
+        "estimated_cost": (
+            str(cents_to_amount(flag.estimated_cost_cents))
+            if flag.estimated_cost_cents is not None
+            else None
+        ),
+        "cost_source": flag.cost_source,
+        "cost_year": flag.cost_year,
+        "first_reply_at": flag.first_reply_at.isoformat() if flag.first_reply_at else None,
+        "duplicate_of": str(flag.duplicate_of_id) if flag.duplicate_of_id else None,
+        "tags": ";".join(flag.tags),
+        "note": flag.note,
+    }
+
+
+def neutralise_formula(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _csv_chunk(rows: list[dict[str, Any]], *, header: bool) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if header:
+        writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow([neutralise_formula(row[column]) for column in EXPORT_COLUMNS])
+    return buffer.getvalue().encode()
+
+
+def _ndjson_chunk(rows: list[dict[str, Any]], *, header: bool) -> bytes:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
+
+
+async def stream_export(
+    factory: async_sessionmaker[AsyncSession], filters: FlagFilters, fmt: ExportFormat
+) -> AsyncIterator[bytes]:
+    """The export's bytes, a few hundred rows at a time."""
+    render: Callable[..., bytes] = _csv_chunk if fmt is ExportFormat.CSV else _ndjson_chunk
+    header = True
+    rows: list[dict[str, Any]] = []
+    async with factory() as session:
+        async for flag in repository.stream(session, filters):
+            rows.append(export_record(flag))
+            if len(rows) >= ROWS_PER_CHUNK:
+                yield render(rows, header=header)
+                header, rows = False, []
+    if rows or header:
+        yield render(rows, header=header)

@@ -1,0 +1,158 @@
+"""Statistics and exports over flags (``/api/v1``): JSON, or a CSV table or an SVG chart.
+
+Handlers parse, call one service function, record the audit event and return. Permissions are
+dependencies; the transaction belongs to the session dependency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from app.audit.service import AuditAction, StaffAuditor
+from app.auth.dependencies import CanExportFlags, CanReadFlags
+from app.db import SessionDep
+from app.errors import UnprocessableContent
+from app.flags.dependencies import FiltersDep
+from app.insights import formats, statistics
+from app.insights.export import ExportFormat, stream_export
+from app.insights.formats import CSV_MEDIA_TYPE, SVG_MEDIA_TYPE, StatsFormat
+from app.insights.repository import Dimension
+from app.insights.schemas import Breakdown, LoopStats, Outcomes, ReplyTimes, WeeklyTrend
+from app.insights.statistics import BreakdownSort
+from app.kit.time import utcnow
+
+router = APIRouter(prefix="/api/v1", tags=["registry"])
+
+_STATS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            CSV_MEDIA_TYPE: {},
+            SVG_MEDIA_TYPE: {},
+        },
+        "description": "JSON by default; `format=csv` for a table, `format=svg` for a chart.",
+    }
+}
+FormatQuery = Annotated[
+    StatsFormat, Query(alias="format", description="json, csv (a table) or svg (a chart).")
+]
+
+
+def _represented(
+    model: BaseModel,
+    fmt: StatsFormat,
+    *,
+    name: str,
+    as_csv: Callable[[Any], str],
+    as_svg: Callable[[Any], str] | None,
+) -> Any:
+    """The statistic in the format asked for: the model itself (JSON), or a CSV or SVG body."""
+    if fmt is StatsFormat.CSV:
+        # The period in the name: two downloads of different ranges must not look alike.
+        first, last = getattr(model, "date_from", None), getattr(model, "date_to", None)
+        period = f"{first or 'start'}-to-{last or utcnow().date()}"
+        filename = f"valueloop-{name}-{period}.csv"
+        return Response(
+            as_csv(model),
+            media_type=CSV_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    if fmt is StatsFormat.SVG:
+        if as_svg is None:
+            raise UnprocessableContent(f"{name} has no chart; ask for format=json or format=csv.")
+        return Response(as_svg(model), media_type=SVG_MEDIA_TYPE)
+    return model
+
+
+@router.get("/stats/breakdown", response_model=Breakdown, responses=_STATS_RESPONSES)
+async def breakdown(
+    session: SessionDep,
+    _: CanReadFlags,
+    filters: FiltersDep,
+    by: Dimension,
+    sort: BreakdownSort = BreakdownSort.COUNT,
+    fmt: FormatQuery = StatsFormat.JSON,
+) -> Any:
+    """Counts and estimated cost by service, reason, driver or department (a Pareto table)."""
+    result = await statistics.breakdown(session, by, filters, sort)
+    return _represented(
+        result,
+        fmt,
+        name=f"breakdown-by-{by.value}",
+        as_csv=formats.breakdown_csv,
+        as_svg=formats.breakdown_svg,
+    )
+
+
+@router.get("/stats/weekly", response_model=WeeklyTrend, responses=_STATS_RESPONSES)
+async def weekly_trend(
+    session: SessionDep, _: CanReadFlags, filters: FiltersDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
+    """Flags and estimated cost per ISO week."""
+    result = await statistics.weekly(session, filters)
+    return _represented(
+        result,
+        fmt,
+        name="weekly",
+        as_csv=formats.weekly_csv,
+        as_svg=formats.weekly_svg,
+    )
+
+
+@router.get("/stats/loop")
+async def closed_loop(session: SessionDep, _: CanReadFlags, filters: FiltersDep) -> LoopStats:
+    """How well the loop closes: replies, the closed-loop rate, median time to first reply."""
+    return await statistics.loop(session, filters)
+
+
+@router.get("/stats/reply-times", response_model=ReplyTimes, responses=_STATS_RESPONSES)
+async def reply_times(
+    session: SessionDep, _: CanReadFlags, filters: FiltersDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
+    """Time from flag to first reply, in bands, with the median."""
+    result = await statistics.reply_times(session, filters)
+    return _represented(
+        result,
+        fmt,
+        name="reply-times",
+        as_csv=formats.reply_times_csv,
+        as_svg=formats.reply_times_svg,
+    )
+
+
+@router.get("/stats/outcomes", response_model=Outcomes, responses=_STATS_RESPONSES)
+async def outcomes(
+    session: SessionDep, _: CanReadFlags, filters: FiltersDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
+    """Flags by status, and the share of ended reviews that closed with an action taken."""
+    result = await statistics.outcomes(session, filters)
+    return _represented(result, fmt, name="outcomes", as_csv=formats.outcomes_csv, as_svg=None)
+
+
+@router.get(
+    "/exports/flags",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+)
+async def export_flags(
+    request: Request,
+    auditor: StaffAuditor,
+    _: CanExportFlags,
+    filters: FiltersDep,
+    fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.CSV,
+) -> StreamingResponse:
+    """Export the matching flags as CSV or NDJSON, streamed."""
+    # The session dependency commits this record before the first byte of the body is sent.
+    auditor.record(
+        AuditAction.EXPORT, "flag", details={"filters": filters.describe(), "format": fmt.value}
+    )
+    filename = f"valueloop-flags-{utcnow().date().isoformat()}.{fmt.value}"
+    return StreamingResponse(
+        stream_export(request.app.state.session_factory, filters, fmt),
+        media_type=fmt.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

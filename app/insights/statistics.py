@@ -1,0 +1,215 @@
+"""Where low-value care concentrates: counts and estimated cost by service, reason, driver and
+department, the weekly trend, and how well the loop closes.
+
+About systems, never people: there is deliberately no breakdown by ordering clinician or
+reporter.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.flags.catalog import DRIVER_LABELS, REASON_LABELS, Driver, Reason
+from app.flags.costs import cents_to_amount
+from app.flags.filters import FlagFilters
+from app.flags.workflow import END_STATES, STATUS_LABELS, Status
+from app.insights import repository
+from app.insights.repository import Dimension, GroupCount
+from app.insights.schemas import (
+    Breakdown,
+    BreakdownRow,
+    LoopStats,
+    Outcomes,
+    ReplyTimeBucket,
+    ReplyTimes,
+    StatusCount,
+    WeeklyTrend,
+    WeekRow,
+)
+from app.kit.coalesce import Coalescer
+
+# Identical statistics requests running at the same time share one computation (the page asks
+# for a statistic's JSON table and its SVG chart at once).
+IN_FLIGHT = Coalescer()
+
+
+def _key(filters: FlagFilters) -> str:
+    return json.dumps(filters.describe(), sort_keys=True)
+
+
+class BreakdownSort(StrEnum):
+    COUNT = "count"
+    COST = "cost"
+
+
+def _key_and_label(dimension: Dimension, group: GroupCount) -> tuple[str | None, str]:
+    if dimension is Dimension.SERVICE:
+        system, code = group.key
+        key = f"{system}|{code}" if system else code
+        return key, group.label or code or "Uncoded order"
+    (value,) = group.key
+    if dimension is Dimension.REASON:
+        return value, REASON_LABELS[Reason(value)] if value else "Not stated"
+    if dimension is Dimension.DRIVER:
+        return value, DRIVER_LABELS[Driver(value)] if value else "Not stated"
+    return value, value or "Department not recorded"
+
+
+async def _breakdown(
+    session: AsyncSession, dimension: Dimension, filters: FlagFilters, sort: BreakdownSort
+) -> Breakdown:
+    """A Pareto table: rows sorted by count or cost, each with its cumulative share."""
+    groups = await repository.counts_by(session, dimension, filters)
+    if sort is BreakdownSort.COST:
+        groups.sort(key=lambda g: (-g.cost_cents, -g.count, str(g.key)))
+    else:
+        groups.sort(key=lambda g: (-g.count, -g.cost_cents, str(g.key)))
+    total = sum(g.count for g in groups)
+    total_cost = sum(g.cost_cents for g in groups)
+    measure_total = total_cost if sort is BreakdownSort.COST else total
+    rows: list[BreakdownRow] = []
+    running = 0
+    for group in groups:
+        running += group.cost_cents if sort is BreakdownSort.COST else group.count
+        key, label = _key_and_label(dimension, group)
+        rows.append(
+            BreakdownRow(
+                key=key,
+                label=label,
+                count=group.count,
+                estimated_cost=cents_to_amount(group.cost_cents),
+                share=round(group.count / total, 4) if total else 0.0,
+                cumulative_share=round(running / measure_total, 4) if measure_total else 0.0,
+            )
+        )
+    return Breakdown(
+        by=dimension.value,
+        sort=sort.value,
+        date_from=filters.created_from,
+        date_to=filters.created_to,
+        total_count=total,
+        total_estimated_cost=cents_to_amount(total_cost),
+        rows=rows,
+    )
+
+
+async def _weekly(session: AsyncSession, filters: FlagFilters) -> WeeklyTrend:
+    """Flags per ISO week; weeks without flags are shown as zero, not left out."""
+    found = {
+        week: (count, cost)
+        for week, count, cost in await repository.counts_by_week(session, filters)
+    }
+    first = week_start_of(filters.created_from) or (min(found) if found else None)
+    last = week_start_of(filters.created_to) or (max(found) if found else None)
+    weeks: list[WeekRow] = []
+    if first is not None and last is not None:
+        week = first
+        while week <= last:
+            count, cost = found.get(week, (0, 0))
+            weeks.append(
+                WeekRow(week_start=week, count=count, estimated_cost=cents_to_amount(cost))
+            )
+            week += timedelta(days=7)
+    return WeeklyTrend(date_from=filters.created_from, date_to=filters.created_to, weeks=weeks)
+
+
+def week_start_of(day: date | None) -> date | None:
+    return None if day is None else day - timedelta(days=day.weekday())
+
+
+async def _loop(session: AsyncSession, filters: FlagFilters) -> LoopStats:
+    counts = await repository.loop_counts(session, filters)
+    median = counts.median_seconds_to_first_reply
+    return LoopStats(
+        date_from=filters.created_from,
+        date_to=filters.created_to,
+        flags=counts.flags,
+        replied=counts.replied,
+        identifiable_flags=counts.identifiable,
+        identifiable_replied=counts.identifiable_replied,
+        closed_loop_rate=(
+            round(counts.identifiable_replied / counts.identifiable, 4)
+            if counts.identifiable
+            else None
+        ),
+        median_hours_to_first_reply=round(median / 3600, 2) if median is not None else None,
+    )
+
+
+async def _outcomes(session: AsyncSession, filters: FlagFilters) -> Outcomes:
+    """Where flags stand, and how many ended reviews closed with an action taken.
+
+    ``closed`` is reachable only through ``action_taken`` (see the workflow), so a closed flag
+    is one where something was done about the low-value care.
+    """
+    counts = await repository.counts_by_status(session, filters)
+    ended = sum(counts.get(status.value, 0) for status in END_STATES)
+    closed = counts.get(Status.CLOSED.value, 0)
+    return Outcomes(
+        date_from=filters.created_from,
+        date_to=filters.created_to,
+        by_status=[
+            StatusCount(status=status, label=label, count=counts.get(status.value, 0))
+            for status, label in STATUS_LABELS.items()
+        ],
+        ended=ended,
+        closed_with_action=closed,
+        closed_with_action_share=round(closed / ended, 4) if ended else None,
+    )
+
+
+REPLY_TIME_LABELS: dict[str, str] = {
+    "within_1d": "Within a day",
+    "1d_to_3d": "1 to 3 days",
+    "3d_to_7d": "3 to 7 days",
+    "7d_to_14d": "7 to 14 days",
+    repository.REPLY_TIME_OVER: "Over 14 days",
+    repository.UNANSWERED: "Not answered yet",
+}
+
+
+async def _reply_times(session: AsyncSession, filters: FlagFilters) -> ReplyTimes:
+    """Time from flag to first reply in bands (the last band: still waiting)."""
+    counts = await repository.reply_time_buckets(session, filters)
+    replied = sum(count for key, count in counts.items() if key != repository.UNANSWERED)
+    median = await repository.median_seconds_given_replies(session, filters, replied_count=replied)
+    return ReplyTimes(
+        date_from=filters.created_from,
+        date_to=filters.created_to,
+        buckets=[
+            ReplyTimeBucket(key=key, label=label, count=counts.get(key, 0))
+            for key, label in REPLY_TIME_LABELS.items()
+        ],
+        median_hours=round(median / 3600, 2) if median is not None else None,
+    )
+
+
+async def breakdown(
+    session: AsyncSession, dimension: Dimension, filters: FlagFilters, sort: BreakdownSort
+) -> Breakdown:
+    return await IN_FLIGHT.run(
+        ("breakdown", dimension.value, sort.value, _key(filters)),
+        lambda: _breakdown(session, dimension, filters, sort),
+    )
+
+
+async def weekly(session: AsyncSession, filters: FlagFilters) -> WeeklyTrend:
+    return await IN_FLIGHT.run(("weekly", _key(filters)), lambda: _weekly(session, filters))
+
+
+async def loop(session: AsyncSession, filters: FlagFilters) -> LoopStats:
+    return await IN_FLIGHT.run(("loop", _key(filters)), lambda: _loop(session, filters))
+
+
+async def outcomes(session: AsyncSession, filters: FlagFilters) -> Outcomes:
+    return await IN_FLIGHT.run(("outcomes", _key(filters)), lambda: _outcomes(session, filters))
+
+
+async def reply_times(session: AsyncSession, filters: FlagFilters) -> ReplyTimes:
+    return await IN_FLIGHT.run(
+        ("reply_times", _key(filters)), lambda: _reply_times(session, filters)
+    )
