@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
@@ -51,7 +51,35 @@ exports. Authenticate with an API token: `Authorization: Bearer <token>`.
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    settings.resolved_secret_key()  # fail (or create the demo key) at start, not mid-request
+    # Docs assets are served by the app itself: hospital networks often block CDNs.
+    app = FastAPIOffline(
+        title="ValueLoop",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=_lifespan(settings),
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_error_responses(app)
+    _route(app)
+    _add_middleware(app, settings)
+    return app
 
+
+def outbound_http(settings: Settings) -> httpx.AsyncClient:
+    """The one outbound HTTP client (EHR discovery, tokens, FHIR): swapping httpx for httpx2
+    is this function."""
+    return httpx.AsyncClient(
+        timeout=settings.outbound_timeout_seconds,
+        follow_redirects=False,
+        # EHR connections are worth keeping: a TLS handshake costs more than our own work.
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=60),
+    )
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine_for(
@@ -59,16 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_size=settings.database_pool_size,
             pool_timeout=settings.database_pool_timeout_seconds,
         )
-        # The one outbound HTTP client (EHR discovery, tokens, FHIR): swapping httpx for
-        # httpx2 is this line.
-        http = httpx.AsyncClient(
-            timeout=settings.outbound_timeout_seconds,
-            follow_redirects=False,
-            # EHR connections are worth keeping: a TLS handshake costs more than our own work.
-            limits=httpx.Limits(
-                max_connections=100, max_keepalive_connections=20, keepalive_expiry=60
-            ),
-        )
+        http = outbound_http(settings)
         try:
             await ensure_migrated(engine)
             app.state.engine = engine
@@ -89,18 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await http.aclose()
             await engine.dispose()
 
-    configure_logging(settings.log_level)
-    settings.resolved_secret_key()  # fail (or create the demo key) at start, not mid-request
-    # Docs assets are served by the app itself: hospital networks often block CDNs.
-    app = FastAPIOffline(
-        title="ValueLoop",
-        version="0.1.0",
-        description=API_DESCRIPTION,
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    install_error_handlers(app)
-    install_error_responses(app)
+    return lifespan
+
+
+def _route(app: FastAPI) -> None:
+    """Pages, the launch, the clinician API, the quality API and the static files."""
     dashboard_pages.install(app)
     app.include_router(health.router)
     app.include_router(pages.router)
@@ -115,6 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(session_router.router)
     app.include_router(oidc_router.router)
     app.include_router(dashboard_pages.router)
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
     # Each one added wraps the ones before: ids and access logs see everything, including
     # 413s; the text check buffers bodies only after the size limit has bounded them.
     app.add_middleware(TextInputMiddleware)
@@ -122,4 +137,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    return app
