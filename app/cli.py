@@ -198,9 +198,9 @@ def ehrs_add(
     name: Annotated[str | None, typer.Option(help="A name people recognise.")] = None,
 ) -> None:
     """Register an EHR (or update its registration). Launches from others are refused."""
+    from app.ehrs import service as ehrs
+    from app.ehrs.secrets import secret_box
     from app.errors import AppError
-    from app.launch import ehrs
-    from app.launch.secrets import secret_box
 
     if client_secret and private_key_jwt:
         raise _fail("Give either --client-secret or --private-key-jwt, not both.")
@@ -235,7 +235,7 @@ def ehrs_add(
 @ehrs_cli.command("list")
 def ehrs_list() -> None:
     """List registered EHRs (never their secrets)."""
-    from app.launch import ehrs
+    from app.ehrs import service as ehrs
 
     async def read() -> None:
         async with _session() as session:

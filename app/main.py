@@ -19,17 +19,18 @@ from fastapi_offline import FastAPIOffline
 from app import health, pages
 from app.audit import router as audit_router
 from app.auth import router as tokens_router
+from app.clinician import router as clinician_router
 from app.config import Settings, get_settings
 from app.dashboard import oidc_router, session_router
 from app.dashboard import pages as dashboard_pages
 from app.db import autocommit_session_factory, create_engine_for, session_factory
+from app.ehrs import router as ehrs_router
+from app.ehrs.service import register_configured
 from app.errors import install_error_handlers
 from app.flags import router as flags_router
 from app.insights import router as insights_router
-from app.launch import clinician_router, ehrs_router
 from app.launch import router as launch_router
 from app.launch import service as launch_service
-from app.launch.ehrs import register_configured
 from app.logging import configure_logging
 from app.middleware import (
     BodySizeLimitMiddleware,

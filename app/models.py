@@ -2,8 +2,9 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, OidcSignIn, StaffSession
+from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
-from app.launch.models import AppSession, PendingLaunchRecord, RegisteredEhr
+from app.launch.models import AppSession, PendingLaunchRecord
 from app.reporter.models import ReporterReadMarker
 
 __all__ = [

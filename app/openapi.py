@@ -40,12 +40,13 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from app import health
 from app.auth.dependencies import current_principal, require
 from app.auth.permissions import Permission, roles_with
+from app.clinician import dependencies as clinician_dependencies
+from app.clinician import router as clinician_router
 from app.dashboard import session_router
 from app.db import get_session
 from app.dependencies import get_http
 from app.errors import PROBLEM_JSON
 from app.flags import router as flags_router
-from app.launch import clinician_router
 from app.middleware import (
     BodySizeLimitMiddleware,
     SameOriginWritesMiddleware,
@@ -117,7 +118,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 # A dependency's failures are responses of every route that depends on it.
 _DEPENDENCY_RESPONSES: dict[Callable[..., Any], Responses] = {
-    clinician_router.app_session: {
+    clinician_dependencies.app_session: {
         401: ["No live launch session in `X-ValueLoop-Session`: open ValueLoop from the EHR."]
     },
     get_http: {502: ["The EHR did not answer."]},

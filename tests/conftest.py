@@ -31,6 +31,10 @@ from app.db import create_sync_engine_for
 from app.main import create_app
 from app.migrate import upgrade
 
+# A simulated EHR registered with ValueLoop, for the launch, clinician and EHR tests and the
+# fuzz: one per run, whichever folder asks for it first.
+pytest_plugins = ["tests.sim_ehr"]
+
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
     "staff_session",

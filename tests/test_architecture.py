@@ -52,7 +52,8 @@ def test_package_imports_nothing_it_must_not_depend_on(package):
 
 # Inside the product: the flag workflow is the core that insights, the reporter's view and the
 # demo data build on, never the other way round; the kit knows no domain; demo data is the
-# command line's, never the served app's.
+# command line's, never the served app's. The clinician API builds on the launch and the
+# registered EHRs, which know nothing of it.
 _DOMAINS = (
     "app.flags",
     "app.insights",
@@ -71,6 +72,8 @@ INSIDE_APP: dict[str, tuple[str, ...]] = {
     "app/kit": _DOMAINS,
     "app/insights": ("app.demo", "app.reporter"),
     "app/reporter": ("app.demo", "app.insights"),
+    "app/launch": ("app.clinician",),
+    "app/ehrs": ("app.clinician",),
 }
 
 

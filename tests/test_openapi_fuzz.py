@@ -8,7 +8,7 @@ requests reach the code that reads and writes instead of stopping at a 404. The 
 fixed (``EXAMPLES_PER_OPERATION``, about 2,000 requests in all) and Hypothesis is
 derandomized with no example database, so the same code gets the same requests every run.
 Schemathesis's pytest plugin ends the app's lifespan (engine, HTTP client) with the test.
-The launch fixtures (a simulated EHR registered with ValueLoop) come from tests/launch/.
+The launch fixtures (a simulated EHR registered with ValueLoop) come from tests/sim_ehr.py.
 
 The operations are driven from one test with Hypothesis strategies (``as_strategy``), not
 with ``schemathesis.pytest.from_fixture``, whose lazy loading assigns ``Node._nodeid``, which
@@ -42,12 +42,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth import service as token_service
 from app.auth.models import Role
 from app.config import Settings
-from app.launch import ehrs
-from app.launch.secrets import secret_box
+from app.ehrs import service as ehrs
+from app.ehrs.secrets import secret_box
 from app.main import create_app
 from tests.conftest import Tokens
 from tests.factories import make_flag
-from tests.launch.conftest import Ehr, ehr, ehr_http, full_launch, sim  # noqa: F401
+from tests.sim_ehr import Ehr, full_launch
 
 Operation = APIOperation[Any, Any, Any, Any]
 
@@ -99,8 +99,8 @@ class World:
 @pytest.fixture
 async def world(
     client: httpx.AsyncClient,
-    ehr: Ehr,  # noqa: F811
-    ehr_http: httpx.AsyncClient,  # noqa: F811
+    ehr: Ehr,
+    ehr_http: httpx.AsyncClient,
     tokens: Tokens,
     session_factory: async_sessionmaker[AsyncSession],
     settings: Settings,

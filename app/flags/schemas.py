@@ -129,22 +129,6 @@ class FlagCreate(Input):
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = Field(default_factory=list)
 
 
-class ClinicianFlagIn(Input):
-    """What the in-EHR page sends: which order, and why. The server reads the rest itself."""
-
-    resource_type: OrderResourceType
-    order_id: FhirId
-    reason: Reason
-    driver: Driver | None = None
-    timing: Timing = Timing.BEFORE
-    note: Annotated[str, Field(max_length=NOTE_MAX_LENGTH)] | None = None
-    anonymity: Anonymity = Anonymity.IDENTIFIED
-    reporter_role: ReporterRole
-    idempotency_key: Annotated[
-        str, Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
-    ]
-
-
 # --- working a flag (the quality team) ---------------------------------------------------------
 
 

@@ -1,1 +1,1 @@
-"""SMART launch glue: registered EHRs, pending launches, app sessions, clinician API."""
+"""The SMART launch: /launch and its callback, launches in flight, app sessions."""

@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import (
-    AppError,
-    BadRequest,
-    Forbidden,
-    NotFound,
-    Unauthorized,
-    UnprocessableContent,
-)
-
-
-class UnknownIssuer(Forbidden):
-    slug = "unknown-issuer"
-    title = "This EHR is not registered with ValueLoop"
-
-
-class InvalidRegistration(UnprocessableContent):
-    slug = "invalid-ehr-registration"
-    title = "Invalid EHR registration"
+from app.errors import BadRequest, Unauthorized
 
 
 class LaunchFailed(BadRequest):
@@ -30,19 +13,3 @@ class LaunchFailed(BadRequest):
 class SessionExpired(Unauthorized):
     slug = "session-expired"
     title = "Session expired"
-
-
-class EhrUnavailable(AppError):
-    status = 502
-    slug = "ehr-unavailable"
-    title = "The EHR did not answer"
-
-
-class OrderNotInLaunch(UnprocessableContent):
-    slug = "order-not-in-launch"
-    title = "That order is not part of this launch"
-
-
-class EhrNotFound(NotFound):
-    slug = "ehr-not-found"
-    title = "No such registered EHR"

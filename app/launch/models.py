@@ -1,4 +1,4 @@
-"""Tables of the SMART launch: the EHRs we trust, launches in flight, and app sessions.
+"""Tables of the SMART launch: launches in flight and app sessions.
 
 Everything a later request needs lives here, not in process memory, so a launch can start on
 one app process and finish on another. Secrets are stored encrypted (tokens, client secrets,
@@ -17,27 +17,7 @@ from sqlmodel import Field, SQLModel
 
 import smart
 from app.db import UTCDateTime
-
-URL_MAX_LENGTH = 500
-
-
-class RegisteredEhr(SQLModel, table=True):
-    """An EHR allowed to launch ValueLoop. Launches from any other issuer are refused."""
-
-    __tablename__ = "registered_ehr"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    issuer: str = Field(max_length=URL_MAX_LENGTH, unique=True)
-    name: str = Field(max_length=200)
-    client_id: str = Field(max_length=200)
-    client_auth: str = Field(max_length=30)
-    client_secret_encrypted: str | None = Field(default=None, max_length=2000)
-    scopes: list[str] | None = Field(default=None, sa_type=sa.JSON)
-    frame_origins: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    # Some EHRs' discovery documents omit code_challenge_methods_supported; we always send
-    # PKCE S256, and with force_pkce we also refuse EHRs that advertise methods without S256.
-    force_pkce: bool = Field(default=True)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+from app.ehrs.models import URL_MAX_LENGTH
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,7 +70,7 @@ class AppSession(SQLModel, table=True):
     refresh_token_encrypted: str | None = Field(default=None, max_length=8000)
     access_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # What a flag snapshots of the launch's patient and encounter, kept from the context read
-    # (``clinician.FlagContext``), so a flag re-reads only its order from the EHR.
+    # (``app.clinician.context.FlagContext``), so a flag re-reads only its order from the EHR.
     flag_context: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)

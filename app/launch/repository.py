@@ -1,9 +1,8 @@
-"""Every query on registered EHRs, pending launches and app sessions."""
+"""Every query on pending launches and app sessions."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,21 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.kit.crypto import SecretBox, digest
-from app.launch.models import AppSession, PendingLaunch, PendingLaunchRecord, RegisteredEhr
+from app.launch.models import AppSession, PendingLaunch, PendingLaunchRecord
 
 
-async def ehr_by_issuer(session: AsyncSession, issuer: str) -> RegisteredEhr | None:
-    result = await session.scalars(select(RegisteredEhr).where(col(RegisteredEhr.issuer) == issuer))
-    return result.first()
-
-
-async def all_ehrs(session: AsyncSession) -> Sequence[RegisteredEhr]:
-    result = await session.scalars(select(RegisteredEhr).order_by(col(RegisteredEhr.issuer)))
-    return result.all()
-
-
-def add(session: AsyncSession, row: RegisteredEhr | AppSession) -> None:
-    session.add(row)
+def add(session: AsyncSession, app_session: AppSession) -> None:
+    session.add(app_session)
 
 
 class PendingLaunches:
@@ -110,17 +99,3 @@ async def keep_flag_context(
         .where(col(AppSession.id) == session_id)
         .values(flag_context=flag_context)
     )
-
-
-async def ehr_by_id(session: AsyncSession, ehr_id: uuid.UUID) -> RegisteredEhr | None:
-    return await session.get(RegisteredEhr, ehr_id)
-
-
-async def delete_ehr(session: AsyncSession, ehr: RegisteredEhr) -> None:
-    """The registration, its open app sessions and its launches in flight, in one go."""
-    await session.execute(sa.delete(AppSession).where(col(AppSession.ehr_id) == ehr.id))
-    await session.execute(
-        sa.delete(PendingLaunchRecord).where(col(PendingLaunchRecord.issuer) == ehr.issuer)
-    )
-    await session.delete(ehr)
-    await session.flush()

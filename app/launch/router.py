@@ -19,11 +19,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from app.audit.service import AuditAction, for_request
 from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
+from app.ehrs.errors import UnknownIssuer
 from app.errors import AppError
 from app.flags.catalog import REASON_LABELS, ReporterRole
 from app.kit.cookies import delete_partitioned_cookie, set_partitioned_cookie
 from app.launch import service
-from app.launch.errors import LaunchFailed, UnknownIssuer
+from app.launch.errors import LaunchFailed
 from app.pages import templates
 
 router = APIRouter(include_in_schema=False)
@@ -168,7 +169,7 @@ async def callback(
 @router.get("/.well-known/jwks.json")
 async def jwks(settings: SettingsDep) -> JSONResponse:
     """ValueLoop's public key for EHRs that authenticate it with private_key_jwt."""
-    from app.launch.keys import client_signing_key
+    from app.ehrs.keys import client_signing_key
 
     try:
         key = client_signing_key(settings)

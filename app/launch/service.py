@@ -19,12 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import smart
 from app.config import Settings
+from app.ehrs import service as ehrs
+from app.ehrs.models import RegisteredEhr
+from app.ehrs.secrets import secret_box
 from app.kit.crypto import SecretBox, digest
 from app.kit.time import utcnow
-from app.launch import ehrs, repository
+from app.launch import repository
 from app.launch.errors import LaunchFailed, SessionExpired
-from app.launch.models import AppSession, PendingLaunch, RegisteredEhr
-from app.launch.secrets import secret_box, token_box
+from app.launch.models import AppSession, PendingLaunch
+from app.launch.secrets import token_box
 
 # What ValueLoop reads, and nothing more (minimum necessary). Medication: real EHRs name the
 # drug of a MedicationRequest by medicationReference.
@@ -49,20 +52,6 @@ JWKS_CACHE = smart.JwksCache()
 
 def callback_url(settings: Settings) -> str:
     return f"{settings.base_url}/launch/callback"
-
-
-def client_auth_for(ehr: RegisteredEhr, settings: Settings) -> smart.ClientAuth:
-    kind = ehrs.ClientAuthKind(ehr.client_auth)
-    if kind is ehrs.ClientAuthKind.BASIC:
-        assert ehr.client_secret_encrypted is not None
-        secret = secret_box(settings).decrypt(ehr.client_secret_encrypted)
-        return smart.ClientSecretBasic(ehr.client_id, secret)
-    if kind is ehrs.ClientAuthKind.PRIVATE_KEY_JWT:
-        from app.launch.keys import client_signing_key  # only deployments that use it need it
-
-        key = client_signing_key(settings)
-        return smart.PrivateKeyJwt(ehr.client_id, key.private_key, key.kid, key.algorithm)
-    return smart.PublicClient(ehr.client_id)
 
 
 @dataclass(frozen=True)
@@ -221,7 +210,7 @@ async def _redeem(
         token = await smart.exchange_code(
             http,
             config,
-            client_auth_for(ehr, settings),
+            ehrs.client_auth_for(ehr, settings),
             code=callback.code,
             redirect_uri=pending.redirect_uri,
             pkce=smart.Pkce.from_verifier(pending.pkce_verifier),
@@ -297,7 +286,7 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 async def touch(session: AsyncSession, app_session: AppSession) -> None:
     """Keep an active session alive: at most one small write a minute.
 
-    Committed at once (``clinician_router.app_session`` passes a session whose statements
+    Committed at once (``app.clinician.dependencies.app_session`` passes a session whose statements
     each commit): held for the whole request, the row lock would make a token refresh in the
     same request wait forever.
     """

@@ -21,7 +21,7 @@ from app.config import Settings
 from app.kit.time import utcnow
 from app.launch.models import AppSession
 from app.main import create_app
-from tests.launch.conftest import full_launch
+from tests.sim_ehr import full_launch
 
 POOL_SIZE = 4
 CONCURRENT = 12  # three times what the pool holds

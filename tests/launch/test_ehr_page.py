@@ -13,7 +13,7 @@ import httpx
 
 from app.flags.catalog import REASON_LABELS, ReporterRole
 from frontend import STATIC_DIR
-from tests.launch.conftest import ehr_launch_id
+from tests.sim_ehr import ehr_launch_id
 
 
 def ehr_page_files(pattern: str = "*") -> list[Path]:

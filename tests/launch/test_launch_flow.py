@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
-from app.launch import ehrs
+from app.ehrs import service as ehrs
+from app.ehrs.secrets import secret_box
 from app.launch.models import AppSession, PendingLaunchRecord
-from app.launch.secrets import secret_box, token_box
-from tests.launch.conftest import (
+from app.launch.secrets import token_box
+from tests.sim_ehr import (
     CLIENT_SECRET,
     a_patient_and_encounter,
     ehr_launch_id,

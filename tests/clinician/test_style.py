@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.launch.style import readable_accent, safe_font, style_hints
-from tests.launch.conftest import full_launch
+from app.clinician.style import readable_accent, safe_font, style_hints
+from tests.sim_ehr import full_launch
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import col
 
-from app.launch.models import AppSession, RegisteredEhr
-from tests.launch.conftest import full_launch
+from app.ehrs.models import RegisteredEhr
+from app.launch.models import AppSession
+from tests.sim_ehr import full_launch
 
 PROBLEM_JSON = "application/problem+json"
 SECRET = "client-secret-that-must-never-come-back"

@@ -1,5 +1,6 @@
 """A simulated EHR on a free port, with ValueLoop registered as a SMART client there, and
-the EHR registered with ValueLoop."""
+the EHR registered with ValueLoop: fixtures (a plugin of tests/conftest.py) and helpers for
+the launch, clinician and EHR tests."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from app.ehrs import service as ehrs
+from app.ehrs.secrets import secret_box
 from app.kit.crypto import SecretBox
-from app.launch import ehrs
-from app.launch.secrets import secret_box
 from ehr_sim.clients import ClientKind, ClientRegistration, ClientRegistry
 from ehr_sim.config import SimSettings
 from ehr_sim.server import SimServer
@@ -24,7 +25,7 @@ CLIENT_SECRET = "confidential-client-secret-for-tests"
 @pytest.fixture(scope="session")
 def sim(settings) -> Iterator[SimServer]:
     callback = f"{settings.base_url}/launch/callback"
-    from app.launch.keys import client_signing_key
+    from app.ehrs.keys import client_signing_key
 
     public_jwk = client_signing_key(settings).public_jwk()
     clients = ClientRegistry(

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import CanManageEhrs
 from app.db import SessionDep
-from app.launch import ehrs
-from app.launch.schemas import EhrPublic, EhrRegistration
-from app.launch.secrets import secret_box
+from app.ehrs import service as ehrs
+from app.ehrs.schemas import EhrPublic, EhrRegistration
+from app.ehrs.secrets import secret_box
 
 router = APIRouter(prefix="/api/v1/ehrs", tags=["registered EHRs"])
 

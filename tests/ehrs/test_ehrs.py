@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.ehrs import service as ehrs
+from app.ehrs.errors import InvalidRegistration, UnknownIssuer
+from app.ehrs.models import RegisteredEhr
 from app.kit.crypto import SecretBox
-from app.launch import ehrs
-from app.launch.errors import InvalidRegistration, UnknownIssuer
-from app.launch.models import RegisteredEhr
 
 BOX = SecretBox("k" * 40, purpose="tests")
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.launch.models import AppSession
-from tests.launch.conftest import a_patient_and_encounter, full_launch
+from tests.sim_ehr import a_patient_and_encounter, full_launch
 
 
 def header(handle: str) -> dict[str, str]:
@@ -385,7 +385,7 @@ async def test_the_partitioned_cookie_works_when_the_header_is_missing(client, e
 async def test_the_callback_sets_the_session_cookie_as_partitioned_and_secure(
     client, ehr, ehr_http
 ):
-    from tests.launch.conftest import ehr_launch_id
+    from tests.sim_ehr import ehr_launch_id
 
     launch = await ehr_launch_id(ehr_http, ehr.sim)
     started = await client.get("/launch", params={"iss": ehr.iss, "launch": launch})
@@ -464,8 +464,8 @@ async def test_standalone_launch_picks_a_patient_at_the_ehr(client, ehr, ehr_htt
 
 
 async def test_a_narrower_grant_shows_less_and_says_so(client, ehr, ehr_http, session, settings):
-    from app.launch import ehrs
-    from app.launch.secrets import secret_box
+    from app.ehrs import service as ehrs
+    from app.ehrs.secrets import secret_box
 
     await ehrs.register(
         session,

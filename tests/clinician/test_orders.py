@@ -9,7 +9,7 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
-from app.launch.orders import OrderView, summarize_order
+from app.clinician.orders import OrderView, summarize_order
 
 SERVICE_REQUEST = {
     "resourceType": "ServiceRequest",

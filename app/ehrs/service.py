@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import smart
 from app.config import LOOPBACK_HOSTS, Settings
+from app.ehrs import repository
+from app.ehrs.errors import EhrNotFound, InvalidRegistration, UnknownIssuer
+from app.ehrs.models import RegisteredEhr
+from app.ehrs.secrets import secret_box
 from app.kit.crypto import SecretBox
 from app.kit.time import utcnow
-from app.launch import repository
-from app.launch.errors import EhrNotFound, InvalidRegistration, UnknownIssuer
-from app.launch.models import RegisteredEhr
-from app.launch.secrets import secret_box
 
 
 class ClientAuthKind(StrEnum):
@@ -154,3 +155,17 @@ async def register_configured(
                 await session.commit()
             except IntegrityError:
                 await session.rollback()
+
+
+def client_auth_for(ehr: RegisteredEhr, settings: Settings) -> smart.ClientAuth:
+    kind = ClientAuthKind(ehr.client_auth)
+    if kind is ClientAuthKind.BASIC:
+        assert ehr.client_secret_encrypted is not None
+        secret = secret_box(settings).decrypt(ehr.client_secret_encrypted)
+        return smart.ClientSecretBasic(ehr.client_id, secret)
+    if kind is ClientAuthKind.PRIVATE_KEY_JWT:
+        from app.ehrs.keys import client_signing_key  # only deployments that use it need it
+
+        key = client_signing_key(settings)
+        return smart.PrivateKeyJwt(ehr.client_id, key.private_key, key.kid, key.algorithm)
+    return smart.PublicClient(ehr.client_id)

@@ -9,8 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from app.launch.ehrs import ClientAuthKind
-from app.launch.models import RegisteredEhr
+from app.ehrs.models import RegisteredEhr
+from app.ehrs.service import ClientAuthKind
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 

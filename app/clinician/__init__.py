@@ -1,0 +1,1 @@
+"""The clinician API the in-EHR page calls, scoped to one launch."""

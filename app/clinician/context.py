@@ -1,0 +1,206 @@
+"""What a flag and the in-EHR page take of the launch's patient and encounter, read from the
+EHR: the patient banner, the encounter, its orders, and the facts a flag snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.patient import Patient
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import fhir_client
+from app.clinician.access import ClinicianAccess
+from app.clinician.errors import OrderNotInLaunch, ehr_unavailable
+from app.clinician.orders import (
+    OrderSummary,
+    OrderView,
+    ReferenceView,
+    concept_text,
+    summarize_order,
+)
+from app.flags.catalog import AgeBand
+from app.launch import repository
+from app.launch.models import AppSession
+
+
+def age_band(patient: Patient, today: date) -> AgeBand | None:
+    born = patient.birthDate
+    if not isinstance(born, date):
+        return None
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return AgeBand.for_age(max(years, 0))
+
+
+def department(encounter: Encounter | None) -> str | None:
+    if encounter is None:
+        return None
+    for location in encounter.location or []:
+        if location.location and location.location.display:
+            return str(location.location.display)
+    if encounter.serviceProvider and encounter.serviceProvider.display:
+        return str(encounter.serviceProvider.display)
+    return None
+
+
+def reference_id(reference: ReferenceView | None, resource_type: str) -> str | None:
+    text = reference.reference if reference is not None else None
+    if not text:
+        return None
+    kind, _, identifier = str(text).rstrip("/").rpartition("/")
+    return identifier if kind.endswith(resource_type) else None
+
+
+def check_order_belongs(order: OrderView, app_session: AppSession) -> None:
+    """A clinician can flag only orders of the patient and encounter they launched on."""
+    if reference_id(order.subject, "Patient") != app_session.patient_id:
+        raise OrderNotInLaunch("That order is not one of this patient's orders.")
+    if app_session.encounter_id and reference_id(order.encounter, "Encounter") != (
+        app_session.encounter_id
+    ):
+        raise OrderNotInLaunch("That order is not part of this encounter.")
+
+
+def mrn(patient: Patient) -> str | None:
+    for identifier in patient.identifier or []:
+        if identifier.type and any(c.code == "MR" for c in identifier.type.coding or []):
+            return str(identifier.value) if identifier.value else None
+    return None
+
+
+def patient_name(patient: Patient) -> str | None:
+    for name in patient.name or []:
+        if name.text:
+            return str(name.text)
+        parts = [*(name.given or []), name.family or ""]
+        joined = " ".join(str(part) for part in parts if part)
+        if joined:
+            return joined
+    return None
+
+
+class EncounterFacts(BaseModel):
+    """What a flag snapshots of the launch's encounter."""
+
+    fhir_id: str
+    class_code: str | None
+    type: str | None
+    department: str | None
+    start: datetime | None
+    end: datetime | None
+
+
+class FlagContext(BaseModel):
+    """What a flag snapshots of the launch's patient and encounter (minimum necessary).
+
+    Taken from the EHR when the page reads the launch's context and kept in the app session
+    (``AppSession.flag_context``), so submitting a flag re-reads only the order itself.
+    """
+
+    age_band: AgeBand | None
+    sex: str | None
+    encounter: EncounterFacts | None
+
+    @classmethod
+    def read_from(cls, patient: Patient, encounter: Encounter | None) -> FlagContext:
+        band = age_band(patient, today_utc())
+        return cls(
+            age_band=band,
+            sex=str(patient.gender) if patient.gender else None,
+            encounter=None
+            if encounter is None
+            else EncounterFacts(
+                fhir_id=str(encounter.id),
+                class_code=str(encounter.class_fhir.code) if encounter.class_fhir else None,
+                type=concept_text(encounter.type[0]) if encounter.type else None,
+                department=department(encounter),
+                start=encounter.period.start if encounter.period else None,
+                end=encounter.period.end if encounter.period else None,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class ClinicianContext:
+    patient: dict[str, Any]
+    encounter: dict[str, Any] | None
+    orders: list[OrderSummary]
+    warnings: list[str]
+    flag_context: FlagContext
+
+
+async def load_context(access: ClinicianAccess) -> ClinicianContext:
+    """The patient, encounter and its orders, read concurrently from the EHR."""
+    app_session = access.app_session
+    assert app_session.patient_id is not None
+    try:
+        data = await fhir_client.fetch_launch_context(
+            await access.fhir(),
+            patient_id=app_session.patient_id,
+            encounter_id=app_session.encounter_id,
+            readable=access.readable,
+        )
+    except fhir_client.FhirError as exc:
+        raise ehr_unavailable(exc) from exc
+    orders = [
+        summarize_order(order.get_resource_type(), OrderView.of(order))
+        for order in (*data.service_requests, *data.medication_requests)
+    ]
+    orders.sort(key=lambda o: o.authored_on or datetime.min.replace(tzinfo=UTC), reverse=True)
+    facts = FlagContext.read_from(data.patient, data.encounter)
+    encounter = facts.encounter
+    return ClinicianContext(
+        patient={
+            "name": patient_name(data.patient),
+            "age_band": facts.age_band.value if facts.age_band else None,
+            "sex": facts.sex,
+            "mrn": mrn(data.patient),
+        },
+        encounter=None
+        if encounter is None or data.encounter is None
+        else {
+            **encounter.model_dump(exclude={"end"}),
+            "status": str(data.encounter.status) if data.encounter.status else None,
+        },
+        orders=orders,
+        warnings=list(data.warnings),
+        flag_context=facts,
+    )
+
+
+async def keep_flag_context(
+    session: AsyncSession, app_session: AppSession, facts: FlagContext
+) -> None:
+    """Keep what flags snapshot of the patient and encounter in the app session (only when
+    it changed: reloading the page writes nothing)."""
+    kept = facts.model_dump(mode="json")
+    if app_session.flag_context != kept:
+        await repository.keep_flag_context(session, app_session.id, kept)
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+async def read_flag_context(client: fhir_client.FhirClient, app_session: AppSession) -> FlagContext:
+    """The patient and encounter facts kept from the context read, or read now for a session
+    that has none (the page read no context, or the session predates keeping them)."""
+    if app_session.flag_context is not None:
+        return FlagContext.model_validate(app_session.flag_context)
+    assert app_session.patient_id is not None
+    patient, encounter = await client.gather(
+        client.read("Patient", app_session.patient_id),
+        client.read("Encounter", app_session.encounter_id)
+        if app_session.encounter_id
+        else _nothing(),
+    )
+    assert isinstance(patient, Patient)
+    assert encounter is None or isinstance(encounter, Encounter)
+    return FlagContext.read_from(patient, encounter)
+
+
+async def _nothing() -> None:
+    return None

@@ -1,0 +1,108 @@
+"""What the clinician API (``/api/v1/clinician``) accepts and returns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from app.flags.catalog import Anonymity, Driver, OrderResourceType, Reason, ReporterRole, Timing
+from app.flags.models import NOTE_MAX_LENGTH
+from app.flags.schemas import FhirId, Input
+
+
+class ClinicianFlagIn(Input):
+    """What the in-EHR page sends: which order, and why. The server reads the rest itself."""
+
+    resource_type: OrderResourceType
+    order_id: FhirId
+    reason: Reason
+    driver: Driver | None = None
+    timing: Timing = Timing.BEFORE
+    note: Annotated[str, Field(max_length=NOTE_MAX_LENGTH)] | None = None
+    anonymity: Anonymity = Anonymity.IDENTIFIED
+    reporter_role: ReporterRole
+    idempotency_key: Annotated[
+        str, Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
+    ]
+
+
+class PatientBanner(BaseModel):
+    name: str | None
+    age_band: str | None
+    sex: str | None
+    mrn: str | None
+
+
+class EncounterOut(BaseModel):
+    fhir_id: str | None
+    class_code: str | None
+    type: str | None
+    department: str | None
+    start: datetime | None
+    status: str | None
+
+
+class OrderOut(BaseModel):
+    flagged_by_you: bool = Field(default=False, description="You flagged it in an earlier launch.")
+    resource_type: str
+    fhir_id: str
+    display: str
+    status: str
+    intent: str | None
+    authored_on: datetime | None
+    requester: str | None
+    category: str | None
+
+
+class StyleOut(BaseModel):
+    accent: str | None
+    font_family: str | None
+
+
+class ContextOut(BaseModel):
+    patient: PatientBanner | None
+    encounter: EncounterOut | None
+    orders: list[OrderOut]
+    warnings: list[str]
+    smart_style_url: str | None
+    style: StyleOut | None = Field(
+        default=None, description="The EHR's style hints that keep the page readable."
+    )
+    focus_order: str | None = Field(
+        default=None,
+        description="An order the EHR launched ValueLoop on (fhirContext), as 'Type/id'.",
+    )
+
+
+class FlagReceipt(BaseModel):
+    created: bool
+    flag_id: str
+    status: str
+    order_display: str
+    receipt_token: str | None
+
+
+class ReplyOut(BaseModel):
+    id: int
+    at: datetime
+    author: str
+    body: str
+    unread: bool
+
+
+class MyFlagOut(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    status: str
+    reason: str
+    order_display: str
+    unread: int
+    replies: list[ReplyOut]
+
+
+class MyFlags(BaseModel):
+    unread: int
+    items: list[MyFlagOut]

@@ -1,0 +1,111 @@
+"""What a clinician does through ValueLoop inside the EHR: flag an order of their launch.
+
+Every flag is built from what the server itself reads from the EHR at submit time: a client
+names an order, never its contents, and can only name an order of its own launch's patient
+and encounter.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import fhir_client
+from app.clinician.access import ClinicianAccess
+from app.clinician.context import FlagContext, check_order_belongs, read_flag_context
+from app.clinician.errors import OrderNotInLaunch, ehr_unavailable
+from app.clinician.orders import OrderSummary, OrderView, codings, summarize_order
+from app.clinician.schemas import ClinicianFlagIn
+from app.flags import service as registry_service
+from app.flags.costs import ReferencePrice, reference_price
+from app.flags.schemas import (
+    CodingIn,
+    CostEstimate,
+    EncounterSnapshot,
+    FlagCreate,
+    OrderSnapshot,
+    PatientSnapshot,
+    ReporterIn,
+)
+from app.launch.models import AppSession
+
+
+async def flag_order(
+    session: AsyncSession, access: ClinicianAccess, request: ClinicianFlagIn
+) -> registry_service.Created:
+    """Flag an order as the EHR has it now: re-read, checked against the launch, snapshotted."""
+    app_session = access.app_session
+    if app_session.patient_id is None:
+        raise OrderNotInLaunch("This launch has no patient, so there is nothing to flag.")
+    client = await access.fhir()
+    resource_type = request.resource_type.value
+    try:
+        order, facts = await client.gather(
+            client.read_as(OrderView, resource_type, request.order_id),
+            read_flag_context(client, app_session),
+        )
+    except (
+        fhir_client.FhirNotFoundError,
+        fhir_client.FhirForbiddenError,
+        fhir_client.FhirInvalidRequestError,
+    ) as exc:
+        # Forbidden: a patient-scoped token cannot read another patient's order at all.
+        raise OrderNotInLaunch(
+            "That order is not one this launch can see; reload the order list."
+        ) from exc
+    except fhir_client.FhirError as exc:
+        raise ehr_unavailable(exc) from exc
+    check_order_belongs(order, app_session)
+    data = _flag_create(
+        app_session,
+        request,
+        summarize_order(resource_type, order),
+        facts,
+        price=reference_price(codings(order.concept)),
+    )
+    return await registry_service.create_flag(
+        session, data, secret_key=access.settings.resolved_secret_key()
+    )
+
+
+def _flag_create(
+    app_session: AppSession,
+    request: ClinicianFlagIn,
+    summary: OrderSummary,
+    facts: FlagContext,
+    *,
+    price: ReferencePrice | None,
+) -> FlagCreate:
+    """The registry's snapshot of a flag: what the EHR said, and what the clinician chose."""
+    encounter = facts.encounter
+    return FlagCreate(
+        issuer=app_session.issuer,
+        idempotency_key=request.idempotency_key,
+        anonymity=request.anonymity,
+        reporter=ReporterIn(
+            fhir_user=app_session.fhir_user or f"session:{app_session.id}",
+            role=request.reporter_role,
+        ),
+        patient=PatientSnapshot(
+            fhir_id=app_session.patient_id, age_band=facts.age_band, sex=facts.sex
+        ),
+        encounter=None
+        if encounter is None
+        else EncounterSnapshot.model_validate(encounter, from_attributes=True),
+        order=OrderSnapshot(
+            resource_type=summary.resource_type,
+            fhir_id=summary.fhir_id,
+            code=CodingIn(
+                system=summary.code_system, code=summary.code, display=summary.display[:200]
+            ),
+            status=summary.status,
+            intent=summary.intent,
+            authored_on=summary.authored_on,
+        ),
+        timing=request.timing,
+        reason=request.reason,
+        driver=request.driver,
+        note=request.note,
+        estimated_cost=None
+        if price is None
+        else CostEstimate(amount=price.amount, source=price.source, year=price.year),
+    )

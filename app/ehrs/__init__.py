@@ -1,0 +1,1 @@
+"""The EHRs allowed to launch ValueLoop: their registrations, keys and client secrets."""
