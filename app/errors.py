@@ -188,6 +188,11 @@ def _readable_message(error: dict[str, Any]) -> str:
 
 async def _app_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
+    return app_error_response(request, exc)
+
+
+def app_error_response(request: Request, exc: AppError) -> JSONResponse:
+    """The problem+json response for one of our errors."""
     return problem_response(
         exc.status,
         exc.title,

@@ -41,6 +41,7 @@ from app.middleware import (
 )
 from app.migrate import ensure_migrated
 from app.openapi import install_error_responses
+from app.upstream_errors import install_upstream_error_handlers
 from frontend import STATIC_DIR
 
 API_DESCRIPTION = """\
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_upstream_error_handlers(app)
     install_error_responses(app)
     _route(app)
     _add_middleware(app, settings)

@@ -22,6 +22,7 @@ from app.launch.errors import SessionExpired
 from app.launch.models import AppSession
 from app.launch.secrets import token_box
 from app.launch.service import DISCOVERY_CACHE
+from app.upstream_errors import session_not_renewed
 
 REFRESH_MARGIN = timedelta(seconds=60)
 
@@ -114,9 +115,7 @@ class ClinicianAccess:
                 refresh_token=box.decrypt(row.refresh_token_encrypted),
             )
         except smart.SmartError as exc:
-            raise SessionExpired(
-                "The EHR did not renew ValueLoop's access. Open ValueLoop again from the EHR."
-            ) from exc
+            raise session_not_renewed(exc) from exc
         row.access_token_encrypted = box.encrypt(token.access_token)
         if token.refresh_token:
             row.refresh_token_encrypted = box.encrypt(token.refresh_token)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import fhir_client
 from app.clinician.access import ClinicianAccess
-from app.clinician.errors import OrderNotInLaunch, ehr_unavailable
+from app.clinician.errors import OrderNotInLaunch
 from app.clinician.orders import (
     OrderSummary,
     OrderView,
@@ -136,15 +136,12 @@ async def load_context(access: ClinicianAccess) -> ClinicianContext:
     """The patient, encounter and its orders, read concurrently from the EHR."""
     app_session = access.app_session
     assert app_session.patient_id is not None
-    try:
-        data = await fhir_client.fetch_launch_context(
-            await access.fhir(),
-            patient_id=app_session.patient_id,
-            encounter_id=app_session.encounter_id,
-            readable=access.readable,
-        )
-    except fhir_client.FhirError as exc:
-        raise ehr_unavailable(exc) from exc
+    data = await fhir_client.fetch_launch_context(
+        await access.fhir(),
+        patient_id=app_session.patient_id,
+        encounter_id=app_session.encounter_id,
+        readable=access.readable,
+    )
     orders = [
         summarize_order(order.get_resource_type(), OrderView.of(order))
         for order in (*data.service_requests, *data.medication_requests)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import fhir_client
 from app.clinician.access import ClinicianAccess
 from app.clinician.context import FlagContext, check_order_belongs, read_flag_context
-from app.clinician.errors import OrderNotInLaunch, ehr_unavailable
+from app.clinician.errors import OrderNotInLaunch
 from app.clinician.orders import OrderSummary, OrderView, codings, summarize_order
 from app.clinician.schemas import ClinicianFlagIn
 from app.flags import service as registry_service
@@ -27,6 +26,7 @@ from app.flags.schemas import (
     ReporterIn,
 )
 from app.launch.models import AppSession
+from app.upstream_errors import ORDER_NOT_READABLE, order_not_readable
 
 
 async def flag_order(
@@ -43,17 +43,8 @@ async def flag_order(
             client.read_as(OrderView, resource_type, request.order_id),
             read_flag_context(client, app_session),
         )
-    except (
-        fhir_client.FhirNotFoundError,
-        fhir_client.FhirForbiddenError,
-        fhir_client.FhirInvalidRequestError,
-    ) as exc:
-        # Forbidden: a patient-scoped token cannot read another patient's order at all.
-        raise OrderNotInLaunch(
-            "That order is not one this launch can see; reload the order list."
-        ) from exc
-    except fhir_client.FhirError as exc:
-        raise ehr_unavailable(exc) from exc
+    except ORDER_NOT_READABLE as exc:
+        raise order_not_readable(exc) from exc
     check_order_belongs(order, app_session)
     data = _flag_create(
         app_session,

@@ -21,31 +21,17 @@ import smart
 from app.auth import repository, sessions
 from app.auth.models import OidcSignIn, Role, SignInMethod
 from app.config import OidcConfig, Settings
-from app.errors import Forbidden, NotFound, Unauthorized
+from app.dashboard.errors import NoValueLoopRole, OidcNotConfigured, OidcSignInFailed
 from app.kit import crypto
 from app.kit.crypto import SecretBox, digest
 from app.kit.time import utcnow
+from app.upstream_errors import SignInStep, sign_in_failed
 
 CALLBACK_PATH = "/dashboard/sign-in/oidc/callback"
 SIGN_IN_LIFETIME = timedelta(minutes=10)
 BINDING_COOKIE = "__Host-valueloop-sign-in"
 # From least to most powerful: a user mapped to several roles gets the last one they hold.
 _ROLE_ORDER = (Role.LEAD, Role.ANALYST, Role.ADMIN)
-
-
-class OidcNotConfigured(NotFound):
-    slug = "oidc-not-configured"
-    title = "Single sign-on is not configured"
-
-
-class OidcSignInFailed(Unauthorized):
-    slug = "oidc-sign-in-failed"
-    title = "Sign-in failed"
-
-
-class NoValueLoopRole(Forbidden):
-    slug = "no-valueloop-role"
-    title = "No ValueLoop role"
 
 
 # The provider's discovery document, kept an hour per issuer (its keys: JWKS_CACHE).
@@ -91,10 +77,7 @@ async def _discover(http: httpx.AsyncClient, oidc: OidcConfig) -> smart.SmartCon
         document = response.json()
         config = smart.SmartConfiguration.from_well_known(document)
     except (httpx.HTTPError, ValueError, smart.SmartError) as exc:
-        raise OidcSignInFailed(
-            "The identity provider could not be reached or sent an unusable configuration. "
-            "Try again, or sign in with an API token."
-        ) from exc
+        raise sign_in_failed(SignInStep.DISCOVER, exc) from exc
     # OpenID Connect Discovery 1.0 section 4.3: "The issuer value returned MUST be identical to
     # the Issuer URL that was used as the prefix to /.well-known/openid-configuration".
     if (config.issuer or "").rstrip("/") != oidc.issuer:
@@ -188,10 +171,7 @@ async def begin(
             force_pkce=True,
         )
     except smart.SmartError as exc:
-        raise OidcSignInFailed(
-            "Single sign-on is not set up completely here (VALUELOOP_OIDC: client_id and "
-            "scopes). Sign in with an API token, and tell your ValueLoop administrator."
-        ) from exc
+        raise sign_in_failed(SignInStep.AUTHORIZE, exc) from exc
     await PendingSignIns(session, settings).save(pending)
     return SignInStart(authorize_url=url, browser_binding=binding)
 
@@ -244,7 +224,7 @@ async def finish(
     try:
         smart.check_response_issuer(config, params.get("iss"))
     except smart.SmartError as exc:
-        raise OidcSignInFailed("The sign-in answer came from another server. Start again.") from exc
+        raise sign_in_failed(SignInStep.ISSUER, exc) from exc
     claims = await _verified_claims(http, config, oidc, callback)
     role = role_from_claims(claims, oidc)
     started = sessions.start(
@@ -257,15 +237,6 @@ async def finish(
     )
     await session.flush()
     return SignedIn(started=started, next_path=callback.pending.next_path)
-
-
-# What the user reads when the callback's state fails a check (smart.StateError.reason).
-_STATE_REFUSED = {
-    "missing": "The sign-in answer was incomplete. Start again.",
-    "unknown": "This sign-in link has expired or was already used. Start again.",
-    "expired": "This sign-in link has expired or was already used. Start again.",
-    "foreign": "This sign-in was started in another browser. Start again here.",
-}
 
 
 async def _accepted(
@@ -288,12 +259,8 @@ async def _accepted(
             browser_binding=browser_binding,
             now=utcnow(),
         )
-    except smart.StateError as exc:
-        raise OidcSignInFailed(_STATE_REFUSED[exc.reason]) from exc
-    except smart.AuthorizationDenied as exc:
-        raise OidcSignInFailed("The identity provider did not sign you in. Try again.") from exc
     except smart.SmartError as exc:
-        raise OidcSignInFailed("The sign-in answer was incomplete. Start again.") from exc
+        raise sign_in_failed(SignInStep.CALLBACK, exc) from exc
 
 
 async def _verified_claims(
@@ -329,6 +296,4 @@ async def _verified_claims(
             jwks_cache=JWKS_CACHE,
         )
     except smart.SmartError as exc:
-        raise OidcSignInFailed(
-            "The identity provider's answer could not be verified. Start again."
-        ) from exc
+        raise sign_in_failed(SignInStep.VERIFY, exc) from exc

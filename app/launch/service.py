@@ -25,9 +25,10 @@ from app.ehrs.secrets import secret_box
 from app.kit.crypto import SecretBox, digest
 from app.kit.time import utcnow
 from app.launch import repository
-from app.launch.errors import LaunchFailed, SessionExpired
+from app.launch.errors import SessionExpired
 from app.launch.models import AppSession, PendingLaunch
 from app.launch.secrets import token_box
+from app.upstream_errors import LaunchStep, launch_failed
 
 # What ValueLoop reads, and nothing more (minimum necessary). Medication: real EHRs name the
 # drug of a MedicationRequest by medicationReference.
@@ -74,10 +75,7 @@ async def begin(
     try:
         config = await smart.discover(http, ehr.issuer, cache=DISCOVERY_CACHE)
     except smart.SmartError as exc:
-        raise LaunchFailed(
-            "The EHR's SMART configuration could not be read. Try again; if it keeps "
-            "failing, tell your ValueLoop administrator."
-        ) from exc
+        raise launch_failed(LaunchStep.DISCOVER, exc) from exc
     # online_access: a refresh token valid while the clinician stays signed in to the EHR,
     # so a long charting session does not end at the first access token's expiry.
     scopes = ehr.scopes or smart.requested_scopes(
@@ -152,15 +150,6 @@ async def finish(
     return LaunchResult(handle=handle, app_session=app_session, ehr=ehr)
 
 
-# What the clinician reads when the callback's state fails a check (smart.StateError.reason).
-_STATE_REFUSED = {
-    "missing": "The EHR's answer carried no state. Launch again from the EHR.",
-    "unknown": "This launch is unknown or was already used. Launch again from the EHR.",
-    "expired": "This launch took too long and expired. Launch again from the EHR.",
-    "foreign": "This launch was started in another browser. Launch again from the EHR.",
-}
-
-
 async def _accepted(
     session: AsyncSession,
     settings: Settings,
@@ -182,15 +171,8 @@ async def _accepted(
             now=utcnow(),
             allow_missing_binding=True,
         )
-    except smart.StateError as exc:
-        raise LaunchFailed(_STATE_REFUSED[exc.reason]) from exc
-    except smart.AuthorizationDenied as exc:
-        raise LaunchFailed(
-            f"The EHR did not authorize ValueLoop ({exc.error}). Launch again from the EHR, or "
-            "ask your administrator to check ValueLoop's access."
-        ) from exc
     except smart.SmartError as exc:
-        raise LaunchFailed("The EHR's answer carried no code. Launch again from the EHR.") from exc
+        raise launch_failed(LaunchStep.CALLBACK, exc) from exc
 
 
 async def _redeem(
@@ -231,9 +213,7 @@ async def _redeem(
             jwks_cache=JWKS_CACHE,
         )
     except smart.SmartError as exc:
-        raise LaunchFailed(
-            f"The EHR refused to complete the launch: {exc}. Launch again from the EHR."
-        ) from exc
+        raise launch_failed(LaunchStep.REDEEM, exc) from exc
     return token, claims
 
 
