@@ -76,15 +76,14 @@ async def launch_context(
         warnings=data.warnings,
         smart_style_url=current.smart_style_url,
         style=StyleOut.model_validate(hints, from_attributes=True) if hints else None,
-        focus_order=next(
-            (
-                reference
-                for reference in current.fhir_context
-                if reference.startswith(("ServiceRequest/", "MedicationRequest/"))
-            ),
-            None,
-        ),
+        focus_order=_focus_order(current),
     )
+
+
+def _focus_order(current: AppSession) -> str | None:
+    """An order the EHR launched ValueLoop on (fhirContext), as 'Type/id'."""
+    orders = ("ServiceRequest/", "MedicationRequest/")
+    return next((ref for ref in current.fhir_context if ref.startswith(orders)), None)
 
 
 @router.post("/flags", status_code=201)

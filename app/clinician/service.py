@@ -36,26 +36,33 @@ async def flag_order(
     app_session = access.app_session
     if app_session.patient_id is None:
         raise OrderNotInLaunch("This launch has no patient, so there is nothing to flag.")
-    client = await access.fhir()
-    resource_type = request.resource_type.value
-    try:
-        order, facts = await client.gather(
-            client.read_as(OrderView, resource_type, request.order_id),
-            read_flag_context(client, app_session),
-        )
-    except ORDER_NOT_READABLE as exc:
-        raise order_not_readable(exc) from exc
+    order, facts = await _read_order(access, request)
     check_order_belongs(order, app_session)
     data = _flag_create(
         app_session,
         request,
-        summarize_order(resource_type, order),
+        summarize_order(request.resource_type.value, order),
         facts,
         price=reference_price(codings(order.concept)),
     )
     return await registry_service.create_flag(
         session, data, secret_key=access.settings.resolved_secret_key()
     )
+
+
+async def _read_order(
+    access: ClinicianAccess, request: ClinicianFlagIn
+) -> tuple[OrderView, FlagContext]:
+    """The named order as the EHR has it now, and the patient and encounter facts a flag
+    snapshots, read together."""
+    client = await access.fhir()
+    try:
+        return await client.gather(
+            client.read_as(OrderView, request.resource_type.value, request.order_id),
+            read_flag_context(client, access.app_session),
+        )
+    except ORDER_NOT_READABLE as exc:
+        raise order_not_readable(exc) from exc
 
 
 def _flag_create(
@@ -82,16 +89,7 @@ def _flag_create(
         encounter=None
         if encounter is None
         else EncounterSnapshot.model_validate(encounter, from_attributes=True),
-        order=OrderSnapshot(
-            resource_type=summary.resource_type,
-            fhir_id=summary.fhir_id,
-            code=CodingIn(
-                system=summary.code_system, code=summary.code, display=summary.display[:200]
-            ),
-            status=summary.status,
-            intent=summary.intent,
-            authored_on=summary.authored_on,
-        ),
+        order=_order_snapshot(summary),
         timing=request.timing,
         reason=request.reason,
         driver=request.driver,
@@ -99,4 +97,15 @@ def _flag_create(
         estimated_cost=None
         if price is None
         else CostEstimate(amount=price.amount, source=price.source, year=price.year),
+    )
+
+
+def _order_snapshot(summary: OrderSummary) -> OrderSnapshot:
+    return OrderSnapshot(
+        resource_type=summary.resource_type,
+        fhir_id=summary.fhir_id,
+        code=CodingIn(system=summary.code_system, code=summary.code, display=summary.display[:200]),
+        status=summary.status,
+        intent=summary.intent,
+        authored_on=summary.authored_on,
     )
