@@ -21,7 +21,6 @@ from app.audit import router as audit_router
 from app.auth import router as tokens_router
 from app.clinician import router as clinician_router
 from app.config import Settings, get_settings
-from app.dashboard import oidc_router, session_router
 from app.dashboard import pages as dashboard_pages
 from app.db import autocommit_session_factory, create_engine_for, session_factory
 from app.ehrs import router as ehrs_router
@@ -41,6 +40,7 @@ from app.middleware import (
 )
 from app.migrate import ensure_migrated
 from app.openapi import install_error_responses
+from app.staff import oidc_router, session_router
 from app.upstream_errors import install_upstream_error_handlers
 from frontend import STATIC_DIR
 

@@ -42,7 +42,6 @@ from app.auth.dependencies import current_principal, require
 from app.auth.permissions import Permission, roles_with
 from app.clinician import dependencies as clinician_dependencies
 from app.clinician import router as clinician_router
-from app.dashboard import session_router
 from app.db import get_session
 from app.dependencies import get_http
 from app.errors import PROBLEM_JSON
@@ -52,6 +51,7 @@ from app.middleware import (
     SameOriginWritesMiddleware,
     TextInputMiddleware,
 )
+from app.staff import session_router
 
 __all__ = ["PROBLEM_SCHEMA", "complete", "dependency_calls", "install_error_responses"]
 

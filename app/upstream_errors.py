@@ -23,9 +23,9 @@ from fastapi.responses import JSONResponse
 import fhir_client
 import smart
 from app.clinician.errors import EhrUnavailable, OrderNotInLaunch
-from app.dashboard.errors import OidcSignInFailed
 from app.errors import app_error_response
 from app.launch.errors import LaunchFailed, SessionExpired
+from app.staff.errors import OidcSignInFailed
 
 # --- the launch page ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ Modules, one job each:
 - ``paging``: which URLs a server names may be followed, and what a searchset page holds;
 - ``retry``: which failures are retried and how long to wait;
 - ``outcomes``: the texts of an OperationOutcome, fit to relay;
+- ``dates``: FHIR dates as time spans, to match records to an encounter by date;
 - ``resources``: FHIR JSON to R4B models, with errors that name no patient data;
 - ``errors``: the :class:`FhirError` hierarchy (drawn in its docstring);
 - ``context``: :func:`fetch_launch_context`, everything a launch's order list needs.

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from fhir.resources.R4B.condition import Condition
@@ -36,6 +35,7 @@ from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from fhir_client.client import FhirClient, SearchResult
+from fhir_client.dates import DateRange, dates_of, encounter_period, spans
 from fhir_client.errors import (
     FhirError,
     FhirHttpError,
@@ -61,9 +61,6 @@ ACTIVE_PROBLEM_STATUSES = "active,recurrence,relapse"
 # Follow-up reads (diagnoses, medications) are one request each; beyond this many, the
 # second batch would cost more than the information is worth in a side panel.
 MAX_FOLLOW_UP_READS = 50
-
-_DateRange = tuple[datetime, datetime]
-_LATEST = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -113,7 +110,7 @@ async def fetch_launch_context(
         # Showing this encounter's orders beside this patient's banner would be worse than
         # showing nothing.
         raise FhirInvalidResponseError("the launch encounter belongs to a different patient")
-    scope = _Scope(patient_id, encounter_id, _period(encounter), warnings=[])
+    scope = _Scope(patient_id, encounter_id, encounter_period(encounter), warnings=[])
     for resource_type in _OPTIONAL_TYPES:
         if not can_read(resource_type):
             scope.warnings.append(
@@ -292,7 +289,7 @@ class _Scope:
 
     patient_id: str
     encounter_id: str | None
-    period: _DateRange | None
+    period: DateRange | None
     warnings: list[str]
 
     def is_patients(self, subject: Reference | None) -> bool:
@@ -403,14 +400,14 @@ def _points_to(reference: Reference | None, resource_type: str, resource_id: str
 
 
 def _in_encounter(
-    record: ServiceRequest | MedicationRequest | Condition, encounter_id: str, period: _DateRange
+    record: ServiceRequest | MedicationRequest | Condition, encounter_id: str, period: DateRange
 ) -> bool:
     """Names this encounter, or names none and is dated within its period."""
     named = _points_to(record.encounter, "Encounter", encounter_id)
     if named is not None:
         return named
     low, high = period
-    return any(start <= high and end >= low for start, end in _ranges(_dates_of(record)))
+    return any(start <= high and end >= low for start, end in spans(dates_of(record)))
 
 
 def _diagnosis_references(encounter: Encounter | None) -> list[Reference]:
@@ -442,60 +439,3 @@ def _unique(resources: list[R]) -> list[R]:
             seen.add(resource.id)
         unique.append(resource)
     return unique
-
-
-# --- Dates ---
-
-
-def _dates_of(record: ServiceRequest | MedicationRequest | Condition) -> list[object]:
-    """The dates that place a record in time, most telling first."""
-    if isinstance(record, ServiceRequest):
-        started = record.occurrencePeriod.start if record.occurrencePeriod else None
-        return [record.authoredOn, record.occurrenceDateTime, started]
-    if isinstance(record, MedicationRequest):
-        return [record.authoredOn]
-    return [record.recordedDate, record.onsetDateTime]
-
-
-def _period(encounter: Encounter | None) -> _DateRange | None:
-    """The encounter's period as a range; an open end (in progress) runs to the end of time."""
-    if encounter is None or encounter.period is None:
-        return None
-    start = _range(encounter.period.start)
-    if start is None:
-        return None
-    end = _range(encounter.period.end)
-    return start[0], end[1] if end else _LATEST
-
-
-def _ranges(values: Iterable[object]) -> Iterable[_DateRange]:
-    for value in values:
-        found = _range(value)
-        if found is not None:
-            yield found
-
-
-def _range(value: object) -> _DateRange | None:
-    """A FHIR date or dateTime as the span its precision covers (FHIR R4 datatypes.html#dateTime).
-
-    ``fhir.resources`` gives a datetime, a date, or the text of a partial date ("2024",
-    "2024-05"). Dates without a time zone are read as UTC.
-    """
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment, moment
-    if isinstance(value, date):
-        start = datetime.combine(value, time.min, tzinfo=UTC)
-        return start, start + timedelta(days=1)
-    if isinstance(value, str):
-        year, _, month = value.partition("-")
-        try:
-            if year.isdigit() and not month:
-                start = datetime(int(year), 1, 1, tzinfo=UTC)
-                return start, start.replace(year=start.year + 1)
-            if year.isdigit() and month.isdigit():
-                start = datetime(int(year), int(month), 1, tzinfo=UTC)
-                return start, (start + timedelta(days=32)).replace(day=1)
-        except (ValueError, OverflowError):  # month 13, year 9999 + 1
-            return None
-    return None

@@ -17,8 +17,6 @@ from app.dependencies import HttpDep, SettingsDep
 from app.launch import service
 from app.launch.models import AppSession
 
-SESSION_HEADER = "X-ValueLoop-Session"
-
 
 async def app_session(
     request: Request, x_valueloop_session: Annotated[str | None, Header()] = None

@@ -21,10 +21,10 @@ import smart
 from app.auth import repository, sessions
 from app.auth.models import OidcSignIn, Role, SignInMethod
 from app.config import OidcConfig, Settings
-from app.dashboard.errors import NoValueLoopRole, OidcNotConfigured, OidcSignInFailed
 from app.kit import crypto
 from app.kit.crypto import SecretBox, digest
 from app.kit.time import utcnow
+from app.staff.errors import NoValueLoopRole, OidcNotConfigured, OidcSignInFailed
 from app.upstream_errors import SignInStep, sign_in_failed
 
 CALLBACK_PATH = "/dashboard/sign-in/oidc/callback"

@@ -16,8 +16,8 @@ from app.auth.errors import SessionEnded
 from app.auth.models import Role, SignInMethod, StaffSession
 from app.auth.permissions import ROLE_PERMISSIONS
 from app.config import Settings
-from app.dashboard.schemas import SessionInfo, SignIn
 from app.db import SessionDep
+from app.staff.schemas import SessionInfo, SignIn
 
 router = APIRouter(prefix="/api/v1/session", tags=["dashboard session"])
 _cookie = APIKeyCookie(name=sessions.COOKIE, auto_error=False)

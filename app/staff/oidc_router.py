@@ -11,11 +11,11 @@ from fastapi.security import APIKeyCookie
 from app.audit.service import AuditAction, for_principal
 from app.auth import sessions
 from app.auth.dependencies import Principal
-from app.dashboard import oidc
 from app.dashboard.pages import render, render_sign_in, safe_next
 from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
 from app.errors import AppError
+from app.staff import oidc
 
 router = APIRouter(prefix="/dashboard/sign-in/oidc", include_in_schema=False)
 _binding = APIKeyCookie(name=oidc.BINDING_COOKIE, auto_error=False)

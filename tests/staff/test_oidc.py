@@ -25,10 +25,10 @@ from app.audit.models import AuditEvent
 from app.auth.models import OidcSignIn, Role, StaffSession
 from app.auth.sessions import COOKIE
 from app.config import OidcConfig, OidcRole
-from app.dashboard import oidc
-from app.dashboard.errors import NoValueLoopRole
-from app.dashboard.oidc import BINDING_COOKIE, CALLBACK_PATH, role_from_claims
 from app.main import create_app
+from app.staff import oidc
+from app.staff.errors import NoValueLoopRole
+from app.staff.oidc import BINDING_COOKIE, CALLBACK_PATH, role_from_claims
 from ehr_sim.clients import ClientKind, ClientRegistration, ClientRegistry
 from ehr_sim.config import SimSettings
 from ehr_sim.server import SimServer
