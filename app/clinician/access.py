@@ -50,7 +50,8 @@ class ClinicianAccess:
 
     def readable(self, resource_type: str) -> bool:
         """Whether the grant lets ValueLoop read or search this resource type."""
-        return self.granted.allows_read(resource_type) or self.granted.allows_search(resource_type)
+        granted = self.granted
+        return granted.allows_read(resource_type) or granted.allows_search(resource_type)
 
     async def fhir(self) -> fhir_client.FhirClient:
         """The EHR's FHIR API, with an access token that is not about to expire."""
