@@ -1,0 +1,24 @@
+"""One outbox of deliveries (email, webhooks), written in the event's transaction.
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-06
+
+Reviewed by hand. PLACEHOLDER: filled in by the work on issue #14 in this session; the revision
+chain is fixed up front so parallel work on the issue merges without re-chaining.
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
