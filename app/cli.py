@@ -1,4 +1,5 @@
-"""The ``valueloop`` command: serve, migrate, manage API tokens, seed synthetic data."""
+"""The ``valueloop`` command: serve, migrate, manage API tokens and the staff directory, seed
+synthetic data."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.config import Settings, get_settings
+from app.staff.cli import staff_cli
 
 cli = typer.Typer(
     help="ValueLoop: clinicians flag low-value care inside the EHR; quality teams close the loop.",
@@ -29,6 +31,7 @@ tokens_cli = typer.Typer(
 )
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(ehrs_cli, name="ehrs")
+cli.add_typer(staff_cli, name="staff")
 
 
 def _settings() -> Settings:
@@ -94,7 +97,8 @@ def seed(
         bool, typer.Option(help="Only seed a registry that has no flags yet.")
     ] = False,
 ) -> None:
-    """Fill the registry with realistic synthetic flags and timelines (never real patients)."""
+    """Fill the registry with realistic synthetic flags and timelines (never real patients),
+    and the staff directory with the synthetic people who own and work them."""
     from app.db import create_sync_engine_for
     from app.demo import synthetic
     from app.flags.models import Flag
@@ -102,6 +106,8 @@ def seed(
     settings = _settings()
     engine = create_sync_engine_for(settings.database_url)
     try:
+        # The people flags are owned by, even when the flags themselves are already there.
+        synthetic.seed_directory(engine)
         if if_empty:
             with engine.connect() as connection:
                 existing = connection.execute(
@@ -122,20 +128,47 @@ def seed(
 
 @tokens_cli.command("create")
 def tokens_create(
-    role: Annotated[Role, typer.Option(help="analyst, lead or admin.")],
-    name: Annotated[str, typer.Option(help="Who or what uses the token, e.g. 'A. Rivera'.")],
+    role: Annotated[Role | None, typer.Option(help="A service token's role.")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="A service token's name, e.g. 'Ticketing bridge'.")
+    ] = None,
+    staff: Annotated[
+        str | None, typer.Option(help="The email of the person the token belongs to.")
+    ] = None,
 ) -> None:
-    """Create an API token. The token is printed once, alone on the last line."""
+    """Create an API token: a person's (--staff EMAIL, their role) or a named service token
+    (--role ROLE --name NAME). The token is printed once, alone on the last line."""
     from app.auth import service
+    from app.errors import AppError
+    from app.staff import service as directory
 
-    async def create() -> str:
+    if (staff is None) == (role is None or name is None) or (staff and (role or name)):
+        raise _fail("Give --staff EMAIL for a person's token, or --role and --name for a service.")
+
+    async def create() -> tuple[str, str, str]:
         async with _session() as session:
-            issued = service.issue(session, name=name, role=role, created_by="cli")
+            if staff is not None:
+                person = await directory.by_email(session, staff)
+                issued = service.issue(
+                    session,
+                    name=person.name,
+                    role=Role(person.role),
+                    created_by="cli",
+                    staff=person,
+                )
+            else:
+                assert role is not None and name is not None  # noqa: PT018 - checked above
+                issued = service.issue(session, name=name, role=role, created_by="cli")
             await session.commit()
-            return issued.secret
+            return issued.record.role, issued.record.name, issued.secret
 
-    secret = asyncio.run(create())
-    typer.echo(f"Created a {role.value} token for {name!r}. It is shown only now; store it safely:")
+    try:
+        token_role, token_name, secret = asyncio.run(create())
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    typer.echo(
+        f"Created a {token_role} token for {token_name!r}. It is shown only now; store it safely:"
+    )
     typer.echo(secret)
 
 

@@ -6,6 +6,7 @@ from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
 from app.reporter.models import ReporterReadMarker
+from app.staff.models import Staff
 
 __all__ = [
     "ApiToken",
@@ -17,5 +18,6 @@ __all__ = [
     "PendingLaunchRecord",
     "RegisteredEhr",
     "ReporterReadMarker",
+    "Staff",
     "StaffSession",
 ]

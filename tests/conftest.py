@@ -47,6 +47,7 @@ TABLES = (
     "app_session",
     "pending_launch",
     "registered_ehr",
+    "staff",
 )
 
 
@@ -200,3 +201,11 @@ async def tokens(session_factory: async_sessionmaker[AsyncSession]) -> Tokens:
         lead=issued[Role.LEAD].secret,
         admin=issued[Role.ADMIN].secret,
     )
+
+
+@pytest.fixture
+async def known_staff(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    """The people ``tests.factories.sid`` names, in the staff directory."""
+    from tests.factories import add_known_staff
+
+    await add_known_staff(session_factory)

@@ -8,9 +8,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.models import Role
 from app.flags import service
 from app.flags.models import Flag
 from app.flags.schemas import FlagCreate
+from app.staff import service as staff_service
+from app.staff.models import Staff
+from app.staff.schemas import StaffCreate, StaffUpdate
 
 ISSUER = "https://ehr.example.test/fhir"
 SECRET_KEY = "test-secret-key-" + "x" * 32
@@ -71,3 +75,48 @@ async def make_flag(factory: async_sessionmaker[AsyncSession], **overrides: Any)
         )
         await session.commit()
         return created.flag
+
+
+async def make_staff(factory: async_sessionmaker[AsyncSession], **overrides: Any) -> Staff:
+    """A committed person in the staff directory (a lead unless told otherwise); ``active=False``
+    makes a deactivated one."""
+    active = overrides.pop("active", True)
+    name = overrides.pop("name", f"Dr. {uuid.uuid4().hex[:6].title()} Sample")
+    data = {
+        "email": f"{uuid.uuid4().hex[:10]}@example.org",
+        "name": name,
+        "role": Role.LEAD,
+        **overrides,
+    }
+    async with factory() as session:
+        person = await staff_service.add(session, StaffCreate.model_validate(data))
+        if not active:
+            await staff_service.update(session, person.id, StaffUpdate(active=False))
+        await session.commit()
+        return person
+
+
+# People the flag tests name as owners: fixed ids, so an owner can be written in a parametrize
+# table as ``sid("Dr. E. Nwosu")``; the ``known_staff`` fixture puts them in the directory.
+KNOWN_STAFF = ("Dr. E. Nwosu", "Dr. H. Tanaka", "R. Alvarez", "K. Osei", "Dr. L. Fischer")
+
+
+def sid(name: str) -> str:
+    """The staff id of one of KNOWN_STAFF."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://valueloop.test/staff/{name}"))
+
+
+async def add_known_staff(factory: async_sessionmaker[AsyncSession]) -> None:
+    async with factory() as session:
+        for name in KNOWN_STAFF:
+            session.add(
+                Staff(
+                    id=uuid.UUID(sid(name)),
+                    name=name,
+                    email=f"{name.split()[-1].lower()}@example.org",
+                    role=Role.LEAD,
+                    active=True,
+                    created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                )
+            )
+        await session.commit()

@@ -41,6 +41,7 @@ TABLES = {
     "pending_launch",
     "registered_ehr",
     "reporter_read_marker",
+    "staff",
     "staff_session",
 }
 
@@ -142,8 +143,10 @@ def test_reply_waits_are_backfilled_from_the_reply_times(empty_database_url):
     engine = create_sync_engine_for(empty_database_url)
     try:
         with engine.begin() as connection:
-            # The rows as release 0006 wrote them: no stored wait yet.
-            rows = [{k: v for k, v in flag.items() if k != "reply_wait_seconds"} for flag in flags]
+            # The rows as release 0006 wrote them: no stored wait yet, no owners (free-text
+            # names then; owners are people since 0009).
+            later = {"reply_wait_seconds", "owner_lead_id", "owner_operational_lead_id"}
+            rows = [{k: v for k, v in flag.items() if k not in later} for flag in flags]
             connection.execute(sa.insert(Flag), rows)
         upgrade(empty_database_url)
         with engine.connect() as connection:
@@ -162,3 +165,75 @@ def test_reply_waits_are_backfilled_from_the_reply_times(empty_database_url):
         else:
             expected = (flag["first_reply_at"] - flag["created_at"]).total_seconds()
             assert stored[flag["id"]] == pytest.approx(expected, abs=0.01)
+
+
+def test_free_text_owners_become_inactive_staff_records_and_come_back_on_downgrade(
+    empty_database_url,
+):
+    from app.demo.synthetic import SyntheticRegistry
+    from app.flags.models import Flag
+
+    upgrade(empty_database_url, "0008")
+    flags, _ = next(SyntheticRegistry(seed=3).batches(40))
+    names = ["Dr. E. Nwosu", "R. Alvarez (operations)", "Dr. H. Tanaka"]
+    engine = create_sync_engine_for(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            later = {"owner_lead_id", "owner_operational_lead_id"}
+            connection.execute(
+                sa.insert(Flag), [{k: v for k, v in row.items() if k not in later} for row in flags]
+            )
+            # As release 0008 stored owners: names, of a lead alone or of a dyad.
+            rows = [
+                {
+                    "id": row["id"],
+                    "owner_lead": names[number % 3] if number % 4 else None,
+                    "owner_operational_lead": names[1] if number % 4 == 2 else None,
+                }
+                for number, row in enumerate(flags)
+            ]
+            old = sa.table(
+                "flag",
+                sa.column("id", sa.Uuid()),
+                sa.column("owner_lead", sa.String()),
+                sa.column("owner_operational_lead", sa.String()),
+            )
+            for row in rows:
+                connection.execute(
+                    sa.update(old)
+                    .where(old.c.id == row["id"])
+                    .values(
+                        owner_lead=row["owner_lead"],
+                        owner_operational_lead=row["owner_operational_lead"],
+                    )
+                )
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            people = connection.execute(
+                sa.text("SELECT id, name, email, role, active, deactivated_at FROM staff")
+            ).all()
+            owned = connection.execute(
+                sa.text(
+                    "SELECT f.id, l.name, o.name FROM flag f "
+                    "LEFT JOIN staff l ON l.id = f.owner_lead_id "
+                    "LEFT JOIN staff o ON o.id = f.owner_operational_lead_id"
+                )
+            ).all()
+        downgrade(empty_database_url, "0008")
+        with engine.connect() as connection:
+            restored = connection.execute(
+                sa.text("SELECT id, owner_lead, owner_operational_lead FROM flag")
+            ).all()
+    finally:
+        engine.dispose()
+
+    assert sorted(person.name for person in people) == sorted(names)
+    for person in people:
+        assert (person.email, person.role, bool(person.active)) == (None, "lead", False)
+        assert person.deactivated_at is not None
+    expected = {
+        str(row["id"]).replace("-", ""): (row["owner_lead"], row["owner_operational_lead"])
+        for row in rows
+    }
+    assert {str(f[0]).replace("-", ""): (f[1], f[2]) for f in owned} == expected
+    assert {str(f[0]).replace("-", ""): (f[1], f[2]) for f in restored} == expected

@@ -12,6 +12,7 @@ check roles by hand:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -39,16 +40,24 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 @dataclass(frozen=True)
 class Principal:
     """The caller. ``via`` is ``api_token`` or ``staff_session``; ``ref`` the id of that token
-    or session, for the audit trail."""
+    or session, for the audit trail; ``staff_id`` the person in the staff directory, if the
+    caller is one (not a service token)."""
 
     via: str
     ref: str
     name: str
     role: Role
+    staff_id: uuid.UUID | None = None
 
     @classmethod
     def of_session(cls, staff: StaffSession) -> Principal:
-        return cls(via="staff_session", ref=str(staff.id), name=staff.name, role=Role(staff.role))
+        return cls(
+            via="staff_session",
+            ref=str(staff.id),
+            name=staff.name,
+            role=Role(staff.role),
+            staff_id=staff.staff_id,
+        )
 
 
 async def current_principal(
@@ -59,9 +68,13 @@ async def current_principal(
 ) -> Principal:
     """RFC 6750 bearer authentication with an API token, or the dashboard's session cookie."""
     if credentials is not None and credentials.credentials:
-        record = await service.authenticate(session, credentials.credentials)
+        holder = await service.authenticate(session, credentials.credentials)
         return Principal(
-            via="api_token", ref=str(record.id), name=record.name, role=Role(record.role)
+            via="api_token",
+            ref=str(holder.token.id),
+            name=holder.name,
+            role=holder.role,
+            staff_id=holder.token.staff_id,
         )
     if cookie:
         settings = request.app.state.settings
@@ -107,3 +120,4 @@ CanExportFlags = Annotated[Principal, Depends(require(Permission.EXPORT_FLAGS))]
 CanManageTokens = Annotated[Principal, Depends(require(Permission.MANAGE_TOKENS))]
 CanManageEhrs = Annotated[Principal, Depends(require(Permission.MANAGE_EHRS))]
 CanReadAudit = Annotated[Principal, Depends(require(Permission.READ_AUDIT))]
+CanManageStaff = Annotated[Principal, Depends(require(Permission.MANAGE_STAFF))]

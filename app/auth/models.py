@@ -33,6 +33,9 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     created_by: str = Field(max_length=100)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A person's token acts as them (their role, their name on the timeline) and stops working
+    # when they are deactivated; None is a named service token (an integration, a script).
+    staff_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id", index=True)
 
 
 class SignInMethod(StrEnum):
@@ -56,6 +59,9 @@ class StaffSession(SQLModel, table=True):
     api_token_id: uuid.UUID | None = Field(default=None, foreign_key="api_token.id", index=True)
     # OpenID Connect: the provider's issuer and the user's subject.
     subject: str | None = Field(default=None, max_length=500)
+    # The person signed in (OpenID Connect, or a token that belongs to a person): the session
+    # ends when they are deactivated.
+    staff_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id", index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)

@@ -24,8 +24,15 @@ async def list_tokens(session: SessionDep, _: CanManageTokens) -> list[TokenPubl
 async def create_token(
     request: TokenCreate, session: SessionDep, admin: CanManageTokens
 ) -> TokenIssued:
-    """Create a token; its secret is in this response only."""
-    issued = service.issue(session, name=request.name, role=request.role, created_by=admin.name)
+    """Create a token for a staff member or a named service; its secret is in this response
+    only."""
+    issued = await service.issue_for(
+        session,
+        name=request.name,
+        role=request.role,
+        staff_id=request.staff_id,
+        created_by=admin.name,
+    )
     return TokenIssued(**TokenPublic.of(issued.record).model_dump(), token=issued.secret)
 
 

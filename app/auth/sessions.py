@@ -6,7 +6,7 @@ it, no other site's page can send it, and no subdomain can set it. Writes made w
 must also carry the session's CSRF token in a header (OWASP "Cross-Site Request Forgery
 Prevention", synchronizer token), which another site cannot read. Sessions end after
 ``staff_idle_minutes`` without use, after ``staff_session_hours`` in any case, on sign-out,
-and, for token sign-ins, when the token is revoked.
+when the signed-in person is deactivated, and, for token sign-ins, when the token is revoked.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from app.auth.models import Role, SignInMethod, StaffSession
 from app.config import Settings
 from app.kit.crypto import digest
 from app.kit.time import utcnow
+from app.staff import repository as staff_repository
 
 COOKIE = "__Host-valueloop-staff"
 CSRF_HEADER = "X-CSRF-Token"
@@ -51,6 +52,7 @@ def start(
     settings: Settings,
     api_token_id: uuid.UUID | None = None,
     subject: str | None = None,
+    staff_id: uuid.UUID | None = None,
 ) -> StartedSession:
     now = utcnow()
     secret = secrets.token_urlsafe(32)
@@ -61,6 +63,7 @@ def start(
         method=method,
         api_token_id=api_token_id,
         subject=subject,
+        staff_id=staff_id,
         created_at=now,
         expires_at=now + timedelta(hours=settings.staff_session_hours),
         last_seen_at=now,
@@ -85,10 +88,27 @@ async def resolve(session: AsyncSession, secret: str, *, settings: Settings) -> 
             raise SessionEnded(
                 "The API token you signed in with was revoked. Sign in with a valid token."
             )
+    await _follow_the_person(session, record)
     if now - record.last_seen_at >= _TOUCH_EVERY:
         record.last_seen_at = now
         session.add(record)
     return record
+
+
+async def _follow_the_person(session: AsyncSession, record: StaffSession) -> None:
+    """A person's session ends when they are deactivated, and carries their current role (an
+    admin's change of role applies at once, not at the next sign-in)."""
+    if record.staff_id is None:
+        return
+    person = await staff_repository.by_id(session, record.staff_id)
+    if person is None or not person.active:
+        raise SessionEnded(
+            "Your ValueLoop account has been deactivated, so you are signed out. Ask a "
+            "ValueLoop administrator if this is a mistake."
+        )
+    if (record.role, record.name) != (person.role, person.name):
+        record.role, record.name = person.role, person.name
+        session.add(record)
 
 
 async def end(session: AsyncSession, secret: str) -> None:

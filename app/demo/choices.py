@@ -5,6 +5,7 @@ every name is made up, every patient and order id says "synth".
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from app.flags.catalog import Anonymity, Driver, Priority, Reason
@@ -256,12 +257,52 @@ REPLIES: dict[Status, str] = {
     "report back there.",
     Status.NEEDS_INFO: "Thanks. Was this order placed from an order set or typed in by hand?",
 }
-ANALYSTS = ("Quality analyst A. Rivera", "Quality analyst M. Chen", "Quality analyst K. Okafor")
-LEADS = (
-    ("Dr. P. Lindqvist", "S. Moreau (operations)"),
-    ("Dr. H. Tanaka", "R. Alvarez (operations)"),
-    ("Dr. E. Nwosu", None),
-    ("Dr. L. Fischer", None),
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """Someone in the demo's staff directory: a made-up name at an example.org address. The id
+    is derived from the email, so flags seeded on any run point at the same records."""
+
+    name: str
+    email: str
+    role: str
+    active: bool = True
+
+    @property
+    def id(self) -> uuid.UUID:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"https://valueloop.example.org/staff/{self.email}")
+
+
+_LINDQVIST = DemoPerson("Dr. P. Lindqvist", "p.lindqvist@example.org", "lead")
+_MOREAU = DemoPerson("S. Moreau", "s.moreau@example.org", "lead")
+_TANAKA = DemoPerson("Dr. H. Tanaka", "h.tanaka@example.org", "lead")
+_ALVAREZ = DemoPerson("R. Alvarez", "r.alvarez@example.org", "lead")
+_NWOSU = DemoPerson("Dr. E. Nwosu", "e.nwosu@example.org", "lead")
+_FISCHER = DemoPerson("Dr. L. Fischer", "l.fischer@example.org", "lead")
+ANALYSTS = (
+    DemoPerson("A. Rivera", "a.rivera@example.org", "analyst"),
+    DemoPerson("M. Chen", "m.chen@example.org", "analyst"),
+    DemoPerson("K. Okafor", "k.okafor@example.org", "analyst"),
+)
+# Clinical lead and, for a dyad, the operational lead.
+LEADS: tuple[tuple[DemoPerson, DemoPerson | None], ...] = (
+    (_LINDQVIST, _MOREAU),
+    (_TANAKA, _ALVAREZ),
+    (_NWOSU, None),
+    (_FISCHER, None),
+)
+DIRECTORY: tuple[DemoPerson, ...] = (
+    _LINDQVIST,
+    _MOREAU,
+    _TANAKA,
+    _ALVAREZ,
+    _NWOSU,
+    _FISCHER,
+    *ANALYSTS,
+    DemoPerson("D. Byrne", "d.byrne@example.org", "admin"),
+    # Someone who left: kept, so the directory shows what deactivation looks like.
+    DemoPerson("Dr. G. Halvorsen", "g.halvorsen@example.org", "lead", active=False),
 )
 FIRST_NAMES = ("Avery", "Jordan", "Riley", "Casey", "Morgan", "Quinn", "Parker", "Rowan", "Sage")
 LAST_NAMES = ("Synthea", "Example", "Sample", "Testa", "Mock", "Demo", "Placeholder")

@@ -22,12 +22,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from app.demo.choices import (
     AGE_BANDS,
     ANALYSTS,
     ANONYMITY,
     DEPARTMENTS,
+    DIRECTORY,
     DRIVERS,
     ENCOUNTER_CLASSES,
     FINAL_STATUSES,
@@ -39,6 +41,7 @@ from app.demo.choices import (
     REPLIES,
     SERVICES,
     SIMULATED_EHR_ISSUER,
+    DemoPerson,
     Service,
 )
 from app.flags.anonymity import identity_kept, reporter_name
@@ -56,6 +59,7 @@ from app.flags.schemas import (
 )
 from app.flags.service import flag_row
 from app.flags.workflow import Status
+from app.staff.models import Staff
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[Any, int], ...]) -> Any:
@@ -172,8 +176,8 @@ class SyntheticRegistry:
             updated_at=at,
             version=1 + len({event["at"] for event in events[1:]}),
             status=final,
-            owner_lead=lead if owned else None,
-            owner_operational_lead=operational if owned else None,
+            owner_lead_id=lead.id if owned else None,
+            owner_operational_lead_id=operational.id if owned and operational else None,
             duplicate_of_id=duplicate_of if final is Status.DUPLICATE else None,
             first_reply_at=first_reply,
             reply_wait_seconds=(first_reply - created).total_seconds() if first_reply else None,
@@ -237,9 +241,9 @@ class SyntheticRegistry:
         final: Status,
         reporter: _Reporter,
         anonymity: Anonymity,
-        analyst: str,
-        lead: str,
-        operational: str | None,
+        analyst: DemoPerson,
+        lead: DemoPerson,
+        operational: DemoPerson | None,
     ) -> tuple[list[dict[str, Any]], datetime, datetime | None, bool]:
         """The flag's events from its creation along the path to ``final``, the last moment,
         the first reply, and whether an owner was assigned."""
@@ -261,9 +265,14 @@ class SyntheticRegistry:
             )
         ]
         owner = (
-            {"lead": lead}
+            {"lead": lead.name, "lead_id": str(lead.id)}
             if operational is None
-            else {"clinical_lead": lead, "operational_lead": operational}
+            else {
+                "clinical_lead": lead.name,
+                "clinical_lead_id": str(lead.id),
+                "operational_lead": operational.name,
+                "operational_lead_id": str(operational.id),
+            }
         )
         at, current, first_reply = created, Status.SUBMITTED, None
         for gap, target in zip(gaps, path, strict=True):
@@ -276,14 +285,21 @@ class SyntheticRegistry:
 
 
 def _event(
-    flag_id: uuid.UUID, at: datetime, kind: EventKind, actor: str, role: str, **fields: Any
+    flag_id: uuid.UUID,
+    at: datetime,
+    kind: EventKind,
+    actor: str | DemoPerson,
+    role: str,
+    **fields: Any,
 ) -> dict[str, Any]:
+    """A timeline row; a staff member acts with their name and id, a reporter by name."""
     row = {
         "flag_id": flag_id,
         "at": at,
         "kind": kind,
-        "actor_name": actor,
+        "actor_name": actor.name if isinstance(actor, DemoPerson) else actor,
         "actor_role": role,
+        "actor_staff_id": actor.id if isinstance(actor, DemoPerson) else None,
         "from_status": None,
         "to_status": None,
         "body": None,
@@ -297,7 +313,7 @@ def _event(
 def _move(
     flag_id: uuid.UUID,
     at: datetime,
-    analyst: str,
+    analyst: DemoPerson,
     current: Status,
     target: Status,
     owner: dict[str, str],
@@ -340,8 +356,35 @@ def insert_batch(
     connection.execute(sa.insert(FlagEvent), events)
 
 
+def seed_directory(engine: sa.Engine, *, now: datetime | None = None) -> int:
+    """Add the demo's staff directory (leads, analysts, an admin, someone deactivated), the
+    people synthetic flags are owned and worked by; those already there are left as they are.
+    Returns how many were added."""
+    moment = now or datetime.now(UTC)
+    with engine.begin() as connection:
+        present = set(connection.execute(sa.select(col(Staff.id))).scalars())
+        missing = [
+            {
+                "id": person.id,
+                "name": person.name,
+                "email": person.email,
+                "role": person.role,
+                "active": person.active,
+                "created_at": moment,
+                "deactivated_at": None if person.active else moment,
+            }
+            for person in DIRECTORY
+            if person.id not in present
+        ]
+        if missing:
+            connection.execute(sa.insert(Staff), missing)
+    return len(missing)
+
+
 def seed(engine: sa.Engine, count: int, *, seed: int = 1, now: datetime | None = None) -> int:
-    """Write ``count`` synthetic flags with their timelines; one transaction per batch."""
+    """Write ``count`` synthetic flags with their timelines (and, first, the directory of the
+    people who own them); one transaction per batch."""
+    seed_directory(engine, now=now)
     generator = SyntheticRegistry(seed=seed, now=now)
     written = 0
     for flags, events in generator.batches(count):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated
 
@@ -34,8 +35,8 @@ async def flag_filters(
         ),
     ] = None,
     owner: Annotated[
-        str | None,
-        Query(max_length=200, description="A lead's name; matches a lead or either dyad member."),
+        uuid.UUID | None,
+        Query(description="A staff id; matches a lead or either dyad member."),
     ] = None,
     assigned: Annotated[bool | None, Query(description="Whether the flag has an owner.")] = None,
     answered: Annotated[

@@ -38,3 +38,8 @@ class ConcurrentCreate(Conflict):
 class BulkChangeRefused(UnprocessableContent):
     slug = "bulk-change-refused"
     title = "Bulk change refused"
+
+
+class OwnerNotAssignable(UnprocessableContent):
+    slug = "owner-not-assignable"
+    title = "That person cannot own flags"

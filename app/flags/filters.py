@@ -6,6 +6,7 @@ the rows behind it always agree.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,7 +33,7 @@ class FlagFilters:
     order_system: str | None = None
     order_code: str | None = None
     reporter: str | None = None
-    owner: str | None = None
+    owner: uuid.UUID | None = None
     assigned: bool | None = None
     answered: bool | None = None
     created_from: date | None = None
@@ -49,6 +50,8 @@ class FlagFilters:
                 described[name] = value.isoformat()
             elif isinstance(value, tuple | list):
                 described[name] = [str(item) for item in value]
+            elif isinstance(value, uuid.UUID):
+                described[name] = str(value)
             else:
                 described[name] = value
         return described
@@ -84,12 +87,12 @@ def conditions(filters: FlagFilters) -> list[ColumnElement[bool]]:
     if filters.owner is not None:
         where.append(
             sa.or_(
-                col(Flag.owner_lead) == filters.owner,
-                col(Flag.owner_operational_lead) == filters.owner,
+                col(Flag.owner_lead_id) == filters.owner,
+                col(Flag.owner_operational_lead_id) == filters.owner,
             )
         )
     if filters.assigned is not None:
-        owned = col(Flag.owner_lead)
+        owned = col(Flag.owner_lead_id)
         where.append(owned.is_not(None) if filters.assigned else owned.is_(None))
     if filters.answered is not None:
         replied = col(Flag.first_reply_at)

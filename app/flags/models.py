@@ -51,8 +51,10 @@ class Flag(SQLModel, table=True):
         sa.Index("ix_flag_patient", "patient_fhir_id"),
         sa.Index("ix_flag_order_fhir_id", "order_fhir_id"),
         sa.Index("ix_flag_reporter_role_created", "reporter_role", "created_at", "id"),
-        sa.Index("ix_flag_owner_created", "owner_lead", "created_at", "id"),
-        sa.Index("ix_flag_operational_owner_created", "owner_operational_lead", "created_at", "id"),
+        sa.Index("ix_flag_owner_created", "owner_lead_id", "created_at", "id"),
+        sa.Index(
+            "ix_flag_operational_owner_created", "owner_operational_lead_id", "created_at", "id"
+        ),
         sa.Index("ix_flag_updated", "updated_at", "id"),
         sa.Index("ix_flag_week", "created_week"),
     )
@@ -114,9 +116,10 @@ class Flag(SQLModel, table=True):
     status: str = Field(max_length=20)
     priority: str = Field(max_length=10)
     tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    owner_lead: str | None = Field(default=None, max_length=NAME_MAX_LENGTH)
-    # Set only when the owner is a dyad: owner_lead is then the clinical lead.
-    owner_operational_lead: str | None = Field(default=None, max_length=NAME_MAX_LENGTH)
+    # People from the staff directory (app.staff). Set only when the owner is a dyad:
+    # owner_operational_lead_id; owner_lead_id is then the clinical lead.
+    owner_lead_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id")
+    owner_operational_lead_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id")
     duplicate_of_id: uuid.UUID | None = Field(default=None, foreign_key="flag.id")
     # Kept with the flag so loop metrics (time to first reply, closed-loop rate) need no join
     # over the timeline; written in the same transaction as the reply event.
@@ -150,6 +153,8 @@ class FlagEvent(SQLModel, table=True):
     kind: str = Field(max_length=20)
     actor_name: str = Field(max_length=NAME_MAX_LENGTH)
     actor_role: str = Field(max_length=40)
+    # The staff member who acted, when the actor is one (not a reporter or a service token).
+    actor_staff_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id")
     from_status: str | None = Field(default=None, max_length=20)
     to_status: str | None = Field(default=None, max_length=20)
     body: str | None = Field(default=None, max_length=MESSAGE_MAX_LENGTH)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import PreconditionFailed
-from app.flags import repository
+from app.flags import owners, repository
 from app.flags.errors import (
     BulkChangeRefused,
     FlagNotFound,
@@ -25,6 +25,7 @@ from app.flags.errors import (
     TransitionRequirementMissing,
 )
 from app.flags.models import EventKind, Flag, FlagEvent
+from app.flags.owners import CheckedOwner
 from app.flags.schemas import (
     BulkItem,
     BulkOwnerIn,
@@ -40,10 +41,12 @@ from app.kit.time import utcnow
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something to a flag, as the timeline shows it."""
+    """Who did something to a flag, as the timeline shows it; ``staff_id`` when the actor is a
+    person in the staff directory (not a service token)."""
 
     name: str
     role: str
+    staff_id: uuid.UUID | None = None
 
 
 # What a write does to a flag at a moment: changes it and returns the timeline events that say
@@ -86,6 +89,7 @@ def _event(
         kind=kind,
         actor_name=actor.name,
         actor_role=actor.role,
+        actor_staff_id=actor.staff_id,
         from_status=from_status,
         to_status=to_status,
         body=body,
@@ -105,14 +109,22 @@ def _reply_event(flag: Flag, actor: Actor, body: str, now: datetime) -> FlagEven
     return _event(flag, actor, EventKind.REPLY, now, body=body, visible_to_reporter=True)
 
 
-def _assignment_event(flag: Flag, actor: Actor, owner: OwnerIn, now: datetime) -> FlagEvent:
+def _assignment_event(flag: Flag, actor: Actor, owner: CheckedOwner, now: datetime) -> FlagEvent:
+    """Give the flag its owner. The event keeps each person's name as it was then (history
+    reads the same after a rename) beside their staff id."""
+    lead, operational = owner.lead, owner.operational_lead
+    flag.owner_lead_id = lead.id
+    flag.owner_operational_lead_id = operational.id if operational else None
     details: dict[str, Any]
-    if owner.lead is not None:
-        flag.owner_lead, flag.owner_operational_lead = owner.lead, None
-        details = {"lead": owner.lead}
+    if operational is None:
+        details = {"lead": lead.name, "lead_id": str(lead.id)}
     else:
-        flag.owner_lead, flag.owner_operational_lead = owner.clinical_lead, owner.operational_lead
-        details = {"clinical_lead": owner.clinical_lead, "operational_lead": owner.operational_lead}
+        details = {
+            "clinical_lead": lead.name,
+            "clinical_lead_id": str(lead.id),
+            "operational_lead": operational.name,
+            "operational_lead_id": str(operational.id),
+        }
     return _event(flag, actor, EventKind.ASSIGNMENT, now, details=details)
 
 
@@ -159,7 +171,7 @@ def _check_move(flag: Flag, current: Status, change: TransitionIn) -> None:
             f"Moving a flag to '{target.value}' needs a 'reply' to the reporter: say what was "
             "decided and why (closing the loop is what keeps clinicians reporting)."
         )
-    if target in OWNER_REQUIRED and change.owner is None and flag.owner_lead is None:
+    if target in OWNER_REQUIRED and change.owner is None and flag.owner_lead_id is None:
         raise TransitionRequirementMissing(
             f"Moving a flag to '{target.value}' needs an owner: give 'owner' with a 'lead', or "
             "a 'clinical_lead' and 'operational_lead' dyad."
@@ -169,14 +181,16 @@ def _check_move(flag: Flag, current: Status, change: TransitionIn) -> None:
 def _move(
     flag: Flag,
     change: TransitionIn,
-    duplicate_of: uuid.UUID | None,
+    checks: tuple[uuid.UUID | None, CheckedOwner | None],
     actor: Actor,
     now: datetime,
 ) -> list[FlagEvent]:
-    """Move the flag, and the timeline of the move: assignment, status change, comment, reply."""
+    """Move the flag, and the timeline of the move: assignment, status change, comment, reply.
+    ``checks`` are the checked original (duplicates) and owner the move names."""
+    duplicate_of, owner = checks
     events: list[FlagEvent] = []
-    if change.owner is not None:
-        events.append(_assignment_event(flag, actor, change.owner, now))
+    if owner is not None:
+        events.append(_assignment_event(flag, actor, owner, now))
     events.append(
         _event(
             flag,
@@ -228,8 +242,9 @@ async def transition(
     flag = await _flag_at_version(session, flag_id, if_match)
     _check_move(flag, Status(flag.status), change)
     duplicate_of = await _duplicate_of(session, flag, change)
+    owner = await owners.checked(session, change.owner) if change.owner is not None else None
     return await _record(
-        session, flag, lambda flag, now: _move(flag, change, duplicate_of, actor, now)
+        session, flag, lambda flag, now: _move(flag, change, (duplicate_of, owner), actor, now)
     )
 
 
@@ -252,10 +267,19 @@ async def reply(
 
 
 async def assign(
-    session: AsyncSession, flag_id: uuid.UUID, owner: OwnerIn, *, actor: Actor, if_match: Versions
+    session: AsyncSession,
+    flag_id: uuid.UUID,
+    owner: OwnerIn | CheckedOwner,
+    *,
+    actor: Actor,
+    if_match: Versions,
 ) -> Flag:
-    return await _write(
-        session, flag_id, if_match, lambda flag, now: [_assignment_event(flag, actor, owner, now)]
+    """Give the flag a lead or a dyad from the staff directory (known, active people only).
+    Who to tell: ``owners.owners_of(session, flag)`` on the flag this returns."""
+    flag = await _flag_at_version(session, flag_id, if_match)
+    checked = owner if isinstance(owner, CheckedOwner) else await owners.checked(session, owner)
+    return await _record(
+        session, flag, lambda flag, now: [_assignment_event(flag, actor, checked, now)]
     )
 
 
@@ -350,9 +374,10 @@ async def bulk_transition(
 async def bulk_assign(session: AsyncSession, change: BulkOwnerIn, *, actor: Actor) -> list[Flag]:
     """Give many flags the same lead or dyad: all or none."""
     flags = await _bulk_flags(session, change.items)
+    owner = await owners.checked(session, change.owner)
     return await _apply_to_each(
         flags,
         lambda flag: assign(
-            session, flag.id, change.owner, actor=actor, if_match=frozenset({flag.version})
+            session, flag.id, owner, actor=actor, if_match=frozenset({flag.version})
         ),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from functools import partial
 from typing import Annotated, Any, Protocol
 
@@ -23,7 +23,7 @@ from app.auth.dependencies import (
 )
 from app.db import SessionDep
 from app.errors import PreconditionFailed, PreconditionRequired
-from app.flags import review, service, views, vocabulary
+from app.flags import owners, review, service, views, vocabulary
 from app.flags.dependencies import FiltersDep
 from app.flags.models import Flag
 from app.flags.repository import FlagSort
@@ -37,6 +37,7 @@ from app.flags.schemas import (
     FlagList,
     FlagPage,
     FlagPatch,
+    FlagSummary,
     MessageIn,
     OwnerIn,
     TransitionIn,
@@ -77,7 +78,7 @@ def _if_match_versions(if_match: str | None, *, required: bool) -> review.Versio
 
 
 def _actor(principal: Principal) -> review.Actor:
-    return review.Actor(name=principal.name, role=principal.role.value)
+    return review.Actor(name=principal.name, role=principal.role.value, staff_id=principal.staff_id)
 
 
 def _audit_change(auditor: Auditor, flag: Flag, details: dict[str, Any] | None = None) -> None:
@@ -88,7 +89,14 @@ def _audit_change(auditor: Auditor, flag: Flag, details: dict[str, Any] | None =
 
 async def _detail_response(session: SessionDep, flag: Flag, response: Response) -> FlagDetail:
     response.headers["ETag"] = views.etag(flag)
-    return views.detail(flag, await service.timeline(session, flag))
+    people = await owners.people_for(session, [flag])
+    return views.detail(flag, await service.timeline(session, flag), people)
+
+
+async def _summaries(session: SessionDep, flags: Sequence[Flag]) -> list[FlagSummary]:
+    """The flags as the list shows them, their owners read in one query."""
+    people = await owners.people_for(session, flags)
+    return [views.summary(flag, people) for flag in flags]
 
 
 class _Write(Protocol):
@@ -131,9 +139,7 @@ async def list_flags(
         "flag",
         details={"filters": filters.describe(), "flag_ids": [str(flag.id) for flag in page.flags]},
     )
-    return FlagPage(
-        items=[views.summary(flag) for flag in page.flags], next_cursor=page.next_cursor
-    )
+    return FlagPage(items=await _summaries(session, page.flags), next_cursor=page.next_cursor)
 
 
 @router.post("/flags/bulk/transitions")
@@ -148,7 +154,7 @@ async def bulk_transition(
     flags = await review.bulk_transition(session, change, actor=_actor(principal))
     for flag in flags:
         _audit_change(auditor, flag, {"transition": change.to.value, "bulk": True})
-    return BulkResult(items=[views.summary(flag) for flag in flags])
+    return BulkResult(items=await _summaries(session, flags))
 
 
 @router.post("/flags/bulk/owner")
@@ -162,7 +168,7 @@ async def bulk_assign(
     flags = await review.bulk_assign(session, change, actor=_actor(principal))
     for flag in flags:
         _audit_change(auditor, flag, {"assignment": True, "bulk": True})
-    return BulkResult(items=[views.summary(flag) for flag in flags])
+    return BulkResult(items=await _summaries(session, flags))
 
 
 @router.get("/flags/{flag_id}")
@@ -192,7 +198,7 @@ async def duplicate_candidates(
         entity_id=str(flag_id),
         details={"duplicate_candidates": [str(flag.id) for flag in flags]},
     )
-    return FlagList(items=[views.summary(flag) for flag in flags])
+    return FlagList(items=await _summaries(session, flags))
 
 
 @router.post("/flags/{flag_id:uuid}/transitions")
@@ -258,7 +264,8 @@ async def assign_flag(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> FlagDetail:
-    """Assign the flag to a lead or a clinical + operational dyad."""
+    """Assign the flag to a lead or a clinical + operational dyad, by staff id (GET
+    /api/v1/staff); unknown or deactivated people are refused (422, naming the field)."""
     write = partial(review.assign, session, flag_id, owner, actor=_actor(principal))
     return await _written(write, if_match, session, auditor, response, required=True)
 

@@ -36,6 +36,7 @@ from app.flags.models import (
     TAG_MAX_LENGTH,
 )
 from app.flags.workflow import Status
+from app.staff.schemas import StaffRef
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -133,11 +134,12 @@ class FlagCreate(Input):
 
 
 class OwnerIn(Input):
-    """Either one lead, or a clinical + operational dyad."""
+    """Either one lead, or a clinical + operational dyad: staff ids from GET /api/v1/staff,
+    each an active person."""
 
-    lead: Name | None = None
-    clinical_lead: Name | None = None
-    operational_lead: Name | None = None
+    lead: uuid.UUID | None = Field(default=None, description="A staff id.")
+    clinical_lead: uuid.UUID | None = Field(default=None, description="A staff id.")
+    operational_lead: uuid.UUID | None = Field(default=None, description="A staff id.")
 
     @model_validator(mode="after")
     def _one_lead_or_a_dyad(self) -> OwnerIn:
@@ -148,6 +150,8 @@ class OwnerIn(Input):
             raise ValueError(
                 "a dyad needs both 'clinical_lead' and 'operational_lead' (or give one 'lead')"
             )
+        if self.lead is None and self.clinical_lead == self.operational_lead:
+            raise ValueError("a dyad is two people: 'clinical_lead' and 'operational_lead' differ")
         return self
 
 
@@ -188,10 +192,12 @@ class FlagPatch(Input):
 
 
 class Owner(BaseModel):
+    """Who owns a flag: ``lead`` for one lead, or both dyad members; each a staff member."""
+
     kind: Literal["lead", "dyad"]
-    lead: str | None = None
-    clinical_lead: str | None = None
-    operational_lead: str | None = None
+    lead: StaffRef | None = None
+    clinical_lead: StaffRef | None = None
+    operational_lead: StaffRef | None = None
 
 
 class Reporter(BaseModel):
@@ -244,6 +250,9 @@ class Cost(BaseModel):
 class Actor(BaseModel):
     name: str
     role: str
+    staff_id: uuid.UUID | None = Field(
+        default=None, description="The staff member who acted, when it was one."
+    )
 
 
 class TimelineEvent(BaseModel):

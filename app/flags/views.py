@@ -7,6 +7,7 @@ here, whatever the caller's role.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from app.flags.catalog import (
 )
 from app.flags.costs import cents_to_amount
 from app.flags.models import Flag, FlagEvent
+from app.flags.owners import People
 from app.flags.schemas import (
     Actor,
     Coding,
@@ -36,6 +38,7 @@ from app.flags.schemas import (
     TimelineEvent,
 )
 from app.flags.workflow import Status, allowed_from
+from app.staff.schemas import StaffRef
 
 
 def etag(flag: Flag) -> str:
@@ -55,17 +58,27 @@ def reporter(flag: Flag) -> Reporter:
     )
 
 
-def owner(flag: Flag) -> Owner | None:
-    if flag.owner_lead is None:
+def _person(people: People, staff_id: uuid.UUID) -> StaffRef:
+    person = people.get(staff_id)
+    if person is None:  # the foreign key keeps this from happening; say so rather than crash
+        return StaffRef(id=staff_id, name="(not in the staff directory)", active=False)
+    return StaffRef.of(person)
+
+
+def owner(flag: Flag, people: People) -> Owner | None:
+    """The flag's owner as people; ``people`` holds them (``owners.people_for``)."""
+    if flag.owner_lead_id is None:
         return None
-    if flag.owner_operational_lead is None:
-        return Owner(kind="lead", lead=flag.owner_lead)
+    if flag.owner_operational_lead_id is None:
+        return Owner(kind="lead", lead=_person(people, flag.owner_lead_id))
     return Owner(
-        kind="dyad", clinical_lead=flag.owner_lead, operational_lead=flag.owner_operational_lead
+        kind="dyad",
+        clinical_lead=_person(people, flag.owner_lead_id),
+        operational_lead=_person(people, flag.owner_operational_lead_id),
     )
 
 
-def _summary_fields(flag: Flag) -> dict[str, Any]:
+def _summary_fields(flag: Flag, people: People) -> dict[str, Any]:
     cost = None
     if flag.estimated_cost_cents is not None:
         cost = Cost(
@@ -96,15 +109,15 @@ def _summary_fields(flag: Flag) -> dict[str, Any]:
             requester_role=flag.order_requester_role,
         ),
         "reporter": reporter(flag),
-        "owner": owner(flag),
+        "owner": owner(flag, people),
         "estimated_cost": cost,
         "tags": list(flag.tags),
         "first_reply_at": flag.first_reply_at,
     }
 
 
-def summary(flag: Flag) -> FlagSummary:
-    return FlagSummary.model_validate(_summary_fields(flag))
+def summary(flag: Flag, people: People) -> FlagSummary:
+    return FlagSummary.model_validate(_summary_fields(flag, people))
 
 
 def timeline_event(event: FlagEvent) -> TimelineEvent:
@@ -113,7 +126,7 @@ def timeline_event(event: FlagEvent) -> TimelineEvent:
         id=event.id,
         at=event.at,
         kind=event.kind,
-        actor=Actor(name=event.actor_name, role=event.actor_role),
+        actor=Actor(name=event.actor_name, role=event.actor_role, staff_id=event.actor_staff_id),
         from_status=Status(event.from_status) if event.from_status else None,
         to_status=Status(event.to_status) if event.to_status else None,
         body=event.body,
@@ -122,10 +135,10 @@ def timeline_event(event: FlagEvent) -> TimelineEvent:
     )
 
 
-def detail(flag: Flag, events: Sequence[FlagEvent]) -> FlagDetail:
+def detail(flag: Flag, events: Sequence[FlagEvent], people: People) -> FlagDetail:
     return FlagDetail.model_validate(
         {
-            **_summary_fields(flag),
+            **_summary_fields(flag, people),
             "issuer": flag.issuer,
             "patient": Patient(
                 fhir_id=flag.patient_fhir_id,

@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.flags.costs import cents_to_amount
 from app.flags.filters import FlagFilters
 from app.flags.models import Flag
+from app.flags.owners import People
 from app.flags.views import owner, reporter
 from app.insights import repository
+from app.staff import repository as staff_repository
 
 ROWS_PER_CHUNK = 500
 # Spreadsheet programs run cells that start with these as formulas (CSV injection, OWASP).
@@ -72,13 +74,15 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def export_record(flag: Flag) -> dict[str, Any]:
+def export_record(flag: Flag, people: People) -> dict[str, Any]:
     """One flat row for CSV and NDJSON exports (same reporter masking as the API).
 
     The patient's FHIR id stays out: aggregate analysis does not need it (minimum necessary).
+    Owners are named from the staff directory (``people``).
     """
     shown = reporter(flag)
-    lead = owner(flag)
+    lead = owner(flag, people)
+    first_lead = (lead.lead or lead.clinical_lead) if lead else None
     return {
         "id": str(flag.id),
         "created_at": flag.created_at.isoformat(),
@@ -104,8 +108,10 @@ def export_record(flag: Flag) -> dict[str, Any]:
         "reporter_role": shown.role.value,
         "reporter_fhir_user": shown.fhir_user,
         "reporter_display": shown.display,
-        "owner_lead": (lead.lead or lead.clinical_lead) if lead else None,
-        "owner_operational_lead": lead.operational_lead if lead else None,
+        "owner_lead": first_lead.name if first_lead else None,
+        "owner_operational_lead": (
+            lead.operational_lead.name if lead and lead.operational_lead else None
+        ),
         "estimated_cost": (
             str(cents_to_amount(flag.estimated_cost_cents))
             if flag.estimated_cost_cents is not None
@@ -148,8 +154,10 @@ async def stream_export(
     header = True
     rows: list[dict[str, Any]] = []
     async with factory() as session:
+        # The whole directory once: it is small, and the export may hold a million flags.
+        people = {person.id: person for person in await staff_repository.everyone(session)}
         async for flag in repository.stream(session, filters):
-            rows.append(export_record(flag))
+            rows.append(export_record(flag, people))
             if len(rows) >= ROWS_PER_CHUNK:
                 yield render(rows, header=header)
                 header, rows = False, []

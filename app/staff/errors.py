@@ -1,8 +1,8 @@
-"""Errors of staff sign-in with OpenID Connect, read by a person on the sign-in page."""
+"""Errors of the staff directory and of staff sign-in, read by a person (sign-in page, admin)."""
 
 from __future__ import annotations
 
-from app.errors import Forbidden, NotFound, Unauthorized
+from app.errors import Conflict, Forbidden, NotFound, Unauthorized, UnprocessableContent
 
 
 class OidcNotConfigured(NotFound):
@@ -18,3 +18,23 @@ class OidcSignInFailed(Unauthorized):
 class NoValueLoopRole(Forbidden):
     slug = "no-valueloop-role"
     title = "No ValueLoop role"
+
+
+class StaffDeactivated(Forbidden):
+    slug = "staff-deactivated"
+    title = "Account deactivated"
+
+
+class StaffNotFound(NotFound):
+    slug = "staff-not-found"
+    title = "No such staff member"
+
+
+class StaffEmailTaken(Conflict):
+    slug = "staff-email-taken"
+    title = "Email already in the directory"
+
+
+class InvalidEmail(UnprocessableContent):
+    slug = "invalid-email"
+    title = "Not an email address"

@@ -2,7 +2,9 @@
 with PKCE; OpenID Connect Core 1.0 section 3.1).
 
 The provider says who the user is and which groups or app roles they hold; the configured
-role map turns those into a ValueLoop role. Nobody without a mapped role gets in. The OAuth
+role map turns those into a ValueLoop role. Nobody without a mapped role gets in. Each sign-in
+creates or updates the person in the staff directory (just in time); a deactivated person is
+refused. The OAuth
 primitives (PKCE, the token request, id_token validation) are the same ones the SMART launch
 uses (``smart``, built on authlib); only discovery differs: OpenID Connect Discovery 1.0
 instead of SMART's well-known document.
@@ -10,6 +12,7 @@ instead of SMART's well-known document.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,7 +27,10 @@ from app.config import OidcConfig, Settings
 from app.kit import crypto
 from app.kit.crypto import SecretBox, digest
 from app.kit.time import utcnow
+from app.staff import service as directory
 from app.staff.errors import NoValueLoopRole, OidcNotConfigured, OidcSignInFailed
+from app.staff.models import EMAIL_MAX_LENGTH
+from app.staff.schemas import EMAIL_PATTERN as _EMAIL
 from app.upstream_errors import SignInStep, sign_in_failed
 
 CALLBACK_PATH = "/dashboard/sign-in/oidc/callback"
@@ -203,6 +209,21 @@ def _display_name(claims: dict[str, Any], oidc: OidcConfig) -> str:
     return "Staff member"
 
 
+def _identity(claims: dict[str, Any], oidc: OidcConfig) -> directory.Identity:
+    """The person in the id_token: OpenID Connect Core 1.0 section 5.1 ``name``, ``email``
+    and ``email_verified`` (each optional; a malformed email is left out, not trusted)."""
+    email = claims.get("email")
+    usable = isinstance(email, str) and re.fullmatch(_EMAIL, email.strip()) is not None
+    verified = claims.get("email_verified")
+    return directory.Identity(
+        issuer=str(claims["iss"])[:500],
+        subject=str(claims["sub"])[:255],
+        name=_display_name(claims, oidc),
+        email=email.strip()[:EMAIL_MAX_LENGTH] if usable and isinstance(email, str) else None,
+        email_verified=verified if isinstance(verified, bool) else None,
+    )
+
+
 @dataclass(frozen=True)
 class SignedIn:
     started: sessions.StartedSession
@@ -227,13 +248,15 @@ async def finish(
         raise sign_in_failed(SignInStep.ISSUER, exc) from exc
     claims = await _verified_claims(http, config, oidc, callback)
     role = role_from_claims(claims, oidc)
+    person = await directory.just_in_time(session, _identity(claims, oidc), role)
     started = sessions.start(
         session,
-        name=_display_name(claims, oidc),
+        name=person.name,
         role=role,
         method=SignInMethod.OIDC,
         settings=settings,
         subject=f"{claims['iss']}|{claims['sub']}"[:500],
+        staff_id=person.id,
     )
     await session.flush()
     return SignedIn(started=started, next_path=callback.pending.next_path)

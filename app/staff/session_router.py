@@ -27,6 +27,7 @@ def session_info(record: StaffSession, settings: Settings) -> SessionInfo:
     role = Role(record.role)
     return SessionInfo(
         name=record.name,
+        staff_id=record.staff_id,
         role=role,
         permissions=sorted(ROLE_PERMISSIONS[role]),
         method=record.method,
@@ -42,14 +43,15 @@ async def sign_in(
 ) -> SessionInfo:
     """Sign in to the dashboard with an API token; the session lives in an HttpOnly cookie."""
     settings: Settings = request.app.state.settings
-    token = await tokens.authenticate(session, body.token.get_secret_value())
+    holder = await tokens.authenticate(session, body.token.get_secret_value())
     started = sessions.start(
         session,
-        name=token.name,
-        role=Role(token.role),
+        name=holder.name,
+        role=holder.role,
         method=SignInMethod.API_TOKEN,
         settings=settings,
-        api_token_id=token.id,
+        api_token_id=holder.token.id,
+        staff_id=holder.token.staff_id,
     )
     await session.flush()
     for_principal(request, session, Principal.of_session(started.record)).record(

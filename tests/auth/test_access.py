@@ -10,9 +10,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.factories import make_flag
+from tests.factories import make_flag, sid
 
 PROBLEM_JSON = "application/problem+json"
+
+pytestmark = pytest.mark.usefixtures("known_staff")
 
 
 def bearer(secret: str) -> dict[str, str]:
@@ -102,7 +104,11 @@ async def test_lead_can_read_and_move_a_flag(client, tokens, session_factory):
     )
 
     assert listing.status_code == detail.status_code == moved.status_code == 200
-    assert moved.json()["timeline"][-1]["actor"] == {"name": "Test lead", "role": "lead"}
+    assert moved.json()["timeline"][-1]["actor"] == {
+        "name": "Test lead",
+        "role": "lead",
+        "staff_id": None,  # a service token
+    }
 
 
 async def test_lead_may_not_assign_an_owner(client, tokens, session_factory):
@@ -110,7 +116,7 @@ async def test_lead_may_not_assign_an_owner(client, tokens, session_factory):
 
     response = await client.put(
         f"/api/v1/flags/{flag.id}/owner",
-        json={"lead": "Dr. E. Nwosu"},
+        json={"lead": sid("Dr. E. Nwosu")},
         headers={**tokens.header("lead"), "If-Match": '"v1"'},
     )
 
@@ -147,7 +153,7 @@ async def test_analyst_can_assign_and_export(client, tokens, session_factory):
 
     assigned = await client.put(
         f"/api/v1/flags/{flag.id}/owner",
-        json={"lead": "Dr. E. Nwosu"},
+        json={"lead": sid("Dr. E. Nwosu")},
         headers={**analyst, "If-Match": '"v1"'},
     )
     exported = await client.get("/api/v1/exports/flags", headers=analyst)

@@ -21,6 +21,7 @@ from app.flags.models import Flag, FlagEvent
 from app.flags.schemas import TransitionIn
 from app.flags.workflow import ALLOWED_TRANSITIONS, OWNER_REQUIRED, REPLY_REQUIRED, Status
 from app.kit.time import week_start
+from app.staff.models import Staff
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SEEDED = 300
@@ -52,6 +53,15 @@ def test_batches_hold_each_flag_before_its_events_and_add_up_to_the_total():
 
 
 # --- seeded into a real database ----------------------------------------------------------------
+
+
+def directory(database_url: str) -> dict[uuid.UUID, Staff]:
+    engine = create_sync_engine_for(database_url)
+    try:
+        with Session(engine) as session:
+            return {person.id: person for person in session.exec(select(Staff)).all()}
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -128,10 +138,47 @@ def test_accepted_and_later_flags_have_an_owner_assigned_before_acceptance(seede
     for flag in flags:
         events = timelines[flag.id]
         if flag.status in accepted_or_later:
-            assert flag.owner_lead is not None, flag.id
+            assert flag.owner_lead_id is not None, flag.id
         for position, event in enumerate(events):
             if event.kind == "status_change" and event.to_status in OWNER_REQUIRED:
                 assert any(e.kind == "assignment" for e in events[:position]), flag.id
+
+
+def test_seeded_owners_are_active_people_of_the_seeded_directory(seeded, database_url):
+    flags, timelines = seeded
+    people = directory(database_url)
+
+    assert {person.role for person in people.values()} == {"lead", "analyst", "admin"}
+    assert all(person.email and person.email.endswith("@example.org") for person in people.values())
+    owned = [flag for flag in flags if flag.owner_lead_id is not None]
+    assert any(flag.owner_operational_lead_id for flag in owned), "needs dyads"
+    assert any(flag.owner_operational_lead_id is None for flag in owned), "needs single leads"
+    for flag in owned:
+        for staff_id in (flag.owner_lead_id, flag.owner_operational_lead_id):
+            if staff_id is not None:
+                assert people[staff_id].active, flag.id
+                assert people[staff_id].role == "lead", flag.id
+        assignment = next(e for e in timelines[flag.id] if e.kind == "assignment")
+        assert assignment.details is not None
+        assert (
+            uuid.UUID(
+                str(assignment.details.get("lead_id") or assignment.details["clinical_lead_id"])
+            )
+            == flag.owner_lead_id
+        )
+        assert people[assignment.actor_staff_id].role == "analyst"
+
+
+def test_seeding_the_directory_again_adds_nobody(database_url, clean_tables):
+    engine = create_sync_engine_for(database_url)
+    try:
+        first = synthetic.seed_directory(engine, now=NOW)
+        again = synthetic.seed_directory(engine, now=NOW)
+    finally:
+        engine.dispose()
+
+    assert (first, again) == (len(directory(database_url)), 0)
+    assert any(not person.active for person in directory(database_url).values())
 
 
 def test_duplicates_point_to_an_existing_flag_that_is_not_a_duplicate(seeded):
@@ -193,11 +240,12 @@ def test_anonymous_flags_have_no_reporter_identity(seeded):
             assert created.actor_name == flag.reporter_display
 
 
-def test_every_seeded_flag_renders_as_the_api_shows_it(seeded):
+def test_every_seeded_flag_renders_as_the_api_shows_it(seeded, database_url):
     flags, timelines = seeded
+    people = directory(database_url)
 
     for flag in flags:
-        shown = views.detail(flag, timelines[flag.id])
+        shown = views.detail(flag, timelines[flag.id], people)
         assert shown.reporter.identity_hidden is (flag.anonymity != Anonymity.IDENTIFIED)
 
 

@@ -30,11 +30,13 @@ from app.flags.models import Flag
 from app.flags.schemas import OwnerIn, TransitionIn
 from app.flags.workflow import END_STATES, OWNER_REQUIRED, REPLY_REQUIRED, Status, allowed_from
 from tests.conftest import Tokens
-from tests.factories import make_flag
+from tests.factories import make_flag, sid
 
 PROBLEM_JSON = "application/problem+json"
 ANALYST = review.Actor(name="A. Rivera", role="analyst")
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.usefixtures("known_staff")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -165,9 +167,12 @@ async def test_assigned_filter_splits_flags_with_and_without_an_owner(
     lead = await make_flag(session_factory)
     dyad = await make_flag(session_factory)
     nobody = await make_flag(session_factory)
-    await assign(session_factory, lead.id, lead="Dr. E. Nwosu")
+    await assign(session_factory, lead.id, lead=sid("Dr. E. Nwosu"))
     await assign(
-        session_factory, dyad.id, clinical_lead="Dr. H. Tanaka", operational_lead="R. Alvarez"
+        session_factory,
+        dyad.id,
+        clinical_lead=sid("Dr. H. Tanaka"),
+        operational_lead=sid("R. Alvarez"),
     )
 
     assert sorted(await listed_ids(client, tokens, assigned="true")) == ids(lead, dyad)
@@ -215,7 +220,7 @@ async def test_combined_filters_match_only_flags_meeting_all_of_them(
     await make_flag(session_factory, **wanted_shape())  # not assigned
     answered = await make_flag(session_factory, **wanted_shape())
     for flag in (wanted, other_role, other_text, answered):
-        await assign(session_factory, flag.id, lead="Dr. E. Nwosu")
+        await assign(session_factory, flag.id, lead=sid("Dr. E. Nwosu"))
     await reply(session_factory, answered.id)
     params = {"reporter_role": "nurse", "q": "LIPID", "assigned": "true", "answered": "false"}
 
@@ -246,7 +251,7 @@ async def queue_flags(factory: async_sessionmaker[AsyncSession]) -> list[str]:
         if status != "submitted":
             await move(factory, flag.id, "triaged")
         if status == "accepted":
-            await move(factory, flag.id, "accepted", owner={"lead": "Dr. E. Nwosu"})
+            await move(factory, flag.id, "accepted", owner={"lead": sid("Dr. E. Nwosu")})
         created = DAY + timedelta(hours=hours)
         await set_created(factory, flag.id, created)
         keyed.append((1 if status == "submitted" else 0, created, flag.id))
@@ -422,7 +427,7 @@ async def test_bulk_transition_with_stale_versions_changes_nothing_and_names_the
     stale = [await make_flag(session_factory) for _ in range(2)]
     for flag in stale:
         await move(session_factory, flag.id, "triaged")
-        await move(session_factory, flag.id, "accepted", owner={"lead": "Dr. E. Nwosu"})
+        await move(session_factory, flag.id, "accepted", owner={"lead": sid("Dr. E. Nwosu")})
 
     response = await bulk(
         client, tokens, "transitions", {"to": "triaged", "items": items(fresh, *stale)}, "analyst"
@@ -466,7 +471,7 @@ async def test_bulk_closing_without_a_reply_lists_every_flag_and_changes_none(
     flags = [await make_flag(session_factory) for _ in range(2)]
     for flag in flags:
         await move(session_factory, flag.id, "triaged")
-        await move(session_factory, flag.id, "accepted", owner={"lead": "Dr. E. Nwosu"})
+        await move(session_factory, flag.id, "accepted", owner={"lead": sid("Dr. E. Nwosu")})
         await move(session_factory, flag.id, "action_taken")
 
     response = await bulk(
@@ -499,7 +504,7 @@ async def test_bulk_transition_with_an_unknown_flag_is_404_and_changes_nothing(
 @pytest.mark.parametrize("kind", ["transitions", "owner"])
 async def test_bulk_change_listing_a_flag_twice_is_422(client, tokens, session_factory, kind):
     flag = await make_flag(session_factory)
-    extra = {"to": "triaged"} if kind == "transitions" else {"owner": {"lead": "Dr. E. Nwosu"}}
+    extra = {"to": "triaged"} if kind == "transitions" else {"owner": {"lead": sid("Dr. E. Nwosu")}}
 
     response = await bulk(
         client, tokens, kind, {**extra, "items": items(flag) + items(flag)}, "analyst"
@@ -536,10 +541,16 @@ async def test_two_hundred_items_are_accepted_as_a_bulk_size(client, tokens):
 @pytest.mark.parametrize(
     ("owner", "shown"),
     [
-        pytest.param({"lead": "Dr. E. Nwosu"}, {"kind": "lead", "lead": "Dr. E. Nwosu"}, id="lead"),
         pytest.param(
-            {"clinical_lead": "Dr. H. Tanaka", "operational_lead": "R. Alvarez"},
-            {"kind": "dyad", "clinical_lead": "Dr. H. Tanaka", "operational_lead": "R. Alvarez"},
+            {"lead": sid("Dr. E. Nwosu")}, {"kind": "lead", "lead": sid("Dr. E. Nwosu")}, id="lead"
+        ),
+        pytest.param(
+            {"clinical_lead": sid("Dr. H. Tanaka"), "operational_lead": sid("R. Alvarez")},
+            {
+                "kind": "dyad",
+                "clinical_lead": sid("Dr. H. Tanaka"),
+                "operational_lead": sid("R. Alvarez"),
+            },
             id="dyad",
         ),
     ],
@@ -555,7 +566,9 @@ async def test_bulk_owner_assigns_a_lead_or_a_dyad_to_every_flag(
 
     assert response.status_code == 200, response.text
     for item in response.json()["items"]:
-        assert {key: value for key, value in item["owner"].items() if value is not None} == shown
+        assert {
+            k: v["id"] if isinstance(v, dict) else v for k, v in item["owner"].items() if v
+        } == shown
         assert item["version"] == 2
     for flag in flags:
         assert await stored(session_factory, flag.id) == (2, "submitted", ["created", "assignment"])
@@ -573,7 +586,7 @@ async def test_bulk_owner_with_a_stale_version_assigns_nobody(client, tokens, se
         client,
         tokens,
         "owner",
-        {"owner": {"lead": "Dr. E. Nwosu"}, "items": items(fresh, moved)},
+        {"owner": {"lead": sid("Dr. E. Nwosu")}, "items": items(fresh, moved)},
         "admin",
     )
 
@@ -586,7 +599,11 @@ async def test_a_lead_may_not_assign_in_bulk(client, tokens, session_factory):
     flag = await make_flag(session_factory)
 
     response = await bulk(
-        client, tokens, "owner", {"owner": {"lead": "Dr. E. Nwosu"}, "items": items(flag)}, "lead"
+        client,
+        tokens,
+        "owner",
+        {"owner": {"lead": sid("Dr. E. Nwosu")}, "items": items(flag)},
+        "lead",
     )
 
     assert_problem(response, 403)

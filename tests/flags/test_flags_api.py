@@ -24,11 +24,13 @@ from app.audit.models import AuditEvent
 from app.flags import service
 from app.flags.models import Flag
 from tests.conftest import Tokens
-from tests.factories import make_flag
+from tests.factories import make_flag, sid
 
 PROBLEM_JSON = "application/problem+json"
 CPT = "http://www.ama-assn.org/go/cpt"
 LOINC = "http://loinc.org"
+
+pytestmark = pytest.mark.usefixtures("known_staff")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -240,16 +242,19 @@ async def test_owner_filter_matches_a_lead_or_either_half_of_a_dyad(
     someone_else = await make_flag(session_factory)
     await make_flag(session_factory)  # unassigned
     owners = {
-        as_lead.id: {"lead": "K. Osei"},
-        as_operational.id: {"clinical_lead": "Dr. H. Tanaka", "operational_lead": "K. Osei"},
-        as_clinical.id: {"clinical_lead": "K. Osei", "operational_lead": "R. Alvarez"},
-        someone_else.id: {"lead": "Dr. L. Fischer"},
+        as_lead.id: {"lead": sid("K. Osei")},
+        as_operational.id: {
+            "clinical_lead": sid("Dr. H. Tanaka"),
+            "operational_lead": sid("K. Osei"),
+        },
+        as_clinical.id: {"clinical_lead": sid("K. Osei"), "operational_lead": sid("R. Alvarez")},
+        someone_else.id: {"lead": sid("Dr. L. Fischer")},
     }
     for flag_id, owner in owners.items():
         response = await write(client, tokens, "PUT", f"/api/v1/flags/{flag_id}/owner", owner)
         assert response.status_code == 200, response.text
 
-    ids = await listed_ids(client, tokens, owner="K. Osei")
+    ids = await listed_ids(client, tokens, owner=sid("K. Osei"))
 
     assert sorted(ids) == sorted([str(as_lead.id), str(as_operational.id), str(as_clinical.id)])
 
@@ -712,7 +717,7 @@ async def test_closing_without_a_reply_is_422(client, tokens, session_factory):
     url = f"/api/v1/flags/{flag.id}/transitions"
     steps: list[dict[str, Any]] = [
         {"to": "triaged"},
-        {"to": "accepted", "owner": {"lead": "Dr. E. Nwosu"}},
+        {"to": "accepted", "owner": {"lead": sid("Dr. E. Nwosu")}},
         {"to": "action_taken"},
     ]
     for version, step in enumerate(steps, start=1):
@@ -731,10 +736,16 @@ async def test_closing_without_a_reply_is_422(client, tokens, session_factory):
 @pytest.mark.parametrize(
     ("owner", "shown"),
     [
-        pytest.param({"lead": "Dr. E. Nwosu"}, {"kind": "lead", "lead": "Dr. E. Nwosu"}, id="lead"),
         pytest.param(
-            {"clinical_lead": "Dr. H. Tanaka", "operational_lead": "R. Alvarez"},
-            {"kind": "dyad", "clinical_lead": "Dr. H. Tanaka", "operational_lead": "R. Alvarez"},
+            {"lead": sid("Dr. E. Nwosu")}, {"kind": "lead", "lead": sid("Dr. E. Nwosu")}, id="lead"
+        ),
+        pytest.param(
+            {"clinical_lead": sid("Dr. H. Tanaka"), "operational_lead": sid("R. Alvarez")},
+            {
+                "kind": "dyad",
+                "clinical_lead": sid("Dr. H. Tanaka"),
+                "operational_lead": sid("R. Alvarez"),
+            },
             id="dyad",
         ),
     ],
@@ -747,7 +758,9 @@ async def test_owner_is_a_lead_or_a_dyad(client, tokens, session_factory, owner,
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == '"v2"'
     body = response.json()
-    assert {key: value for key, value in body["owner"].items() if value is not None} == shown
+    assert {
+        k: v["id"] if isinstance(v, dict) else v for k, v in body["owner"].items() if v
+    } == shown
     assert body["timeline"][-1]["kind"] == "assignment"
 
 
@@ -755,14 +768,20 @@ async def test_owner_is_a_lead_or_a_dyad(client, tokens, session_factory, owner,
     ("owner", "problem"),
     [
         pytest.param({}, "a dyad needs both", id="nobody"),
-        pytest.param({"clinical_lead": "Dr. H. Tanaka"}, "a dyad needs both", id="half-dyad"),
-        pytest.param({"operational_lead": "R. Alvarez"}, "a dyad needs both", id="other-half"),
+        pytest.param({"clinical_lead": sid("Dr. H. Tanaka")}, "a dyad needs both", id="half-dyad"),
+        pytest.param({"operational_lead": sid("R. Alvarez")}, "a dyad needs both", id="other-half"),
         pytest.param(
-            {"lead": "Dr. E. Nwosu", "clinical_lead": "Dr. H. Tanaka"},
+            {"lead": sid("Dr. E. Nwosu"), "clinical_lead": sid("Dr. H. Tanaka")},
             "either 'lead', or",
             id="lead-and-dyad",
         ),
-        pytest.param({"lead": ""}, "at least 1 character", id="empty-name"),
+        pytest.param({"lead": ""}, "lead: input should be a valid UUID", id="empty-id"),
+        pytest.param({"lead": "Dr. E. Nwosu"}, "valid UUID", id="a-name-not-an-id"),
+        pytest.param(
+            {"clinical_lead": sid("K. Osei"), "operational_lead": sid("K. Osei")},
+            "a dyad is two people",
+            id="one-person-twice",
+        ),
     ],
 )
 async def test_invalid_owner_is_422_naming_the_problem(

@@ -15,7 +15,7 @@ from app.flags.errors import (
 )
 from app.flags.schemas import OwnerIn, TransitionIn
 from app.flags.workflow import ALLOWED_TRANSITIONS, Status, allowed_from
-from tests.factories import make_flag
+from tests.factories import make_flag, make_staff
 
 ANALYST = review.Actor(name="A. Rivera", role="analyst")
 
@@ -42,8 +42,9 @@ def test_every_status_has_a_way_out_and_closed_can_be_reopened():
 
 async def test_flag_walks_the_main_line_to_closed_with_a_reply(session_factory):
     flag = await make_flag(session_factory)
+    nwosu = await make_staff(session_factory, name="Dr. E. Nwosu")
     await move(session_factory, flag.id, Status.TRIAGED)
-    await move(session_factory, flag.id, Status.ACCEPTED, owner={"lead": "Dr. E. Nwosu"})
+    await move(session_factory, flag.id, Status.ACCEPTED, owner={"lead": str(nwosu.id)})
     await move(session_factory, flag.id, Status.ACTION_TAKEN, comment="Order set changed.")
     await move(session_factory, flag.id, Status.CLOSED, reply="We removed it from the order set.")
 
@@ -51,7 +52,7 @@ async def test_flag_walks_the_main_line_to_closed_with_a_reply(session_factory):
         stored = await service.get_flag(session, flag.id)
         events = await service.timeline(session, stored)
     assert stored.status == Status.CLOSED
-    assert stored.owner_lead == "Dr. E. Nwosu"
+    assert stored.owner_lead_id == nwosu.id
     assert stored.first_reply_at is not None
     assert [e.kind for e in events] == [
         "created",
@@ -92,8 +93,9 @@ async def test_closing_or_asking_moves_need_a_reply_to_the_reporter(session_fact
 
 async def test_closing_needs_a_reply(session_factory):
     flag = await make_flag(session_factory)
+    fischer = await make_staff(session_factory, name="Dr. L. Fischer")
     await move(session_factory, flag.id, Status.TRIAGED)
-    await move(session_factory, flag.id, Status.ACCEPTED, owner={"lead": "Dr. L. Fischer"})
+    await move(session_factory, flag.id, Status.ACCEPTED, owner={"lead": str(fischer.id)})
     await move(session_factory, flag.id, Status.ACTION_TAKEN)
     with pytest.raises(TransitionRequirementMissing, match="needs a 'reply'"):
         await move(session_factory, flag.id, Status.CLOSED)
@@ -108,12 +110,14 @@ async def test_accepting_needs_an_owner(session_factory):
 
 async def test_accepting_uses_an_owner_assigned_earlier(session_factory):
     flag = await make_flag(session_factory)
+    tanaka = await make_staff(session_factory, name="Dr. H. Tanaka")
+    alvarez = await make_staff(session_factory, name="R. Alvarez")
     await move(session_factory, flag.id, Status.TRIAGED)
     async with session_factory() as session:
         await review.assign(
             session,
             flag.id,
-            OwnerIn(clinical_lead="Dr. H. Tanaka", operational_lead="R. Alvarez"),
+            OwnerIn(clinical_lead=tanaka.id, operational_lead=alvarez.id),
             actor=ANALYST,
             if_match=None,
         )
@@ -121,7 +125,7 @@ async def test_accepting_uses_an_owner_assigned_earlier(session_factory):
     await move(session_factory, flag.id, Status.ACCEPTED)
     async with session_factory() as session:
         stored = await service.get_flag(session, flag.id)
-    assert (stored.owner_lead, stored.owner_operational_lead) == ("Dr. H. Tanaka", "R. Alvarez")
+    assert (stored.owner_lead_id, stored.owner_operational_lead_id) == (tanaka.id, alvarez.id)
 
 
 async def test_duplicate_needs_an_existing_original_that_is_not_itself_a_duplicate(session_factory):

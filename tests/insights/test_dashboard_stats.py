@@ -27,7 +27,7 @@ from app.flags.models import Flag
 from app.flags.schemas import TransitionIn
 from app.kit.time import week_start
 from tests.conftest import Tokens
-from tests.factories import make_flag
+from tests.factories import make_flag, sid
 
 PROBLEM_JSON = "application/problem+json"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -36,6 +36,8 @@ ANALYST = review.Actor(name="A. Rivera", role="analyst")
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # 2026-03-02 is a Monday
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+
+pytestmark = pytest.mark.usefixtures("known_staff")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -62,12 +64,12 @@ def cost(amount: str) -> dict[str, Any]:
 ROUTES: dict[str, list[dict[str, Any]]] = {
     "submitted": [],
     "triaged": [{"to": "triaged"}],
-    "accepted": [{"to": "triaged"}, {"to": "accepted", "owner": {"lead": "Dr. E. Nwosu"}}],
+    "accepted": [{"to": "triaged"}, {"to": "accepted", "owner": {"lead": sid("Dr. E. Nwosu")}}],
     "needs_info": [{"to": "triaged"}, {"to": "needs_info", "reply": "Which guideline?"}],
     "not_low_value": [{"to": "triaged"}, {"to": "not_low_value", "reply": "Indicated here."}],
     "closed": [
         {"to": "triaged"},
-        {"to": "accepted", "owner": {"lead": "Dr. E. Nwosu"}},
+        {"to": "accepted", "owner": {"lead": sid("Dr. E. Nwosu")}},
         {"to": "action_taken"},
         {"to": "closed", "reply": "Removed from the order set."},
     ],

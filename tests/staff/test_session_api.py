@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -19,9 +20,11 @@ from app.audit.models import AuditEvent
 from app.auth.models import Role, StaffSession
 from app.auth.permissions import ROLE_PERMISSIONS
 from app.auth.sessions import COOKIE, CSRF_HEADER
-from tests.factories import make_flag
+from tests.factories import make_flag, sid
 
 PROBLEM_JSON = "application/problem+json"
+
+pytestmark = pytest.mark.usefixtures("known_staff")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -274,7 +277,9 @@ WRITES = {
     "POST comment": Write(
         "POST", "/api/v1/flags/{flag}/comments", {"body": "Checked the order."}, False, _commented
     ),
-    "PUT owner": Write("PUT", "/api/v1/flags/{flag}/owner", {"lead": "Dr. E. Nwosu"}, True, _owned),
+    "PUT owner": Write(
+        "PUT", "/api/v1/flags/{flag}/owner", {"lead": sid("Dr. E. Nwosu")}, True, _owned
+    ),
     "PATCH priority": Write(
         "PATCH", "/api/v1/flags/{flag}", {"priority": "urgent"}, True, _prioritised
     ),
