@@ -102,9 +102,9 @@ export function ageElement(flag, catalog) {
 export function ownerText(owner) {
   if (!owner) return null;
   if (owner.kind === "dyad") {
-    return `${owner.clinical_lead} (clinical) + ${owner.operational_lead} (operational)`;
+    return `${owner.clinical_lead.name} (clinical) + ${owner.operational_lead.name} (operational)`;
   }
-  return owner.lead;
+  return owner.lead.name;
 }
 
 const money = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" });

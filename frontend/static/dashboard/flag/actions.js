@@ -215,7 +215,7 @@ function ownerForm(ctx) {
     const ok = await send(form, () =>
       ctx.write("/owner", { method: "PUT", body: read.owner, clear: () => { dirty = false; } }),
     );
-    if (ok) toast(`Assigned to ${ownerSentence(read.owner)}.`);
+    if (ok) toast(`Assigned to ${ownerSentence(read.names)}.`);
   });
   return {
     update(flag) {

@@ -59,7 +59,7 @@ export async function assign(flags, owner) {
       ok: true,
       changed: true,
       reload: true,
-      summary: `Assigned ${plural(data.items.length, "flag")} to ${ownerSentence(owner)}.`,
+      summary: `Assigned ${plural(data.items.length, "flag")} to ${ownerSentence(data.items[0].owner)}.`,
       details: [],
     };
   } catch (error) {
