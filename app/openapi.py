@@ -38,6 +38,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app import health
+from app.auth import router as tokens_router
 from app.auth.dependencies import current_principal, require
 from app.auth.permissions import Permission, roles_with
 from app.clinician import dependencies as clinician_dependencies
@@ -51,6 +52,7 @@ from app.middleware import (
     SameOriginWritesMiddleware,
     TextInputMiddleware,
 )
+from app.staff import router as staff_router
 from app.staff import session_router
 
 __all__ = ["PROBLEM_SCHEMA", "complete", "dependency_calls", "install_error_responses"]
@@ -149,6 +151,9 @@ _HANDLER_RESPONSES: dict[Callable[..., Any], Responses] = {
         ]
     },
     session_router.sign_in: {401: ["The token is unknown or revoked."]},
+    staff_router.add_staff: {409: ["The email is already in the staff directory."]},
+    staff_router.update_staff: {409: ["The email is already in the staff directory."]},
+    tokens_router.create_token: {404: ["`staff_id` names nobody in the staff directory."]},
     health.readyz: {503: ["Not ready: the database is unreachable or not migrated."]},
 }
 
