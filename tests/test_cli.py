@@ -248,3 +248,35 @@ def test_ehrs_add_refuses_a_plain_http_ehr_and_both_kinds_of_credential(env):
     assert "https" in insecure.output
     assert both.exit_code == 1
     assert "not both" in both.output
+
+
+def test_staff_add_list_deactivate_and_a_persons_token(env):
+    migrated(env)
+
+    added = run(
+        env, "staff", "add", "Ana.Lee@Example.org", "--name", "Dr. A. Lee", "--role", "lead"
+    )
+    again = run(env, "staff", "add", "ana.lee@example.org", "--name", "Ana", "--role", "admin")
+    bad_role = run(env, "staff", "add", "b@example.org", "--name", "B", "--role", "owner")
+    token = run(env, "tokens", "create", "--staff", "ana.lee@example.org")
+    both = run(env, "tokens", "create", "--staff", "ana.lee@example.org", "--role", "admin")
+    gone = run(env, "staff", "deactivate", "ANA.LEE@example.org")
+    listed = run(env, "staff", "list")
+    after = run(env, "tokens", "create", "--staff", "ana.lee@example.org")
+    unknown = run(env, "staff", "deactivate", "nobody@example.org")
+
+    assert added.exit_code == 0, added.output
+    assert "ana.lee@example.org" in added.output
+    assert again.exit_code == 1
+    assert "already belongs" in again.output
+    assert bad_role.exit_code == 2
+    assert token.exit_code == 0, token.output
+    assert "Created a lead token for 'Dr. A. Lee'" in token.output
+    assert both.exit_code == 1
+    assert gone.exit_code == 0, gone.output
+    assert "deactivated" in listed.output
+    assert "Dr. A. Lee" in listed.output
+    assert after.exit_code == 1
+    assert "deactivated" in after.output
+    assert unknown.exit_code == 1
+    assert "nobody@example.org" in unknown.output
