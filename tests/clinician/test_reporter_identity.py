@@ -3,6 +3,8 @@ kept on the session, carried by identified flags, hidden or not stored by the ot
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlmodel import col
 
@@ -19,13 +21,13 @@ def practitioner(sim, practitioner_id: str = "prac-00001") -> tuple[str, str]:
     return display, resource["telecom"][0]["value"]
 
 
-async def launched(client, ehr_http, sim, **context) -> tuple[str, dict]:
+async def launched(client, ehr_http, sim, **context) -> tuple[str, dict[str, Any]]:
     handle = await full_launch(client, ehr_http, sim, **context)
     body = (await client.get("/api/v1/clinician/context", headers=header(handle))).json()
     return handle, body
 
 
-async def flag(client, handle: str, order: dict, **overrides) -> str:
+async def flag(client, handle: str, order: dict[str, Any], **overrides) -> str:
     created = await client.post(
         "/api/v1/clinician/flags", json=flag_body(order, **overrides), headers=header(handle)
     )

@@ -3,14 +3,27 @@ values before and after, never an overwrite of history, and statistics see the n
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+import httpx
 import pytest
 
+from tests.conftest import Tokens
 from tests.factories import make_flag
 
 PROBLEM_JSON = "application/problem+json"
 
 
-async def reclassify(client, tokens, flag_id, body, *, if_match='"v1"', role="analyst"):
+async def reclassify(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    flag_id: uuid.UUID,
+    body: dict[str, Any],
+    *,
+    if_match: str | None = '"v1"',
+    role: str = "analyst",
+) -> httpx.Response:
     headers = tokens.header(role)
     if if_match is not None:
         headers["If-Match"] = if_match
