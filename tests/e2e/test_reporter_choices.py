@@ -34,6 +34,16 @@ def launch_full_window(page: Any, stack: Stack, patient: int) -> Any:
     return page
 
 
+def unflagged_orders(page: Any, count: int) -> list[Any]:
+    """``count`` orders not flagged yet (other tests flag this practitioner's orders too),
+    each located by its id so flagging one does not move the others."""
+    ids = page.locator("li[data-order-id]:not([data-flagged])").evaluate_all(
+        "items => items.map(item => item.dataset.orderId)"
+    )
+    assert len(ids) >= count, ids
+    return [page.locator(f'li[data-order-id="{order_id}"]') for order_id in ids[:count]]
+
+
 def the_signed_in_name(stack: Stack, page: Any) -> str:
     text = page.get_by_test_id("signed-in").inner_text()
     assert text.startswith("Signed in as ")
@@ -60,8 +70,7 @@ def test_the_form_offers_choices_fits_the_panel_and_other_needs_a_note(
     page = launch_full_window(small_page, stack, patient=3)
     name = the_signed_in_name(stack, page)
     assert name != "The EHR did not say who is signed in."
-    orders = page.locator("li[data-order-id]")
-    first, second = orders.nth(0), orders.nth(1)
+    first, second = unflagged_orders(page, 2)
 
     first.locator('button[data-action="flag"]').click()
     form = first.get_by_test_id("flag-form")
@@ -143,7 +152,7 @@ def test_identified_flags_name_the_reporter_on_the_dashboard(
 ) -> None:
     page = launch_full_window(small_page, stack, patient=4)
     name = the_signed_in_name(stack, page)
-    order = page.locator("li[data-order-id]").first
+    (order,) = unflagged_orders(page, 1)
     before = flag_ids(stack)
     order.locator('button[data-action="flag"]').click()
     form = order.get_by_test_id("flag-form")
