@@ -136,6 +136,7 @@ _HANDLER_RESPONSES: dict[Callable[..., Any], Responses] = {
     },
     flags_router.assign_flag: {428: ["If-Match is required."]},
     flags_router.update_flag: {428: ["If-Match is required."]},
+    flags_router.reclassify_flag: {428: ["If-Match is required."]},
     flags_router.bulk_transition: {
         404: ["An item names no flag (`missing`)."],
         412: ["An item's version is not the flag's current one (`conflicts`)."],

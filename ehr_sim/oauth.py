@@ -30,6 +30,7 @@ from ehr_sim.clients import ClientKind, ClientRegistration
 from ehr_sim.grants import AccessGrant, LaunchContext
 from ehr_sim.scopes import grantable
 from ehr_sim.state import SimState
+from ehr_sim.store import Resource
 
 if TYPE_CHECKING:
     from joserfc.jwk import KeySetSerialization
@@ -98,6 +99,8 @@ async def smart_configuration(request: Request) -> JSONResponse:
         "scopes_supported": [
             "openid",
             "fhirUser",
+            "profile",
+            "email",
             "launch",
             "launch/patient",
             "launch/encounter",
@@ -488,17 +491,37 @@ def _token_response(state: SimState, grant: AccessGrant, *, nonce: str | None) -
         }
         if "profile" in scopes:
             claims.update(_profile_claims(state, context.user))
+        if "email" in scopes:
+            claims.update(_email_claims(state, context.user))
         if nonce:
             claims["nonce"] = nonce
         body["id_token"] = state.keys.sign(claims)
     return JSONResponse(body, headers=NO_STORE)
 
 
+def _practitioner_of(state: SimState, user: str) -> Resource | None:
+    """The Practitioner a user reference names: itself, or a PractitionerRole's practitioner."""
+    user_type, _, user_id = user.partition("/")
+    if user_type == "PractitionerRole":
+        role = state.store.get("PractitionerRole", user_id) or {}
+        user_type, _, user_id = role.get("practitioner", {}).get("reference", "").partition("/")
+    return state.store.get("Practitioner", user_id) if user_type == "Practitioner" else None
+
+
+def _email_claims(state: SimState, user: str) -> dict[str, Any]:
+    """OpenID Connect Core 5.1 ``email`` (the practitioner's work address; synthetic)."""
+    resource = _practitioner_of(state, user) or {}
+    for point in resource.get("telecom", []):
+        if point.get("system") == "email" and point.get("value"):
+            return {"email": point["value"], "email_verified": True}
+    return {}
+
+
 def _profile_claims(state: SimState, user: str) -> dict[str, Any]:
     """OpenID Connect Core 5.1 ``name``, and the identity provider's ``roles`` claim."""
-    practitioner_id = user.split("/")[-1]
+    resource = _practitioner_of(state, user)
+    practitioner_id = resource["id"] if resource else user.split("/")[-1]
     claims: dict[str, Any] = {"roles": state.settings.staff_roles.get(practitioner_id, [])}
-    resource = state.store.get("Practitioner", practitioner_id)
     names = resource.get("name") if resource else None
     if names:
         name = names[0]

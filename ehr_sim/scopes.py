@@ -30,6 +30,7 @@ LAUNCH_SCOPES = frozenset(
         "openid",
         "fhirUser",
         "profile",
+        "email",
         "launch",
         "launch/patient",
         "launch/encounter",

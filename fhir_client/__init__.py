@@ -17,6 +17,7 @@ Modules, one job each:
 - ``dates``: FHIR dates as time spans, to match records to an encounter by date;
 - ``resources``: FHIR JSON to R4B models, with errors that name no patient data;
 - ``errors``: the :class:`FhirError` hierarchy (drawn in its docstring);
+- ``user``: :func:`read_user`, the signed-in user's name and email from ``fhirUser``;
 - ``context``: :func:`fetch_launch_context`, everything a launch's order list needs.
 """
 
@@ -38,6 +39,7 @@ from fhir_client.errors import (
     FhirUnsafeLinkError,
 )
 from fhir_client.outcomes import issue_text, issue_texts
+from fhir_client.user import FhirUser, read_user
 
 __all__ = [
     "FHIR_JSON",
@@ -55,9 +57,11 @@ __all__ = [
     "FhirTransportError",
     "FhirUnauthorizedError",
     "FhirUnsafeLinkError",
+    "FhirUser",
     "LaunchContextData",
     "SearchResult",
     "fetch_launch_context",
     "issue_text",
     "issue_texts",
+    "read_user",
 ]

@@ -52,6 +52,7 @@ T3 = TypeVar("T3")
 T4 = TypeVar("T4")
 T5 = TypeVar("T5")
 T6 = TypeVar("T6")
+T7 = TypeVar("T7")
 
 # FHIR R4 http.html#mime-type: the one JSON media type for FHIR.
 FHIR_JSON = "application/fhir+json"
@@ -312,6 +313,18 @@ class FhirClient:
         c6: Awaitable[T6],
         /,
     ) -> tuple[T1, T2, T3, T4, T5, T6]: ...
+    @overload
+    async def gather(
+        self,
+        c1: Awaitable[T1],
+        c2: Awaitable[T2],
+        c3: Awaitable[T3],
+        c4: Awaitable[T4],
+        c5: Awaitable[T5],
+        c6: Awaitable[T6],
+        c7: Awaitable[T7],
+        /,
+    ) -> tuple[T1, T2, T3, T4, T5, T6, T7]: ...
     @overload
     async def gather(self, *calls: Awaitable[T]) -> tuple[T, ...]: ...
     async def gather(self, *calls: Awaitable[Any]) -> tuple[Any, ...]:

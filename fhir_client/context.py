@@ -14,6 +14,9 @@ costs one EHR round trip, not six) and then makes sense of what real EHRs send b
 - Conditions: the encounter's diagnoses (``encounter=``) and the active problem list
   (US Core ``category=problem-list-item``), merged. They help judge the orders but are not
   the orders, so failing to read them is a warning, not a failed launch.
+- Who is signed in (the ``fhirUser`` Practitioner or PractitionerRole, ``fhir_client.user``)
+  is read in the same first batch; like conditions it is optional: an EHR that will not give
+  it leaves ``user`` None, and the caller falls back on the id_token's claims.
 - A second, smaller batch runs only when the first leaves references open: diagnoses the
   Encounter names that the Condition search did not return, and Medications that
   MedicationRequests name with ``medicationReference``.
@@ -46,6 +49,7 @@ from fhir_client.errors import (
 )
 from fhir_client.outcomes import issue_text
 from fhir_client.resources import expect_type
+from fhir_client.user import FhirUser, read_user
 
 __all__ = ["ORDER_PAGE_SIZE", "LaunchContextData", "fetch_launch_context"]
 
@@ -73,7 +77,9 @@ class LaunchContextData:
     behind one, call :meth:`FhirClient.search` and read its ``invalid`` and ``outcomes``.
 
     ``medications`` are the Medications that ``medicationReference`` points to, where they
-    could be read (contained ones stay inside their MedicationRequest).
+    could be read (contained ones stay inside their MedicationRequest). ``user`` is the
+    signed-in user's name and email from their ``fhirUser`` resource, None when it was not
+    asked for or could not be read.
     """
 
     patient: Patient
@@ -83,6 +89,7 @@ class LaunchContextData:
     conditions: list[Condition]
     warnings: list[str]
     medications: list[Medication] = field(default_factory=list)
+    user: FhirUser | None = None
 
 
 async def fetch_launch_context(
@@ -91,6 +98,7 @@ async def fetch_launch_context(
     patient_id: str,
     encounter_id: str | None,
     readable: Callable[[str], bool] | None = None,
+    fhir_user: str | None = None,
 ) -> LaunchContextData:
     """Everything the order list needs for one launch, read concurrently.
 
@@ -102,9 +110,12 @@ async def fetch_launch_context(
     ``readable`` says which resource types the token may read (EHRs may grant fewer scopes
     than asked for): types it refuses are not requested at all, and a warning says what is
     missing, so a narrower grant shows less instead of failing.
+
+    ``fhir_user`` (``Practitioner/1`` or ``PractitionerRole/2``, from the id_token) is read
+    in the same batch when the grant allows it; failing to read it only leaves ``user`` None.
     """
     can_read = readable or (lambda _resource_type: True)
-    first = await _first_batch(client, patient_id, encounter_id, can_read)
+    first = await _first_batch(client, patient_id, encounter_id, can_read, fhir_user)
     encounter = first.encounter
     if encounter is not None and _points_to(encounter.subject, "Patient", patient_id) is False:
         # Showing this encounter's orders beside this patient's banner would be worse than
@@ -138,6 +149,7 @@ async def fetch_launch_context(
         conditions=_unique(conditions + extra_conditions),
         warnings=scope.warnings,
         medications=_unique(medications + extra_medications),
+        user=first.user if isinstance(first.user, FhirUser) else None,
     )
 
 
@@ -157,13 +169,18 @@ class _FirstBatch:
     medication_results: SearchResult
     diagnosis_results: SearchResult | FhirError | None
     problems: SearchResult | FhirError | None
+    user: FhirUser | FhirError | None
 
 
 async def _first_batch(
-    client: FhirClient, patient_id: str, encounter_id: str | None, can_read: Callable[[str], bool]
+    client: FhirClient,
+    patient_id: str,
+    encounter_id: str | None,
+    can_read: Callable[[str], bool],
+    fhir_user: str | None,
 ) -> _FirstBatch:
-    """Patient, encounter, orders and conditions, asked for at once (types the grant refuses
-    are not asked for)."""
+    """Patient, encounter, orders, conditions and the signed-in user, asked for at once
+    (types the grant refuses are not asked for)."""
     order_params = {"patient": patient_id, "_count": str(ORDER_PAGE_SIZE)}
     if encounter_id is not None:
         order_params["encounter"] = encounter_id
@@ -184,6 +201,9 @@ async def _first_batch(
         else _nothing(),
         _optional(client.search("Condition", problem_params))
         if conditions_readable
+        else _nothing(),
+        read_user(client, fhir_user)
+        if fhir_user and can_read(fhir_user.partition("/")[0])
         else _nothing(),
     )
     return _FirstBatch(*results)

@@ -29,6 +29,7 @@ def flag_create(**overrides: Any) -> FlagCreate:
         "reporter": {
             "fhir_user": "Practitioner/pr-1",
             "display": "Dr. Avery Sample",
+            "email": "avery.sample@example.org",
             "role": "physician",
             "department": "Primary Care - Riverside",
         },

@@ -143,9 +143,9 @@ def test_reply_waits_are_backfilled_from_the_reply_times(empty_database_url):
     engine = create_sync_engine_for(empty_database_url)
     try:
         with engine.begin() as connection:
-            # The rows as release 0006 wrote them: no stored wait yet, no owners (free-text
-            # names then; owners are people since 0009).
-            later = {"reply_wait_seconds", "owner_lead_id", "owner_operational_lead_id"}
+            # The rows as release 0006 wrote them: no stored wait, no reporter email, no owners
+            # (free-text names then; owners are people since 0009).
+            later = {"reply_wait_seconds", "reporter_email", "owner_lead_id", "owner_operational_lead_id"}
             rows = [{k: v for k, v in flag.items() if k not in later} for flag in flags]
             connection.execute(sa.insert(Flag), rows)
         upgrade(empty_database_url)

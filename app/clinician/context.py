@@ -24,6 +24,7 @@ from app.clinician.orders import (
 )
 from app.flags.catalog import AgeBand
 from app.launch import repository
+from app.launch.identity import email_address, person_name
 from app.launch.models import AppSession
 
 
@@ -130,6 +131,7 @@ class ClinicianContext:
     orders: list[OrderSummary]
     warnings: list[str]
     flag_context: FlagContext
+    user: fhir_client.FhirUser | None = None
 
 
 async def load_context(access: ClinicianAccess) -> ClinicianContext:
@@ -141,6 +143,7 @@ async def load_context(access: ClinicianAccess) -> ClinicianContext:
         patient_id=app_session.patient_id,
         encounter_id=app_session.encounter_id,
         readable=access.readable,
+        fhir_user=app_session.fhir_user,
     )
     orders = [
         summarize_order(order.get_resource_type(), OrderView.of(order))
@@ -165,17 +168,32 @@ async def load_context(access: ClinicianAccess) -> ClinicianContext:
         orders=orders,
         warnings=list(data.warnings),
         flag_context=facts,
+        user=data.user,
     )
 
 
-async def keep_flag_context(
-    session: AsyncSession, app_session: AppSession, facts: FlagContext
+async def keep_learned(
+    session: AsyncSession, app_session: AppSession, data: ClinicianContext
 ) -> None:
-    """Keep what flags snapshot of the patient and encounter in the app session (only when
-    it changed: reloading the page writes nothing)."""
-    kept = facts.model_dump(mode="json")
-    if app_session.flag_context != kept:
-        await repository.keep_flag_context(session, app_session.id, kept)
+    """Keep in the app session what flags snapshot of the patient and encounter, and who is
+    signed in (the fhirUser resource's name and email, each over the id_token's claim), so
+    a flag needs neither read again. Written only when something changed: reloading the page
+    writes nothing."""
+    user = data.user
+    name = person_name(user.name) if user else None
+    email = email_address(user.email) if user else None
+    learned: dict[str, Any] = {
+        "flag_context": data.flag_context.model_dump(mode="json"),
+        "reporter_name": name or app_session.reporter_name,
+        "reporter_email": email or app_session.reporter_email,
+    }
+    changed = {
+        name: value for name, value in learned.items() if getattr(app_session, name) != value
+    }
+    if changed:
+        await repository.keep_learned(session, app_session.id, changed)
+        for name, value in changed.items():
+            setattr(app_session, name, value)
 
 
 def today_utc() -> date:

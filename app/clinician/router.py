@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from app.audit.service import AuditAction
 from app.clinician import service
-from app.clinician.context import keep_flag_context, load_context
+from app.clinician.context import keep_learned, load_context
 from app.clinician.dependencies import AppSessionDep, ClinicianAccessDep, ClinicianAuditor
 from app.clinician.schemas import (
     ClinicianFlagIn,
@@ -21,6 +21,7 @@ from app.clinician.schemas import (
     OrderOut,
     PatientBanner,
     ReplyOut,
+    SignedInOut,
     StyleOut,
 )
 from app.clinician.style import style_hints
@@ -40,6 +41,7 @@ async def launch_context(
     current = access.app_session
     if current.patient_id is None:
         return ContextOut(
+            signed_in=_signed_in(current),
             patient=None,
             encounter=None,
             orders=[],
@@ -50,7 +52,7 @@ async def launch_context(
         load_context(access),
         style_hints(access.http, current.smart_style_url, current.issuer),
     )
-    await keep_flag_context(session, current, data.flag_context)
+    await keep_learned(session, current, data)
     flagged = await reporter.already_flagged(
         session,
         issuer=current.issuer,
@@ -65,6 +67,7 @@ async def launch_context(
         details={"encounter": current.encounter_id, "orders": len(data.orders)},
     )
     return ContextOut(
+        signed_in=_signed_in(current),
         patient=PatientBanner(**data.patient) if current.need_patient_banner else None,
         encounter=EncounterOut(**data.encounter) if data.encounter else None,
         orders=[
@@ -77,6 +80,12 @@ async def launch_context(
         smart_style_url=current.smart_style_url,
         style=StyleOut.model_validate(hints, from_attributes=True) if hints else None,
         focus_order=_focus_order(current),
+    )
+
+
+def _signed_in(current: AppSession) -> SignedInOut:
+    return SignedInOut(
+        name=current.reporter_name, email=current.reporter_email, fhir_user=current.fhir_user
     )
 
 

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.flags.catalog import Anonymity, Driver, OrderResourceType, Reason, ReporterRole, Timing
 from app.flags.models import NOTE_MAX_LENGTH
-from app.flags.schemas import FhirId, Input
+from app.flags.schemas import FhirId, Input, require_note_for_other
 
 
 class ClinicianFlagIn(Input):
@@ -27,6 +27,11 @@ class ClinicianFlagIn(Input):
     idempotency_key: Annotated[
         str, Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
     ]
+
+    @model_validator(mode="after")
+    def _other_needs_a_note(self) -> ClinicianFlagIn:
+        require_note_for_other(self.reason, self.note)
+        return self
 
 
 class PatientBanner(BaseModel):
@@ -62,7 +67,19 @@ class StyleOut(BaseModel):
     font_family: str | None
 
 
+class SignedInOut(BaseModel):
+    """Who the EHR says is using ValueLoop: the name flags carry when identified."""
+
+    name: str | None
+    email: str | None
+    fhir_user: str | None
+
+
 class ContextOut(BaseModel):
+    signed_in: SignedInOut | None = Field(
+        default=None,
+        description="Who is signed in: from the EHR's fhirUser record, else the id_token.",
+    )
     patient: PatientBanner | None
     encounter: EncounterOut | None
     orders: list[OrderOut]

@@ -79,8 +79,11 @@ def _flag_create(
         issuer=app_session.issuer,
         idempotency_key=request.idempotency_key,
         anonymity=request.anonymity,
+        # Who the EHR says is signed in; the registry keeps or drops it by anonymity level.
         reporter=ReporterIn(
             fhir_user=app_session.fhir_user or f"session:{app_session.id}",
+            display=app_session.reporter_name,
+            email=app_session.reporter_email,
             role=request.reporter_role,
         ),
         patient=PatientSnapshot(

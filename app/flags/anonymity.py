@@ -4,6 +4,11 @@ identified: the reporter is stored and shown. confidential: stored, so the loop 
 hidden from every reader of the flag (dashboard, API, exports, timeline). anonymous: not stored
 at all; the reporter follows the flag with a receipt token. Whatever stores, shows, names or
 searches by a reporter asks here, in Python or in SQL.
+
+"The reporter" is their fhirUser, display name and email together (``Flag.reporter_*``):
+all stored or none (:func:`identity_kept`), all shown or none (:func:`identity_hidden`).
+The email exists to tell the reporter about replies (:func:`reporter_email_for_notice`),
+which confidential reporters get too.
 """
 
 from __future__ import annotations
@@ -44,6 +49,12 @@ def identity_kept(anonymity: str) -> bool:
 def identity_kept_condition() -> ColumnElement[bool]:
     """:func:`identity_kept` on the flag table."""
     return col(Flag.anonymity) != _NOT_KEPT.value
+
+
+def reporter_email_for_notice(flag: Flag) -> str | None:
+    """Where the reporter may be told that the team answered: identified and confidential
+    flags with an email. Never show it to readers of a confidential flag."""
+    return flag.reporter_email if identity_kept(flag.anonymity) else None
 
 
 def reporter_name(anonymity: str, display: str | None) -> str:

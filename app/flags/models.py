@@ -23,6 +23,7 @@ from app.db import BigIntId, UTCDateTime
 NOTE_MAX_LENGTH = 1000
 MESSAGE_MAX_LENGTH = 4000
 NAME_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 320  # RFC 5321 section 4.5.3.1: 64 + "@" + 255 (as app.launch.identity)
 REFERENCE_MAX_LENGTH = 500
 FHIR_ID_MAX_LENGTH = 64  # FHIR R4 id: [A-Za-z0-9\-\.]{1,64}
 TAG_MAX_LENGTH = 40
@@ -79,6 +80,9 @@ class Flag(SQLModel, table=True):
     anonymity: str = Field(max_length=20)
     reporter_fhir_user: str | None = Field(default=None, max_length=REFERENCE_MAX_LENGTH)
     reporter_display: str | None = Field(default=None, max_length=NAME_MAX_LENGTH)
+    # Where the reporter can be told about replies: kept with the identity (identified and
+    # confidential flags), shown to readers only for identified ones (app.flags.anonymity).
+    reporter_email: str | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
     reporter_role: str = Field(max_length=40)
     reporter_department: str | None = Field(default=None, max_length=NAME_MAX_LENGTH)
     receipt_token_hash: str | None = Field(default=None, max_length=64, unique=True)
@@ -139,6 +143,9 @@ class EventKind(StrEnum):
     REPLY = "reply"
     ASSIGNMENT = "assignment"
     UPDATE = "update"
+    # The team's reading of reason and driver; the reporter's own stays in the "created" event
+    # and in earlier reclassifications (details: {"reason": {"from", "to"}, ...}).
+    RECLASSIFICATION = "reclassification"
 
 
 class FlagEvent(SQLModel, table=True):

@@ -30,6 +30,7 @@ from app.flags.schemas import (
     BulkItem,
     BulkOwnerIn,
     BulkTransitionIn,
+    ClassificationIn,
     FlagPatch,
     OwnerIn,
     TransitionIn,
@@ -303,6 +304,39 @@ def _update_events(flag: Flag, patch: FlagPatch, actor: Actor, now: datetime) ->
     if not changes:
         return []
     return [_event(flag, actor, EventKind.UPDATE, now, details=changes)]
+
+
+async def reclassify(
+    session: AsyncSession,
+    flag_id: uuid.UUID,
+    change: ClassificationIn,
+    *,
+    actor: Actor,
+    if_match: Versions,
+) -> Flag:
+    """The team's reading of the reason and suspected driver. The flag's columns take the new
+    values (statistics group on them); the timeline keeps every earlier value, so nothing the
+    reporter said is lost."""
+    return await _write(
+        session, flag_id, if_match, lambda flag, now: _reclassification(flag, change, actor, now)
+    )
+
+
+def _reclassification(
+    flag: Flag, change: ClassificationIn, actor: Actor, now: datetime
+) -> list[FlagEvent]:
+    changes: dict[str, object] = {}
+    if change.reason is not None and change.reason != flag.reason:
+        changes["reason"] = {"from": flag.reason, "to": change.reason.value}
+        flag.reason = change.reason
+    driver = None if change.clear_driver else change.driver
+    if (change.clear_driver or driver is not None) and driver != flag.driver:
+        changes["driver"] = {"from": flag.driver, "to": driver.value if driver else None}
+        flag.driver = driver
+    if not changes:
+        return []
+    kind = EventKind.RECLASSIFICATION
+    return [_event(flag, actor, kind, now, body=change.comment, details=changes)]
 
 
 # --- many flags at once ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ from app.flags.schemas import (
     BulkResult,
     BulkTransitionIn,
     Catalog,
+    ClassificationIn,
     FilterOptions,
     FlagDetail,
     FlagList,
@@ -283,6 +284,29 @@ async def update_flag(
     """Change the flag's priority or tags."""
     write = partial(review.update, session, flag_id, patch, actor=_actor(principal))
     return await _written(write, if_match, session, auditor, response, required=True)
+
+
+@router.post("/flags/{flag_id:uuid}/classification")
+async def reclassify_flag(
+    flag_id: uuid.UUID,
+    change: ClassificationIn,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    principal: CanWorkFlags,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FlagDetail:
+    """Reclassify the reason or suspected driver; the timeline keeps the earlier values."""
+    write = partial(review.reclassify, session, flag_id, change, actor=_actor(principal))
+    return await _written(
+        write,
+        if_match,
+        session,
+        auditor,
+        response,
+        required=True,
+        details={"reclassification": True},
+    )
 
 
 @router.get("/catalog")

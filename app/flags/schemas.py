@@ -27,6 +27,7 @@ from app.flags.catalog import (
     Timing,
 )
 from app.flags.models import (
+    EMAIL_MAX_LENGTH,
     FHIR_ID_MAX_LENGTH,
     MAX_TAGS,
     MESSAGE_MAX_LENGTH,
@@ -61,12 +62,24 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def require_note_for_other(reason: Reason, note: str | None) -> None:
+    """Reason "Other" says nothing by itself: the note is the reason, so it is required."""
+    if reason is Reason.OTHER and not (note and note.strip()):
+        raise ValueError("reason 'other' needs a note that says what the reason is")
+
+
 # --- creating a flag (the clinician side) ------------------------------------------------------
+
+
+Email = Annotated[
+    str, Field(min_length=3, max_length=EMAIL_MAX_LENGTH, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
 
 
 class ReporterIn(Input):
     fhir_user: Reference
     display: Name | None = None
+    email: Email | None = None
     role: ReporterRole
     department: Name | None = None
 
@@ -129,6 +142,11 @@ class FlagCreate(Input):
     priority: Priority = Priority.NORMAL
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _other_needs_a_note(self) -> FlagCreate:
+        require_note_for_other(self.reason, self.note)
+        return self
+
 
 # --- working a flag (the quality team) ---------------------------------------------------------
 
@@ -177,6 +195,29 @@ class MessageIn(Input):
     body: Message
 
 
+class ClassificationIn(Input):
+    """The quality team's reading of why the order is low-value and what drove it."""
+
+    reason: Reason | None = Field(default=None, description="The reason as the team reads it.")
+    driver: Driver | None = Field(
+        default=None, description="The suspected driver as the team reads it."
+    )
+    clear_driver: bool = Field(
+        default=False, description="Set true to record that the driver is not known."
+    )
+    comment: Message | None = Field(
+        default=None, description="Why, for the team (internal, not shown to the reporter)."
+    )
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ClassificationIn:
+        if self.clear_driver and self.driver is not None:
+            raise ValueError("give 'driver' or 'clear_driver', not both")
+        if self.reason is None and self.driver is None and not self.clear_driver:
+            raise ValueError("give 'reason', 'driver' or 'clear_driver' to change")
+        return self
+
+
 class FlagPatch(Input):
     priority: Priority | None = None
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
@@ -206,6 +247,7 @@ class Reporter(BaseModel):
     identity_hidden: bool
     fhir_user: str | None = None
     display: str | None = None
+    email: str | None = None
     department: str | None = None
 
 

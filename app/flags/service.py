@@ -43,7 +43,7 @@ def _fingerprint(data: FlagCreate) -> str:
     hashing candidate practitioners."""
     exclude: dict[str, Any] = {"idempotency_key": True}
     if not identity_kept(data.anonymity):
-        exclude["reporter"] = {"fhir_user", "display", "department"}
+        exclude["reporter"] = {"fhir_user", "display", "email", "department"}
     payload = data.model_dump(mode="json", exclude=exclude)
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -84,6 +84,7 @@ def flag_row(
         # Anonymous means not stored at all: only the role survives, for the statistics.
         reporter_fhir_user=reporter.fhir_user if kept else None,
         reporter_display=reporter.display if kept else None,
+        reporter_email=reporter.email if kept else None,
         reporter_role=reporter.role,
         reporter_department=reporter.department if kept else None,
         receipt_token_hash=receipt_hash,

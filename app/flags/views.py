@@ -54,6 +54,7 @@ def reporter(flag: Flag) -> Reporter:
         identity_hidden=hidden,
         fhir_user=None if hidden else flag.reporter_fhir_user,
         display=None if hidden else flag.reporter_display,
+        email=None if hidden else flag.reporter_email,
         department=None if hidden else flag.reporter_department,
     )
 

@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 import smart
 from app.db import UTCDateTime
 from app.ehrs.models import URL_MAX_LENGTH
+from app.launch.identity import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +62,10 @@ class AppSession(SQLModel, table=True):
     patient_id: str | None = Field(default=None, max_length=64)
     encounter_id: str | None = Field(default=None, max_length=64)
     fhir_user: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
+    # Who is signed in, as a person: from the fhirUser resource when the EHR gives it, else
+    # from the verified id_token's ``name`` and ``email`` claims (``app.launch.identity``).
+    reporter_name: str | None = Field(default=None, max_length=NAME_MAX_LENGTH)
+    reporter_email: str | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
     fhir_context: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     granted_scopes: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     need_patient_banner: bool = Field(default=True)

@@ -91,11 +91,10 @@ async def touch(session: AsyncSession, session_id: uuid.UUID, at: datetime) -> N
     )
 
 
-async def keep_flag_context(
-    session: AsyncSession, session_id: uuid.UUID, flag_context: dict[str, Any]
+async def keep_learned(
+    session: AsyncSession, session_id: uuid.UUID, values: dict[str, Any]
 ) -> None:
+    """Keep what a context read learned (flag facts, who is signed in) on the session row."""
     await session.execute(
-        sa.update(AppSession)
-        .where(col(AppSession.id) == session_id)
-        .values(flag_context=flag_context)
+        sa.update(AppSession).where(col(AppSession.id) == session_id).values(**values)
     )

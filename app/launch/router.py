@@ -21,7 +21,7 @@ from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
 from app.ehrs.errors import UnknownIssuer
 from app.errors import AppError
-from app.flags.catalog import REASON_LABELS, ReporterRole
+from app.flags.catalog import DRIVER_LABELS, REASON_LABELS, ReporterRole
 from app.kit.cookies import delete_partitioned_cookie, set_partitioned_cookie
 from app.launch import service
 from app.launch.errors import LaunchFailed
@@ -151,6 +151,7 @@ async def callback(
                 (role.value, role.value.replace("_", " ").capitalize()) for role in ReporterRole
             ],
             "default_role": ReporterRole.PHYSICIAN.value,
+            "drivers": [(driver.value, label) for driver, label in DRIVER_LABELS.items()],
         },
     )
     response.headers["Content-Security-Policy"] = frame_policy(result.ehr.frame_origins)

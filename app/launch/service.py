@@ -26,6 +26,7 @@ from app.kit.crypto import SecretBox, digest
 from app.kit.time import utcnow
 from app.launch import repository
 from app.launch.errors import SessionExpired
+from app.launch.identity import claimed_identity
 from app.launch.models import AppSession, PendingLaunch
 from app.launch.secrets import token_box
 from app.upstream_errors import LaunchStep, launch_failed
@@ -40,6 +41,12 @@ RESOURCES = (
     "Medication",
     "Condition",
 )
+# Who is signed in, read as the fhirUser resource (user-level: a clinician's own record is not
+# in the patient's compartment). An EHR that does not grant them leaves the id_token's claims.
+USER_RESOURCES = ("Practitioner", "PractitionerRole")
+# OpenID Connect Core 5.4: ``name`` and ``email`` claims, asked for only where the EHR
+# lists the scopes (some EHRs refuse scopes they do not know).
+CLAIM_SCOPES = ("profile", "email")
 STATE_LIFETIME = timedelta(minutes=10)  # SMART: state is short-lived and single use
 SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
 # A fallback for browsers that keep partitioned cookies; the page's header is the main way.
@@ -78,12 +85,7 @@ async def begin(
         raise launch_failed(LaunchStep.DISCOVER, exc) from exc
     # online_access: a refresh token valid while the clinician stays signed in to the EHR,
     # so a long charting session does not end at the first access token's expiry.
-    scopes = ehr.scopes or smart.requested_scopes(
-        config,
-        ehr_launch=launch is not None,
-        resources=RESOURCES,
-        extra=("openid", "fhirUser", "online_access"),
-    )
+    scopes = ehr.scopes or _scopes(config, ehr_launch=launch is not None)
     pkce = smart.new_pkce()
     pending = PendingLaunch(
         state=smart.new_state(),
@@ -110,6 +112,21 @@ async def begin(
         force_pkce=ehr.force_pkce,
     )
     return LaunchStart(authorize_url=url, ehr=ehr)
+
+
+def _scopes(config: smart.SmartConfiguration, *, ehr_launch: bool) -> list[str]:
+    """What ValueLoop asks an EHR for: the patient's records, and who the user is."""
+    claims = tuple(scope for scope in CLAIM_SCOPES if scope in config.scopes_supported)
+    patient_level = smart.requested_scopes(
+        config,
+        ehr_launch=ehr_launch,
+        resources=RESOURCES,
+        extra=("openid", "fhirUser", *claims, "online_access"),
+    )
+    user_level = smart.requested_scopes(
+        config, ehr_launch=ehr_launch, resources=USER_RESOURCES, extra=(), level="user"
+    )
+    return list(dict.fromkeys(patient_level + user_level))
 
 
 def _pending_launches(session: AsyncSession, settings: Settings) -> repository.PendingLaunches:
@@ -145,6 +162,7 @@ async def finish(
     )
     handle = secrets.token_urlsafe(32)
     app_session = _app_session(digest(handle), ehr, token, context, token_box(settings))
+    app_session.reporter_name, app_session.reporter_email = claimed_identity(claims)
     repository.add(session, app_session)
     await session.flush()
     return LaunchResult(handle=handle, app_session=app_session, ehr=ehr)

@@ -403,6 +403,9 @@ class _Builder:
             name["prefix"] = ["Dr."]
             name["suffix"] = ["MD"]
         display = f"{given} {family}, NP" if nurse else f"Dr. {given} {family}"
+        # A synthetic work address on the reserved example.org domain (RFC 2606): the app
+        # learns the reporter's email from here, and no mail can reach a real person.
+        email = {"system": "email", "value": f"{given}.{family}@example.org".lower(), "use": "work"}
         self.add(
             {
                 "resourceType": "Practitioner",
@@ -415,6 +418,7 @@ class _Builder:
                 ],
                 "active": True,
                 "name": [name],
+                "telecom": [email],
                 "gender": gender,
             }
         )
@@ -433,6 +437,7 @@ class _Builder:
                 "location": [_ref("Location", site.location_id, site.department.name)],
                 "code": [_concept(role)],
                 "specialty": [_concept(specialty)],
+                "telecom": [email],
             }
         )
         return _Clinician(practitioner_id, display, specialty)

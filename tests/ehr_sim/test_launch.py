@@ -226,6 +226,28 @@ def test_ehr_launch_with_a_public_client_returns_context_and_a_signed_id_token(s
     assert claims["fhirUser"] == f"{sim.fhir_base}/Practitioner/prac-00001"
 
 
+@pytest.mark.parametrize("user", ["Practitioner/prac-00001", "PractitionerRole/role-00001"])
+def test_the_id_token_names_the_practitioner_and_their_synthetic_email(sim, http, user):
+    pkce = Pkce.new()
+    launch = ehr_launch(sim, http, user=user)
+
+    scope = "launch openid fhirUser profile email user/Practitioner.rs"
+    code = code_for(sim, http, pkce, launch=launch, scope=scope)
+    body = exchange(sim, http, code, pkce).json()
+
+    keys = KeySet.import_key_set(http.get(f"{sim.base_url}/auth/jwks").json())
+    claims = jwt.decode(body["id_token"], keys, algorithms=["RS256"]).claims
+    assert claims["fhirUser"] == f"{sim.fhir_base}/{user}"
+    practitioner = http.get(
+        f"{sim.fhir_base}/Practitioner/prac-00001",
+        headers={"Authorization": f"Bearer {body['access_token']}"},
+    ).json()
+    name = practitioner["name"][0]
+    assert claims["name"] == " ".join([*name["prefix"], *name["given"], name["family"]])
+    assert claims["email"] == practitioner["telecom"][0]["value"]
+    assert claims["email"].endswith("@example.org")
+
+
 def test_ehr_launch_passes_fhir_context_for_an_order(sim, http):
     pkce = Pkce.new()
     launch = ehr_launch(sim, http, fhir_context=[{"reference": "ServiceRequest/sr-1"}])

@@ -19,7 +19,7 @@ from fhir_client import (
     LaunchContextData,
     fetch_launch_context,
 )
-from tests.fhir_client.conftest import MakeClient
+from tests.fhir_client.conftest import AnyHandler, MakeClient
 from tests.fhir_client.factories import (
     Json,
     bundle,
@@ -80,10 +80,17 @@ class FakeEhr:
 
 
 async def launch(
-    make_client: MakeClient, ehr: FakeEhr, *, encounter_id: str | None = "enc-1", **options: Any
+    make_client: MakeClient,
+    ehr: AnyHandler,
+    *,
+    encounter_id: str | None = "enc-1",
+    fhir_user: str | None = None,
+    **options: Any,
 ) -> LaunchContextData:
     client, _ = make_client(ehr, **options)
-    return await fetch_launch_context(client, patient_id="pat-1", encounter_id=encounter_id)
+    return await fetch_launch_context(
+        client, patient_id="pat-1", encounter_id=encounter_id, fhir_user=fhir_user
+    )
 
 
 def ids(resources: list[Any]) -> list[str]:

@@ -37,6 +37,16 @@ def test_only_r4b_models_are_imported_never_the_r5_defaults():
 
 def test_the_public_surface_is_what_all_declares():
     public = {name for name in vars(fhir_client) if not name.startswith("_")}
-    modules = {"client", "context", "dates", "errors", "outcomes", "paging", "resources", "retry"}
+    modules = {
+        "client",
+        "context",
+        "dates",
+        "errors",
+        "outcomes",
+        "paging",
+        "resources",
+        "retry",
+        "user",
+    }
 
     assert public - modules == set(fhir_client.__all__)

@@ -49,10 +49,13 @@ def order(*, system: str | None, code: str) -> dict[str, Any]:
     }
 
 
-def reporter(*, fhir_user: str, display: str, department: str) -> dict[str, Any]:
+def reporter(
+    *, fhir_user: str, display: str, department: str, email: str | None = None
+) -> dict[str, Any]:
     return {
         "fhir_user": fhir_user,
         "display": display,
+        "email": email,
         "role": "physician",
         "department": department,
     }
@@ -509,6 +512,7 @@ async def test_malformed_flag_id_is_422_naming_the_id(client, tokens):
 HIDDEN_REPORTER = reporter(
     fhir_user="Practitioner/whistle-9",
     display="Dr. Quinn Hidden",
+    email="quinn.hidden@example.org",
     department="Reporter Unit Nine",
 )
 
@@ -525,6 +529,7 @@ async def test_hidden_reporter_identity_never_appears_in_list_or_detail(
         "identity_hidden": True,
         "fhir_user": None,
         "display": None,
+        "email": None,
         "department": None,
     }
 
@@ -535,7 +540,7 @@ async def test_hidden_reporter_identity_never_appears_in_list_or_detail(
     assert [item["reporter"] for item in listing.json()["items"]] == [shown]
     assert detail.json()["reporter"] == shown
     for response in (listing, detail):
-        for secret in ("whistle-9", "Quinn Hidden", "Reporter Unit Nine"):
+        for secret in ("whistle-9", "Quinn Hidden", "quinn.hidden", "Reporter Unit Nine"):
             assert secret not in response.text, f"{secret!r} leaked to {role} ({anonymity})"
 
 
@@ -550,6 +555,7 @@ async def test_identified_reporter_is_shown(client, tokens, session_factory):
         "identity_hidden": False,
         "fhir_user": "Practitioner/whistle-9",
         "display": "Dr. Quinn Hidden",
+        "email": "quinn.hidden@example.org",
         "department": "Reporter Unit Nine",
     }
 

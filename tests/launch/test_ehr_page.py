@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.flags.catalog import REASON_LABELS, ReporterRole
+from app.flags.catalog import REASON_LABELS, Driver, ReporterRole
 from frontend import STATIC_DIR
 from tests.sim_ehr import ehr_launch_id
 
@@ -91,8 +91,15 @@ async def test_flag_form_offers_every_catalog_reason_and_role(client, ehr, ehr_h
     for label in REASON_LABELS.values():
         assert f"<span>{label}</span>" in page.text
     options = [(a["value"], "selected" in a) for t, a in tags if t == "option"]
-    assert [value for value, _ in options] == [role.value for role in ReporterRole]
-    assert [value for value, selected in options if selected] == ["physician"]
+    roles, drivers = options[: len(ReporterRole)], options[len(ReporterRole) :]
+    assert [value for value, _ in roles] == [role.value for role in ReporterRole]
+    assert [value for value, selected in roles if selected] == ["physician"]
+    # The suspected driver is optional ("" = not sure) and offers the whole vocabulary.
+    assert [value for value, _ in drivers] == ["", *(driver.value for driver in Driver)]
+    anonymity = [
+        (a["value"], "checked" in a) for t, a in tags if t == "input" and a["name"] == "anonymity"
+    ]
+    assert anonymity == [("identified", True), ("confidential", False), ("anonymous", False)]
     textarea = next(a for t, a in tags if t == "textarea")
     assert textarea == {"name": "note", "maxlength": "1000", "rows": "2"}
     assert '<button type="submit">Submit flag</button>' in page.text

@@ -33,11 +33,20 @@ function applyStyle(style) {
   if (style.font_family) root.setProperty("font-family", style.font_family);
 }
 
+// Who the EHR says is signed in: the name an identified flag carries.
+function renderSignedIn(user) {
+  const line = app.querySelector('[data-testid="signed-in"]');
+  const who = user && (user.name || user.email);
+  line.textContent = who ? `Signed in as ${who}` : "The EHR did not say who is signed in.";
+  line.hidden = false;
+}
+
 async function load() {
   setState("loading");
   try {
     const context = await api("/context");
     applyStyle(context.style);
+    renderSignedIn(context.signed_in);
     renderBanner(app.querySelector('[data-slot="banner"]'), context.patient);
     renderWarnings(app.querySelector('[data-slot="warnings"]'), context.warnings);
     renderOrders(app.querySelector("ul.orders"), context.orders, openFlagForm);
@@ -63,6 +72,7 @@ app.querySelector('[data-action="retry"]').addEventListener("click", load);
 
 configure({
   onSent: () => myFlags.refresh(),
+  onPending: (orders) => myFlags.setPending(orders),
   onExpired: expire,
 });
 

@@ -17,7 +17,7 @@ const pending = new Set();
 // Per order <li>: its form (kept while detached, so content survives undo and failures).
 const entries = new WeakMap();
 
-let hooks = { onSent: () => {}, onExpired: () => {} };
+let hooks = { onSent: () => {}, onExpired: () => {}, onPending: () => {} };
 
 export function configure(newHooks) {
   hooks = { ...hooks, ...newHooks };
@@ -53,8 +53,19 @@ function buildForm(entry) {
     }
   });
   form.querySelector('[data-action="cancel"]').addEventListener("click", () => close(entry));
+  // "Other" says nothing by itself: the note becomes the reason, so it is required.
+  form.addEventListener("change", () => {
+    form.querySelector('[data-slot="note-label"]').textContent = otherChosen(form)
+      ? "Note (required for Other: say what the reason is)"
+      : "Note (optional)";
+  });
   return form;
 }
+
+const otherChosen = (form) => {
+  const checked = form.querySelector('input[name="reason"]:checked');
+  return Boolean(checked && checked.value === "other");
+};
 
 function focusReason(form) {
   const radios = form.querySelectorAll('input[name="reason"]');
@@ -116,6 +127,8 @@ function payload(entry) {
     resource_type: entry.order.resource_type,
     order_id: entry.order.fhir_id,
     reason: form.querySelector('input[name="reason"]:checked').value,
+    driver: form.elements.driver.value || null,
+    anonymity: form.querySelector('input[name="anonymity"]:checked').value,
     note: note || null,
     reporter_role: form.elements.reporter_role.value,
     // One key per submission, reused by every retry: the server answers a repeat with the
@@ -132,6 +145,13 @@ function submit(entry) {
     focusReason(form);
     return;
   }
+  if (otherChosen(form) && !form.elements.note.value.trim()) {
+    showError(entry, "Reason Other needs a note: say what the reason is.", false);
+    form.elements.note.setAttribute("aria-invalid", "true");
+    form.elements.note.focus();
+    return;
+  }
+  form.elements.note.removeAttribute("aria-invalid");
   lastRole = form.elements.reporter_role.value;
   entry.key = entry.key || newKey();
   clearError(entry);
@@ -156,12 +176,22 @@ function startUndoWindow(entry) {
   announce(`Flagged ${entry.order.display}. Sending in 5 seconds; choose Undo to cancel.`);
   entry.timer = window.setTimeout(() => send(entry, false), UNDO_MS);
   pending.add(entry);
+  hooks.onPending(pendingOrders());
+}
+
+/** The orders waiting out their undo window, for "My flags" to show as pending. */
+export function pendingOrders() {
+  return [...pending].map((entry) => ({
+    order_display: entry.order.display,
+    anonymity: entry.form ? entry.form.querySelector('input[name="anonymity"]:checked').value : "identified",
+  }));
 }
 
 function cancelPending(entry) {
   window.clearTimeout(entry.timer);
   entry.timer = null;
   pending.delete(entry);
+  hooks.onPending(pendingOrders());
   // Nothing reached the server, so the next submission may have a new key.
   entry.key = null;
   showForm(entry);
@@ -173,6 +203,7 @@ async function send(entry, keepalive) {
   window.clearTimeout(entry.timer);
   entry.timer = null;
   pending.delete(entry);
+  hooks.onPending(pendingOrders());
   entry.busy = true;
   const body = payload(entry);
   const slot = slotOf(entry);

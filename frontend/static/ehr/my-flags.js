@@ -39,6 +39,8 @@ export class MyFlags {
     this.unread = 0;
     this.items = null;
     this.reasons = reasonLabels();
+    // Flags still in their undo window: not on the server yet, but the clinician made them.
+    this.pending = [];
     this.button.addEventListener("click", () => this.toggle());
   }
 
@@ -48,10 +50,7 @@ export class MyFlags {
       const data = await api("/flags");
       this.items = data.items;
       this.setUnread(data.unread);
-      if (notify && data.unread > 0) {
-        this.notice.textContent = `You have ${plural(data.unread, "new reply", "new replies")}`;
-        this.notice.hidden = false;
-      }
+      if (notify && data.unread > 0) this.showNewReplies(data);
       if (!this.section.hidden) this.render();
       return data;
     } catch (error) {
@@ -61,6 +60,40 @@ export class MyFlags {
       if (!this.section.hidden) this.render();
       return null;
     }
+  }
+
+  /**
+   * At launch, the new replies themselves on the first screen (closing the loop is the point):
+   * who answered, about which order, and what they said, without another click.
+   */
+  showNewReplies(data) {
+    const unread = data.items.flatMap((item) =>
+      item.replies.filter((reply) => reply.unread).map((reply) => ({ item, reply })),
+    );
+    const shown = unread.slice(-3).reverse();
+    this.notice.replaceChildren(
+      el("strong", { text: `You have ${plural(data.unread, "new reply", "new replies")}` }),
+      el(
+        "ul",
+        { class: "new-replies" },
+        ...shown.map(({ item, reply }) =>
+          el(
+            "li",
+            { "data-testid": "new-reply" },
+            el("p", { class: "reply-meta", text: `${reply.author} about ${item.order_display}, ${formatDate(reply.at)}` }),
+            el("p", { class: "reply-body", text: reply.body }),
+          ),
+        ),
+      ),
+    );
+    this.notice.hidden = false;
+    this.noticeDetailed = true;
+  }
+
+  /** The orders flagged moments ago and still in their undo window. */
+  setPending(orders) {
+    this.pending = orders;
+    if (!this.section.hidden) this.render();
   }
 
   setUnread(count) {
@@ -76,7 +109,7 @@ export class MyFlags {
       this.button.removeAttribute("aria-label");
       this.notice.hidden = true;
     }
-    if (!this.notice.hidden) {
+    if (!this.notice.hidden && !this.noticeDetailed) {
       this.notice.textContent = `You have ${plural(this.unread, "new reply", "new replies")}`;
     }
   }
@@ -94,17 +127,28 @@ export class MyFlags {
   }
 
   render() {
+    const pending = this.pending.map((order) =>
+      el(
+        "li",
+        { class: "my-flag pending", "data-testid": "pending-flag" },
+        el("p", { class: "order-display", text: order.order_display }),
+        el("p", { class: "order-meta", text: "Pending: sending in a few seconds (you can still undo)" }),
+      ),
+    );
     if (!this.items) {
       const detail = (this.error && this.error.problem.detail) || "Your flags could not be loaded.";
-      this.body.replaceChildren(el("p", { class: "error", text: detail }));
+      this.body.replaceChildren(
+        ...(pending.length ? [el("ul", { class: "flag-list" }, ...pending)] : []),
+        el("p", { class: "error", text: detail }),
+      );
       return;
     }
-    if (this.items.length === 0) {
+    if (this.items.length === 0 && pending.length === 0) {
       this.body.replaceChildren(el("p", { text: "You have not flagged any orders yet." }));
       return;
     }
     this.body.replaceChildren(
-      el("ul", { class: "flag-list" }, ...this.items.map((item) => this.renderItem(item))),
+      el("ul", { class: "flag-list" }, ...pending, ...this.items.map((item) => this.renderItem(item))),
     );
   }
 

@@ -255,6 +255,46 @@ function priorityForm(ctx) {
   };
 }
 
+// --- reason and driver ---------------------------------------------------------------------------
+
+function classificationForm(ctx) {
+  const form = document.getElementById("classification-form");
+  if (!form) return null;
+  const { reason, driver, comment } = form.elements;
+  const options = (kind) => ctx.catalog.list(kind).map((e) => el("option", { value: e.value, text: e.label }));
+  reason.replaceChildren(...options("reasons"));
+  driver.replaceChildren(el("option", { value: "", text: "Not known" }), ...options("drivers"));
+  let dirty = false;
+  form.addEventListener("change", () => { dirty = true; });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const flag = ctx.flag();
+    const body = {};
+    if (reason.value !== flag.reason) body.reason = reason.value;
+    if (driver.value !== (flag.driver || "")) {
+      if (driver.value) body.driver = driver.value;
+      else body.clear_driver = true;
+    }
+    if (!Object.keys(body).length) {
+      showError(form, "Choose a different reason or driver first.", reason);
+      return;
+    }
+    const text = comment.value.trim();
+    if (text) body.comment = text;
+    const ok = await send(form, () =>
+      ctx.write("/classification", { body, clear: () => { dirty = false; comment.value = ""; } }),
+    );
+    if (ok) toast("Reclassified. The timeline keeps the earlier values.");
+  });
+  return {
+    update(flag) {
+      if (dirty) return;
+      reason.value = flag.reason;
+      driver.value = flag.driver || "";
+    },
+  };
+}
+
 /**
  * Wire the forms the template rendered for this role. ctx: { flagId, catalog, flag(),
  * write(path, { method, body, clear }) }. Returns { update(flag) } for each new version.
@@ -276,6 +316,7 @@ export function setupActions(ctx) {
     }),
     ownerForm(ctx),
     staff.can("work_flags") ? priorityForm(ctx) : null,
+    staff.can("work_flags") ? classificationForm(ctx) : null,
   ].filter(Boolean);
   return {
     update(flag) {

@@ -74,14 +74,30 @@ function headline(event, catalog, hrefForFlag) {
       return [el("strong", { text: ownerChange(event.details) })];
     case "update":
       return [el("strong", { text: "Updated" })];
+    case "reclassification":
+      return [el("strong", { text: "Reclassified" })];
     default:
       return [el("strong", { text: words(event.kind || "event") })];
   }
 }
 
+/** A reclassification's details are { reason|driver: { from, to } }, in the catalog's words. */
+function classificationLines(details, catalog) {
+  const kinds = { reason: ["Reason", "reasons"], driver: ["Suspected driver", "drivers"] };
+  return Object.entries(details || {}).map(([field, change]) => {
+    const [label, vocabulary] = kinds[field] || [words(field), null];
+    const value = (v) => (v ? (vocabulary ? catalog.label(vocabulary, v) : String(v)) : "not known");
+    return el("p", { "data-field": field }, `${label}: ${value(change.from)} `,
+      el("span", { "aria-hidden": "true", text: "→ " }),
+      el("span", { class: "visually-hidden", text: "to " }),
+      value(change.to));
+  });
+}
+
 function eventItem(event, catalog, hrefForFlag) {
   const body = [];
   if (event.kind === "update") body.push(...updateLines(event.details, catalog));
+  if (event.kind === "reclassification") body.push(...classificationLines(event.details, catalog));
   if (event.body) body.push(el("p", { class: "event-body", text: event.body }));
   return el(
     "li",

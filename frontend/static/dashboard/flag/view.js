@@ -119,6 +119,7 @@ function reporterFacts(reporter, catalog) {
     // that reference is what the EHR's directory knows them by when no name came with it.
     rows.push(
       fact("Name", reporter.display),
+      fact("Email", reporter.email),
       fact("EHR user", reporter.fhir_user),
       fact("Department", reporter.department),
     );
