@@ -1,4 +1,5 @@
-"""The ``valueloop`` command: serve, migrate, manage API tokens, seed synthetic data."""
+"""The ``valueloop`` command: serve, migrate, manage API tokens, seed synthetic data, deliver
+notifications."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.config import Settings, get_settings
+from app.notifications.cli import webhooks_cli, worker
 
 cli = typer.Typer(
     help="ValueLoop: clinicians flag low-value care inside the EHR; quality teams close the loop.",
@@ -29,6 +31,8 @@ tokens_cli = typer.Typer(
 )
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(ehrs_cli, name="ehrs")
+cli.add_typer(webhooks_cli, name="webhooks")
+cli.command()(worker)
 
 
 def _settings() -> Settings:

@@ -38,10 +38,12 @@ TABLES = {
     "flag",
     "flag_event",
     "oidc_sign_in",
+    "outbox_delivery",
     "pending_launch",
     "registered_ehr",
     "reporter_read_marker",
     "staff_session",
+    "webhook_endpoint",
 }
 
 
