@@ -141,6 +141,16 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        # Otherwise a slow but successful send would be claimed and sent again by another worker.
+        if self.outbox_lease_seconds <= self.outbound_timeout_seconds:
+            raise ValueError(
+                "VALUELOOP_OUTBOX_LEASE_SECONDS must be longer than "
+                "VALUELOOP_OUTBOUND_TIMEOUT_SECONDS (a claim must outlast one send)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production_defaults(self) -> Settings:
         if self.mode is Mode.DEMO:
             return self

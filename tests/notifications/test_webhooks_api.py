@@ -195,3 +195,8 @@ def test_serve_starts_a_worker_unless_switched_off(monkeypatch):
     assert Settings(mode=Mode.DEMO).worker is False
     monkeypatch.delenv("VALUELOOP_WORKER")
     assert Settings(mode=Mode.DEMO).worker is True
+
+
+def test_a_lease_shorter_than_a_send_is_refused():
+    with pytest.raises(ValueError, match="must be longer than"):
+        Settings(mode=Mode.DEMO, outbox_lease_seconds=5, outbound_timeout_seconds=10)

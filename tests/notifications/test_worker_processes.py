@@ -75,7 +75,10 @@ def _worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "VALUELOOP_DATA_DIR": str(settings.data_dir),
         "VALUELOOP_LOG_LEVEL": "WARNING",
         "VALUELOOP_OUTBOX_POLL_SECONDS": "0.05",
-        "VALUELOOP_OUTBOX_LEASE_SECONDS": "2",
+        # The held send must still be in flight at the kill (no timeout before it, on a busy
+        # machine), and the lease must outlast it; the second worker waits this out once.
+        "VALUELOOP_OUTBOUND_TIMEOUT_SECONDS": "15",
+        "VALUELOOP_OUTBOX_LEASE_SECONDS": "16",
         "VALUELOOP_OUTBOX_BATCH_SIZE": "3",
     }
     with log.open("wb") as output:  # the child keeps its own copy of the descriptor
