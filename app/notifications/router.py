@@ -24,6 +24,7 @@ from app.notifications.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
 MAX_PAGE_SIZE = 200
+MAX_ID = 2**63 - 1  # a BIGINT: a larger id names no delivery, and must not reach the database
 
 
 @router.get("/webhooks")
@@ -83,7 +84,7 @@ async def list_deliveries(
     ] = DeliveryState.DEAD,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = 50,
     before: Annotated[
-        int | None, Query(ge=1, description="'next_before' of the previous page.")
+        int | None, Query(ge=1, le=MAX_ID, description="'next_before' of the previous page.")
     ] = None,
 ) -> DeliveryPage:
     """Deliveries that failed, newest first, without their content."""
@@ -97,7 +98,9 @@ async def list_deliveries(
 
 @router.post("/deliveries/{delivery_id}/retry")
 async def retry_delivery(
-    delivery_id: Annotated[int, Path(ge=1)], session: SessionDep, _: CanManageNotifications
+    delivery_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    session: SessionDep,
+    _: CanManageNotifications,
 ) -> DeliveryPublic:
     """Send a dead (or waiting) delivery again now, with a fresh count of tries."""
     return DeliveryPublic.of(await service.retry_delivery(session, delivery_id))
