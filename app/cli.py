@@ -1,5 +1,5 @@
 """The ``valueloop`` command: serve, migrate, manage API tokens and the staff directory, seed
-synthetic data."""
+synthetic data, deliver notifications."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import Role
 from app.config import Settings, get_settings
 from app.staff.cli import staff_cli
+from app.notifications.cli import webhooks_cli, worker
 
 cli = typer.Typer(
     help="ValueLoop: clinicians flag low-value care inside the EHR; quality teams close the loop.",
@@ -32,6 +33,8 @@ tokens_cli = typer.Typer(
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(ehrs_cli, name="ehrs")
 cli.add_typer(staff_cli, name="staff")
+cli.add_typer(webhooks_cli, name="webhooks")
+cli.command()(worker)
 
 
 def _settings() -> Settings:

@@ -114,6 +114,22 @@ class Settings(BaseSettings):
     # Staff dashboard sessions: signed out after this long idle, and after this long at most.
     staff_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     staff_session_hours: Annotated[int, Field(ge=1, le=24 * 7)] = 10
+    # The outbox worker (docs/outbox-and-webhooks.md): `valueloop serve` runs one in-process
+    # unless VALUELOOP_WORKER=off (then run `valueloop worker` beside it).
+    worker: bool = True
+    # How often an idle worker looks for due deliveries, and how many it sends at once.
+    outbox_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    outbox_batch_size: Annotated[int, Field(ge=1, le=100)] = 10
+    # A claimed delivery is another worker's to take once this lease runs out (a worker that
+    # died mid-send); it must outlast one send (outbound_timeout_seconds).
+    outbox_lease_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    # Tries before a delivery goes to the dead letters; waits double from the base, up to the
+    # cap, each with random jitter.
+    outbox_max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
+    outbox_retry_base_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    outbox_retry_max_seconds: Annotated[float, Field(gt=0, le=7 * 24 * 3600)] = 3600.0
+    # How often the worker runs its periodic jobs (the daily digest checks whether it is due).
+    periodic_interval_seconds: Annotated[float, Field(gt=0, le=24 * 3600)] = 60.0
     _demo_key: str | None = PrivateAttr(default=None)
 
     @field_validator("base_url")
@@ -123,6 +139,16 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL, e.g. https://valueloop.example.org")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        # Otherwise a slow but successful send would be claimed and sent again by another worker.
+        if self.outbox_lease_seconds <= self.outbound_timeout_seconds:
+            raise ValueError(
+                "VALUELOOP_OUTBOX_LEASE_SECONDS must be longer than "
+                "VALUELOOP_OUTBOUND_TIMEOUT_SECONDS (a claim must outlast one send)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production_defaults(self) -> Settings:

@@ -118,8 +118,11 @@ def create_sync_engine_for(url: str) -> sa.Engine:
     return sa.create_engine(urls.sync, hide_parameters=True)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """``info`` goes on every session (the flag listener, app/flags/hooks.py)."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
 
 
 def dialect_name(session: AsyncSession) -> str:

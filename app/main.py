@@ -27,6 +27,7 @@ from app.ehrs import router as ehrs_router
 from app.ehrs.service import register_configured
 from app.errors import install_error_handlers
 from app.flags import router as flags_router
+from app.flags.hooks import listening
 from app.insights import router as insights_router
 from app.launch import router as launch_router
 from app.launch import service as launch_service
@@ -39,6 +40,9 @@ from app.middleware import (
     TextInputMiddleware,
 )
 from app.migrate import ensure_migrated
+from app.notifications import router as notifications_router
+from app.notifications import runtime as notifications
+from app.notifications.events import FlagNotifier
 from app.openapi import install_error_responses
 from app.staff import oidc_router, session_router
 from app.staff import router as staff_router
@@ -73,8 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def outbound_http(settings: Settings) -> httpx.AsyncClient:
-    """The one outbound HTTP client (EHR discovery, tokens, FHIR): swapping httpx for httpx2
-    is this function."""
+    """The one outbound HTTP client (EHR discovery, tokens, FHIR, webhooks): swapping httpx
+    for httpx2 is this function."""
     return httpx.AsyncClient(
         timeout=settings.outbound_timeout_seconds,
         follow_redirects=False,
@@ -95,14 +99,20 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         try:
             await ensure_migrated(engine)
             app.state.engine = engine
-            app.state.session_factory = session_factory(engine)
+            # Flag writes announce to the outbox in their own transaction (app/flags/hooks.py).
+            factory = session_factory(engine, info=listening(FlagNotifier(settings)))
+            app.state.session_factory = factory
             app.state.autocommit_session_factory = autocommit_session_factory(engine)
             app.state.http = http
-            await register_configured(app.state.session_factory, settings)
+            await register_configured(factory, settings)
             # In the background: a slow or unreachable EHR must not delay the start.
-            issuers = await launch_service.registered_issuers(app.state.session_factory)
+            issuers = await launch_service.registered_issuers(factory)
             app.state.warm_up = asyncio.create_task(launch_service.warm_up(http, issuers))
-            yield
+            async with contextlib.AsyncExitStack() as background:
+                if settings.worker:
+                    worker = notifications.build_worker(settings, factory, http)
+                    await background.enter_async_context(notifications.running(worker))
+                yield
         finally:
             warming = getattr(app.state, "warm_up", None)
             if warming is not None:
@@ -128,6 +138,7 @@ def _route(app: FastAPI) -> None:
     app.include_router(tokens_router.router)
     app.include_router(audit_router.router)
     app.include_router(ehrs_router.router)
+    app.include_router(notifications_router.router)
     app.include_router(session_router.router)
     app.include_router(oidc_router.router)
     app.include_router(staff_router.router)

@@ -5,6 +5,7 @@ from app.auth.models import ApiToken, OidcSignIn, StaffSession
 from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
+from app.notifications.models import OutboxDelivery, WebhookEndpoint
 from app.reporter.models import ReporterReadMarker
 from app.staff.models import Staff
 
@@ -15,9 +16,11 @@ __all__ = [
     "Flag",
     "FlagEvent",
     "OidcSignIn",
+    "OutboxDelivery",
     "PendingLaunchRecord",
     "RegisteredEhr",
     "ReporterReadMarker",
     "Staff",
     "StaffSession",
+    "WebhookEndpoint",
 ]

@@ -37,6 +37,8 @@ pytest_plugins = ["tests.sim_ehr"]
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
+    "outbox_delivery",
+    "webhook_endpoint",
     "staff_session",
     "oidc_sign_in",
     "reporter_read_marker",
@@ -129,6 +131,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         data_dir=tmp_path_factory.mktemp("data"),
         log_level="WARNING",
+        # Tests that deliver run a worker of their own; one in the shared app would take their
+        # deliveries from under them.
+        worker=False,
     )
 
 

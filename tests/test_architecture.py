@@ -66,9 +66,17 @@ _DOMAINS = (
     "app.auth",
     "app.audit",
     "app.dashboard",
+    "app.notifications",
 )
 INSIDE_APP: dict[str, tuple[str, ...]] = {
-    "app/flags": ("app.insights", "app.reporter", "app.demo", "app.kit.charts"),
+    # Notifications build on flags; flags announce through app/flags/hooks.py instead.
+    "app/flags": (
+        "app.insights",
+        "app.reporter",
+        "app.demo",
+        "app.kit.charts",
+        "app.notifications",
+    ),
     "app/kit": _DOMAINS,
     "app/insights": ("app.demo", "app.reporter"),
     "app/reporter": ("app.demo", "app.insights"),

@@ -38,11 +38,13 @@ TABLES = {
     "flag",
     "flag_event",
     "oidc_sign_in",
+    "outbox_delivery",
     "pending_launch",
     "registered_ehr",
     "reporter_read_marker",
     "staff",
     "staff_session",
+    "webhook_endpoint",
 }
 
 

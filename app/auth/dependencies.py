@@ -121,3 +121,4 @@ CanManageTokens = Annotated[Principal, Depends(require(Permission.MANAGE_TOKENS)
 CanManageEhrs = Annotated[Principal, Depends(require(Permission.MANAGE_EHRS))]
 CanReadAudit = Annotated[Principal, Depends(require(Permission.READ_AUDIT))]
 CanManageStaff = Annotated[Principal, Depends(require(Permission.MANAGE_STAFF))]
+CanManageNotifications = Annotated[Principal, Depends(require(Permission.MANAGE_NOTIFICATIONS))]

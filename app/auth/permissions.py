@@ -2,7 +2,8 @@
 
 Leads own improvement areas: they read, comment, reply and move flags along. Analysts run the
 queue: everything a lead does plus assignment, bulk export. Admins also manage API tokens and
-registered EHRs and the staff directory, and read the audit trail.
+registered EHRs, the staff directory, webhooks and undelivered notifications, and read the
+audit trail.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Permission(StrEnum):
     MANAGE_EHRS = "manage_ehrs"
     READ_AUDIT = "read_audit"
     MANAGE_STAFF = "manage_staff"
+    MANAGE_NOTIFICATIONS = "manage_notifications"  # webhook endpoints, dead letters
 
 
 _LEAD = frozenset({Permission.READ_FLAGS, Permission.WORK_FLAGS})
@@ -30,6 +32,7 @@ _ADMIN = _ANALYST | {
     Permission.MANAGE_EHRS,
     Permission.READ_AUDIT,
     Permission.MANAGE_STAFF,
+    Permission.MANAGE_NOTIFICATIONS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import PreconditionFailed
-from app.flags import owners, repository
+from app.flags import hooks, owners, repository
 from app.flags.errors import (
     BulkChangeRefused,
     FlagNotFound,
@@ -221,6 +221,9 @@ async def _record(session: AsyncSession, flag: Flag, change: Change) -> Flag:
         repository.add(session, *events)
         flag.updated_at = now
         await repository.save(session, flag)
+        # After the save: the flag's row is locked by this write, so what one write to a flag
+        # enqueues is stored before what the next write to it does (app/notifications/outbox.py).
+        await hooks.announce_events(session, flag, events)
     return flag
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.flags import repository
+from app.flags import hooks, repository
 from app.flags.anonymity import identity_kept, reporter_name
 from app.flags.errors import ConcurrentCreate, FlagNotFound, IdempotencyKeyReused
 from app.flags.filters import FlagFilters
@@ -153,6 +153,7 @@ async def create_flag(session: AsyncSession, data: FlagCreate, *, secret_key: st
         to_status=Status.SUBMITTED,
     )
     repository.add(session, event)
+    await hooks.announce_events(session, flag, [event])
     return Created(flag=flag, created=True, receipt_token=receipt)
 
 

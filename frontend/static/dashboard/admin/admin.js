@@ -1,17 +1,22 @@
-// The Admin page: API tokens, registered EHRs and the (read-only) catalog. Each section loads
+// The Admin page: API tokens, registered EHRs, the (read-only) catalog, webhooks and
+// undelivered notifications. Each section loads
 // on its own, so one failing request leaves the others usable. The server serves this page to
 // admins only and checks every call again; sections a role could not use are removed anyway.
 
 import { staff } from "../api.js";
 import "../common.js";
 import { CatalogSection } from "./catalog.js";
+import { DeliveriesSection } from "./deliveries.js";
 import { EhrsSection } from "./ehrs.js";
 import { TokensSection } from "./tokens.js";
+import { WebhooksSection } from "./webhooks.js";
 
 const SECTIONS = [
   { id: "tokens", permission: "manage_tokens", Section: TokensSection },
   { id: "ehrs", permission: "manage_ehrs", Section: EhrsSection },
   { id: "catalog", permission: "read_flags", Section: CatalogSection },
+  { id: "webhooks", permission: "manage_notifications", Section: WebhooksSection },
+  { id: "deliveries", permission: "manage_notifications", Section: DeliveriesSection },
 ];
 
 for (const { id, permission, Section } of SECTIONS) {
