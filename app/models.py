@@ -5,6 +5,7 @@ from app.auth.models import ApiToken, OidcSignIn, StaffSession
 from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
+from app.notifications.email.models import NotificationOptOut
 from app.reporter.models import ReporterReadMarker
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "AuditEvent",
     "Flag",
     "FlagEvent",
+    "NotificationOptOut",
     "OidcSignIn",
     "PendingLaunchRecord",
     "RegisteredEhr",

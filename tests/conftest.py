@@ -37,6 +37,7 @@ pytest_plugins = ["tests.sim_ehr"]
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
+    "notification_opt_out",
     "staff_session",
     "oidc_sign_in",
     "reporter_read_marker",
