@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings, SmtpSecurity, SmtpServer
 from app.notifications.channels import Delivery, DeliveryFailed
 from app.notifications.email import repository
-from app.notifications.email.messages import compose, kind_of, template_of
+from app.notifications.email.messages import compose, kind_of, template_of, wire_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +95,11 @@ class EmailChannel:
         """Hand one message to the server; `DeliveryFailed` says whether to try again."""
         server = self._server
         try:
+            # Sent as bytes: aiosmtplib would fold the headers again at 78 characters.
             await aiosmtplib.send(
-                message,
+                wire_bytes(message),
                 sender=parseaddr(self._settings.sender)[1],
+                recipients=[parseaddr(str(message["To"]))[1]],
                 hostname=server.host,
                 port=server.port,
                 username=server.username,

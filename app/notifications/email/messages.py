@@ -13,6 +13,7 @@ import html
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from enum import StrEnum
@@ -158,6 +159,17 @@ def message_id(idempotency_key: str, sender: str) -> str:
     return f"<{quote(idempotency_key, safe=_ID_SAFE)}@{domain}>"
 
 
+# Header lines may run to SMTP's 998 characters (RFC 5322 section 2.1.1): folded at 78, the
+# unsubscribe URL (no spaces to break at) would be MIME-encoded, which mail clients do not read
+# as a List-Unsubscribe link.
+_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    """The message as sent (CRLF lines), with its long header lines left whole."""
+    return message.as_bytes(policy=_POLICY)
+
+
 def compose(delivery: Delivery, settings: Settings) -> EmailMessage:
     """The message for one delivery, with the headers RFC 8058 and RFC 3834 ask for."""
     kind = kind_of(delivery.payload)
@@ -167,7 +179,7 @@ def compose(delivery: Delivery, settings: Settings) -> EmailMessage:
         Subscription(email=delivery.recipient, kind=kind),
         secret_key=settings.resolved_secret_key(),
     )
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["From"] = settings.sender
     message["To"] = delivery.recipient
     message["Subject"] = rendered.subject

@@ -69,6 +69,9 @@ async def test_a_delivery_arrives_with_its_key_as_message_id_and_one_click_unsub
     assert f"https://valueloop.hospital.test/dashboard/flags/{delivery.payload['flag_id']}" in text
     assert link in text
     assert message.get_body(("html",)) is not None
+    # On the wire as RFC 2369 wants it: one plain <URL>, not MIME-encoded words.
+    raw = smtp_server.raw().decode("ascii")
+    assert f"\r\nList-Unsubscribe: <{link}>\r\n" in raw
 
 
 async def test_a_repeated_delivery_carries_the_same_message_id(
