@@ -136,3 +136,24 @@ async def enqueue_due_digests(
     if planned:
         await enqueue(session, planned)
     return len(planned)
+
+
+async def plan(
+    session: AsyncSession, flag: Flag, event: str, details: Mapping[str, Any], settings: Settings
+) -> list[PlannedDelivery]:
+    """:func:`plan_email` in the outbox's planner shape ``(session, flag, event, details,
+    settings)`` (app/notifications/events.py)."""
+    return await plan_email(session, flag, event, details, settings=settings)
+
+
+def digest_job(
+    settings: Settings, *, enqueue: Enqueue, directory: Directory = STAFF_DIRECTORY
+) -> Callable[[AsyncSession, datetime], Awaitable[None]]:
+    """The worker's periodic job ``(session, now)``: today's digests, enqueued once each."""
+
+    async def job(session: AsyncSession, now: datetime) -> None:
+        await enqueue_due_digests(
+            session, now, settings=settings, enqueue=enqueue, directory=directory
+        )
+
+    return job

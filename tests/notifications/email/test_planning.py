@@ -12,7 +12,7 @@ from app.notifications.channels import PlannedDelivery
 from app.notifications.email import repository
 from app.notifications.email.models import EmailKind
 from app.notifications.email.planning import (
-    enqueue_due_digests,
+    digest_job,
     plan_due_digests,
     plan_email,
 )
@@ -200,20 +200,16 @@ async def test_a_lead_who_opted_out_gets_no_digest(session_factory, mail_setting
     assert [p.recipient for p in planned] == [OTHER_LEAD.email]
 
 
-async def test_enqueue_due_digests_hands_the_plan_to_the_outbox(session_factory, mail_settings):
+async def test_the_workers_digest_job_hands_the_plan_to_the_outbox(session_factory, mail_settings):
     await waiting_flag(session_factory, age=timedelta(days=5))
-    stored = []
+    stored: list[PlannedDelivery] = []
 
     async def enqueue(session, planned):
         stored.extend(planned)
 
+    job = digest_job(mail_settings, enqueue=enqueue, directory=ListedDirectory(leads=[LEAD]))
     async with session_factory() as session:
-        count = await enqueue_due_digests(
-            session,
-            AT,
-            settings=mail_settings,
-            enqueue=enqueue,
-            directory=ListedDirectory(leads=[LEAD]),
-        )
-    assert count == 1
-    assert [p.recipient for p in stored] == [LEAD.email]
+        await job(session, AT)
+    assert [(p.recipient, p.idempotency_key) for p in stored] == [
+        (LEAD.email, "digest:2026-12-06:11")
+    ]
