@@ -76,7 +76,13 @@ class EmailChannel:
         return cls(settings, settings.smtp, session_factory)
 
     async def deliver(self, delivery: Delivery) -> None:
-        kind = kind_of(delivery.payload)
+        try:
+            kind = kind_of(delivery.payload)
+            message = compose(delivery, self._settings)
+        except (KeyError, ValueError) as exc:  # a payload no release of ours wrote
+            raise DeliveryFailed(
+                f"email payload cannot be rendered ({type(exc).__name__})", retryable=False
+            ) from exc
         async with self._session_factory() as session:
             refused = await repository.opted_out(session, [delivery.recipient], kind)
         if refused:
@@ -85,7 +91,7 @@ class EmailChannel:
                 extra={"delivery_id": delivery.id, "kind": kind.value},
             )
             return
-        await self.send(compose(delivery, self._settings))
+        await self.send(message)
         logger.info(
             "email sent",
             extra={"delivery_id": delivery.id, "template": template_of(delivery.payload).value},

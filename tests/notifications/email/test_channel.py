@@ -152,3 +152,15 @@ async def test_an_opt_out_of_another_kind_does_not_stop_the_send(
 
 def test_without_an_smtp_url_there_is_no_channel(settings, session_factory):
     assert EmailChannel.from_settings(settings_with_smtp(settings, None), session_factory) is None
+
+
+async def test_a_payload_that_cannot_be_rendered_is_not_retried(
+    email_settings, session_factory, smtp_server
+):
+    broken = Delivery(**{**assignment().__dict__, "payload": {"template": "newsletter"}})
+
+    with pytest.raises(DeliveryFailed) as failure:
+        await channel_for(email_settings, session_factory).deliver(broken)
+
+    assert failure.value.retryable is False
+    assert smtp_server.messages() == []
