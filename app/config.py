@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from email.utils import parseaddr
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -89,10 +90,64 @@ class OidcConfig(BaseModel):
         return value.rstrip("/")
 
 
+class SmtpSecurity(StrEnum):
+    """How the connection to the mail server is protected."""
+
+    IMPLICIT_TLS = "implicit-tls"  # smtps://: TLS from the first byte (RFC 8314 section 3.3)
+    STARTTLS = "starttls"  # smtp://: upgraded with STARTTLS, refused if the server cannot
+    # smtp:// to a loopback server or in demo mode: STARTTLS when offered, plain text otherwise.
+    OPPORTUNISTIC = "opportunistic"
+
+
+class SmtpServer(BaseModel):
+    """The mail server, parsed from ``VALUELOOP_SMTP_URL``; the password stays a secret."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    port: int
+    security: SmtpSecurity
+    username: str | None = None
+    password: SecretStr | None = None
+
+    @classmethod
+    def from_url(cls, url: str, *, mode: Mode) -> SmtpServer:
+        """``smtp://user:pass@host:587`` (STARTTLS), ``smtps://user:pass@host:465`` (TLS);
+        plain ``smtp://host:25`` only to a loopback server or in demo mode. Messages never
+        repeat the URL: it carries the password."""
+        parts = urlsplit(url)
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise ValueError(
+                "VALUELOOP_SMTP_URL must look like smtp://user:password@host:587 (STARTTLS) "
+                "or smtps://user:password@host:465 (TLS)"
+            )
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError("VALUELOOP_SMTP_URL has a port that is not a number") from exc
+        if parts.scheme == "smtps":
+            security = SmtpSecurity.IMPLICIT_TLS
+        elif mode is Mode.DEMO or parts.hostname in LOOPBACK_HOSTS:
+            security = SmtpSecurity.OPPORTUNISTIC
+        else:
+            security = SmtpSecurity.STARTTLS
+        default_port = 465 if security is SmtpSecurity.IMPLICIT_TLS else 587
+        return cls(
+            host=parts.hostname,
+            port=port or default_port,
+            security=security,
+            username=unquote(parts.username) if parts.username else None,
+            password=SecretStr(unquote(parts.password)) if parts.password else None,
+        )
+
+
 class Settings(BaseSettings):
     """Everything an operator can configure. See the README's configuration table."""
 
-    model_config = SettingsConfigDict(env_prefix="VALUELOOP_", extra="ignore")
+    # Validation errors never echo the input: it holds the secret key and the SMTP password.
+    model_config = SettingsConfigDict(
+        env_prefix="VALUELOOP_", extra="ignore", hide_input_in_errors=True
+    )
 
     mode: Mode = Mode.PRODUCTION
     database_url: str = "sqlite:///./var/valueloop.db"
@@ -130,7 +185,13 @@ class Settings(BaseSettings):
     outbox_retry_max_seconds: Annotated[float, Field(gt=0, le=7 * 24 * 3600)] = 3600.0
     # How often the worker runs its periodic jobs (the daily digest checks whether it is due).
     periodic_interval_seconds: Annotated[float, Field(gt=0, le=24 * 3600)] = 60.0
+    # Email notifications (docs/notifications.md). Without an SMTP URL no email is planned.
+    smtp_url: SecretStr | None = None
+    mail_from: str | None = None
+    # The hour (UTC) from which each day's digest of overdue flags goes to the leads.
+    digest_hour_utc: Annotated[int, Field(ge=0, le=23)] = 7
     _demo_key: str | None = PrivateAttr(default=None)
+    _smtp: SmtpServer | None = PrivateAttr(default=None)
 
     @field_validator("base_url")
     @classmethod
@@ -139,6 +200,32 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL, e.g. https://valueloop.example.org")
         return value.rstrip("/")
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_is_an_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        _name, address = parseaddr(value)
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            raise ValueError(
+                "VALUELOOP_MAIL_FROM must be an address, e.g. "
+                "'ValueLoop <valueloop@hospital.example.org>'"
+            )
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _parse_smtp_url(self) -> Settings:
+        if self.smtp_url is not None and self.smtp_url.get_secret_value().strip():
+            self._smtp = SmtpServer.from_url(
+                self.smtp_url.get_secret_value().strip(), mode=self.mode
+            )
+            if self.mail_from is None and self.mode is not Mode.DEMO:
+                raise ValueError(
+                    "VALUELOOP_MAIL_FROM is required with VALUELOOP_SMTP_URL, e.g. "
+                    "'ValueLoop <valueloop@hospital.example.org>'"
+                )
+        return self
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> Settings:
@@ -170,6 +257,16 @@ class Settings(BaseSettings):
                 "VALUELOOP_BASE_URL must use https in production mode (tokens and PHI travel on it)"
             )
         return self
+
+    @property
+    def smtp(self) -> SmtpServer | None:
+        """The mail server, or None: then no email is planned or sent."""
+        return self._smtp
+
+    @property
+    def sender(self) -> str:
+        """The From address of ValueLoop's email."""
+        return self.mail_from or "ValueLoop <valueloop@localhost>"
 
     @property
     def public_origin(self) -> str:

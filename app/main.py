@@ -43,6 +43,8 @@ from app.migrate import ensure_migrated
 from app.notifications import router as notifications_router
 from app.notifications import runtime as notifications
 from app.notifications.events import FlagNotifier
+from app.notifications.email import router as email_router
+from app.notifications.email.channel import log_configuration as log_email_configuration
 from app.openapi import install_error_responses
 from app.staff import oidc_router, session_router
 from app.staff import router as staff_router
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     settings.resolved_secret_key()  # fail (or create the demo key) at start, not mid-request
+    log_email_configuration(settings)
     # Docs assets are served by the app itself: hospital networks often block CDNs.
     app = FastAPIOffline(
         title="ValueLoop",
@@ -142,6 +145,7 @@ def _route(app: FastAPI) -> None:
     app.include_router(session_router.router)
     app.include_router(oidc_router.router)
     app.include_router(staff_router.router)
+    app.include_router(email_router.router)
     app.include_router(dashboard_pages.router)
 
 

@@ -6,6 +6,7 @@ from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
 from app.notifications.models import OutboxDelivery, WebhookEndpoint
+from app.notifications.email.models import NotificationOptOut
 from app.reporter.models import ReporterReadMarker
 from app.staff.models import Staff
 
@@ -15,6 +16,7 @@ __all__ = [
     "AuditEvent",
     "Flag",
     "FlagEvent",
+    "NotificationOptOut",
     "OidcSignIn",
     "OutboxDelivery",
     "PendingLaunchRecord",

@@ -39,6 +39,7 @@ DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
     "outbox_delivery",
     "webhook_endpoint",
+    "notification_opt_out",
     "staff_session",
     "oidc_sign_in",
     "reporter_read_marker",

@@ -37,6 +37,7 @@ TABLES = {
     "audit_event",
     "flag",
     "flag_event",
+    "notification_opt_out",
     "oidc_sign_in",
     "outbox_delivery",
     "pending_launch",

@@ -4,11 +4,14 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06
 
-Reviewed by hand. PLACEHOLDER: filled in by the work on issue #14 in this session; the revision
-chain is fixed up front so parallel work on the issue merges without re-chaining.
+Reviewed by hand. One row per (normalized email address, kind of email) a person asked not to
+get; the planner and the email channel both read it, resubscribing deletes the row.
 """
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -17,8 +20,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "notification_opt_out",
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("email", "kind"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("notification_opt_out")

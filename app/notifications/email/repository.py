@@ -1,0 +1,64 @@
+"""Every query of email notifications: opt-outs, and the flags a digest counts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.db import dialect_name
+from app.flags.models import Flag
+from app.flags.workflow import END_STATES
+from app.notifications.email.models import EmailKind, NotificationOptOut, normalize_email
+
+
+async def opted_out(session: AsyncSession, emails: Collection[str], kind: EmailKind) -> set[str]:
+    """Which of ``emails`` (normalized) asked not to get ``kind``."""
+    wanted = {normalize_email(email) for email in emails}
+    if not wanted:
+        return set()
+    rows = await session.execute(
+        sa.select(col(NotificationOptOut.email)).where(
+            col(NotificationOptOut.kind) == kind.value,
+            col(NotificationOptOut.email).in_(sorted(wanted)),
+        )
+    )
+    return set(rows.scalars())
+
+
+async def add_opt_out(session: AsyncSession, email: str, kind: EmailKind, now: datetime) -> None:
+    """Record the opt-out; a second one (a double click, two mail clients) changes nothing."""
+    values = {"email": normalize_email(email), "kind": kind.value, "created_at": now}
+    insert = postgresql_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    table = NotificationOptOut.__table__  # type: ignore[attr-defined]
+    statement = insert(table).values(**values).on_conflict_do_nothing()
+    await session.execute(statement)
+
+
+async def remove_opt_out(session: AsyncSession, email: str, kind: EmailKind) -> None:
+    await session.execute(
+        sa.delete(NotificationOptOut).where(
+            col(NotificationOptOut.email) == normalize_email(email),
+            col(NotificationOptOut.kind) == kind.value,
+        )
+    )
+
+
+async def count_waiting_for_reply(session: AsyncSession, created_before: datetime) -> int:
+    """Open flags created before ``created_before`` whose reporter has had no reply yet (the
+    dashboard's "overdue", frontend/static/dashboard/flag-format.js)."""
+    count = await session.execute(
+        sa.select(sa.func.count())
+        .select_from(Flag)
+        .where(
+            col(Flag.first_reply_at).is_(None),
+            col(Flag.status).not_in([status.value for status in END_STATES]),
+            col(Flag.created_at) < created_before,
+        )
+    )
+    return int(count.scalar_one())
