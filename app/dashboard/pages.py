@@ -47,14 +47,17 @@ class PageNotAllowed(Exception):
 # A sign-in in flight stores where to go next; a longer address (a very long search) starts
 # over at the queue rather than failing.
 MAX_NEXT_LENGTH = 500
+SIGN_IN_PATH = "/dashboard/sign-in"
 
 
 def safe_next(path: str | None) -> str:
-    """Where to go after signing in: only a dashboard path on this site (no open redirect)."""
+    """Where to go after signing in: only a dashboard path on this site (no open redirect),
+    and never the sign-in page itself (signing in would only lead back to it)."""
     if (
         path
         and len(path) <= MAX_NEXT_LENGTH
         and path.startswith("/dashboard/")
+        and not path.startswith(SIGN_IN_PATH)
         and not path.startswith("//")
         and "\\" not in path
     ):

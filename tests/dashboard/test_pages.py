@@ -118,6 +118,9 @@ def test_safe_next_keeps_dashboard_paths(path):
         pytest.param("/other", id="outside-dashboard"),
         pytest.param("/api/v1/tokens", id="api"),
         pytest.param("dashboard/queue", id="relative"),
+        # Signing in "back to" the sign-in page would show it again after a good token.
+        pytest.param("/dashboard/sign-in?next=%2Fdashboard%2Fqueue", id="sign-in-page"),
+        pytest.param("/dashboard/sign-in/oidc?next=%2Fdashboard%2Fqueue", id="sign-in-oidc"),
     ],
 )
 def test_safe_next_refuses_anything_but_a_dashboard_path(path):
