@@ -88,6 +88,7 @@ def page_for(permission: Permission) -> Callable[..., Awaitable[StaffSession]]:
 
 ReaderPage = Annotated[StaffSession, Depends(page_for(Permission.READ_FLAGS))]
 AdminPage = Annotated[StaffSession, Depends(page_for(Permission.MANAGE_TOKENS))]
+AuditorPage = Annotated[StaffSession, Depends(page_for(Permission.READ_AUDIT))]
 
 
 def render(
@@ -172,6 +173,11 @@ async def insights_page(request: Request, record: ReaderPage) -> Response:
 @router.get("/admin", response_model=None)
 async def admin_page(request: Request, record: AdminPage) -> Response:
     return render(request, "dashboard/admin.html", _staff_context(request, record, "admin"))
+
+
+@router.get("/audit", response_model=None)
+async def audit_page(request: Request, record: AuditorPage) -> Response:
+    return render(request, "dashboard/audit.html", _staff_context(request, record, "audit"))
 
 
 async def sign_in_required(request: Request, exc: Exception) -> Response:

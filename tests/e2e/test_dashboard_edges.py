@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app.auth.models import Role
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, staff_api
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +51,88 @@ def test_a_mistyped_token_says_so_and_the_right_one_then_opens_the_queue(
 
     page.wait_for_url(lambda url: urlsplit(url).path == "/dashboard/queue")
     page.wait_for_selector('#queue[data-state="ready"], #queue[data-state="empty"]')
+
+
+def audit_api(stack: Stack, **params: Any) -> list[int]:
+    with staff_api(stack, Role.ADMIN) as api:
+        response = api.get("/audit-events", params={"limit": 50, **params})
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def wait_audit(page: Any) -> None:
+    page.wait_for_function(
+        "() => ['ready', 'empty', 'error'].includes(document.getElementById('audit').dataset.state)"
+        " && document.getElementById('audit').getAttribute('aria-busy') === 'false'"
+    )
+
+
+def shown_ids(page: Any) -> list[int]:
+    ids: list[int] = page.eval_on_selector_all(
+        "#audit-rows tr[data-id]", "rows => rows.map(r => Number(r.dataset.id))"
+    )
+    return ids
+
+
+def test_admin_filters_the_audit_trail_by_flag_pages_it_and_exports_the_same_filters(
+    admin_page: Any, stack: Stack, dashboard_data: int
+) -> None:
+    page = admin_page
+    with staff_api(stack, Role.LEAD) as api:
+        flag_id = api.get("/flags", params={"limit": 1}).json()["items"][0]["id"]
+        for _ in range(3):
+            assert api.get(f"/flags/{flag_id}").status_code == 200
+
+    page.get_by_role("link", name="Audit", exact=True).click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/dashboard/audit")
+    wait_audit(page)
+    page.get_by_label("Flag id").fill(flag_id)
+    page.get_by_label("Action").select_option("read")
+    page.get_by_role("button", name="Apply filters").click()
+
+    page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("flag_id") == [flag_id])
+    wait_audit(page)
+    expected = audit_api(stack, flag_id=flag_id, action="read")
+    assert len(expected) >= 3
+    assert shown_ids(page) == expected
+    export = page.get_attribute("#audit-export", "href")
+    assert parse_qs(urlsplit(export).query) == {"flag_id": [flag_id], "action": ["read"]}
+    with staff_api(stack, Role.ADMIN) as api:
+        exported = api.get(export.removeprefix("/api/v1"))
+    assert exported.status_code == 200
+    assert [int(line.split(",")[0]) for line in exported.text.splitlines()[1:]] == expected
+
+
+def test_audit_pages_walk_older_and_back_to_newer(admin_page: Any, stack: Stack) -> None:
+    page = admin_page
+    with staff_api(stack, Role.LEAD) as api:
+        for _ in range(55):  # more searches than one page shows
+            assert api.get("/filter-options").status_code == 200
+            assert api.get("/flags", params={"limit": 1}).status_code == 200
+    page.goto(f"{stack.base_url}/dashboard/audit?action=search&actor=E2E+lead")
+    wait_audit(page)
+    first = shown_ids(page)
+    assert first == audit_api(stack, action="search", actor="E2E lead")
+
+    page.get_by_role("button", name="Older events").click()
+    page.wait_for_url(lambda url: "before_id" in url)
+    wait_audit(page)
+    second = shown_ids(page)
+    assert second
+    assert max(second) < min(first)
+
+    page.get_by_role("button", name="Newer events").click()
+    page.wait_for_url(lambda url: "before_id" not in url)
+    wait_audit(page)
+    assert shown_ids(page)[-1] == first[-1]
+
+
+def test_analyst_has_no_audit_link_and_gets_the_403_page(analyst_page: Any, stack: Stack) -> None:
+    page = analyst_page
+    assert page.get_by_role("link", name="Audit", exact=True).count() == 0
+
+    response = page.goto(f"{stack.base_url}/dashboard/audit")
+
+    assert response.status == 403
+    with staff_api(stack, Role.ANALYST) as api:
+        assert api.get("/audit-events").status_code == 403
