@@ -18,11 +18,24 @@ async def flag_filters(
     status: Annotated[
         list[Status] | None, Query(description="Repeat to match any of several.")
     ] = None,
-    reason: Annotated[list[Reason] | None, Query()] = None,
-    driver: Annotated[list[Driver] | None, Query()] = None,
-    priority: Annotated[list[Priority] | None, Query()] = None,
-    department: Annotated[list[str] | None, Query(max_length=200)] = None,
-    reporter_role: Annotated[list[ReporterRole] | None, Query()] = None,
+    reason: Annotated[
+        list[Reason] | None, Query(description="The reporter's reason; repeat for any of several.")
+    ] = None,
+    driver: Annotated[
+        list[Driver] | None,
+        Query(description="The suspected driver; repeat for any of several."),
+    ] = None,
+    priority: Annotated[
+        list[Priority] | None, Query(description="Repeat to match any of several.")
+    ] = None,
+    department: Annotated[
+        list[str] | None,
+        Query(max_length=200, description="The encounter's department, exactly; repeatable."),
+    ] = None,
+    reporter_role: Annotated[
+        list[ReporterRole] | None,
+        Query(description="The reporter's role (physician, nurse, ...); repeatable."),
+    ] = None,
     order_code: Annotated[
         str | None,
         Query(max_length=600, description="A FHIR token: 'code' or 'system|code'."),
