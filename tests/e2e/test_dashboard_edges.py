@@ -9,6 +9,7 @@ filter form ``#audit-filters``, rows ``#audit-rows tr[data-id]``, ``#audit-prev`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -136,3 +137,29 @@ def test_analyst_has_no_audit_link_and_gets_the_403_page(analyst_page: Any, stac
     assert response.status == 403
     with staff_api(stack, Role.ANALYST) as api:
         assert api.get("/audit-events").status_code == 403
+
+
+def test_audit_page_and_a_refused_sign_in_have_no_serious_accessibility_violations(
+    admin_page: Any, stack: Stack, axe_script: Path
+) -> None:
+    from tests.e2e.test_dashboard_insights import WIDTHS, serious_violations
+
+    page = admin_page
+    axe_source = axe_script.read_text(encoding="utf-8")
+    found: list[str] = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{stack.base_url}/dashboard/audit")
+        wait_audit(page)
+        found += [f"audit at {width} px: {v}" for v in serious_violations(page, axe_source)]
+    signed_out = page.context.browser.new_context()
+    try:
+        sign_in = signed_out.new_page()
+        sign_in.goto(f"{stack.base_url}/dashboard/sign-in")
+        sign_in.get_by_label("API token").fill("not-a-token")
+        sign_in.get_by_role("button", name="Sign in", exact=True).click()
+        sign_in.locator("#token-error:not(:empty)").wait_for()
+        found += [f"refused sign-in: {v}" for v in serious_violations(sign_in, axe_source)]
+    finally:
+        signed_out.close()
+    assert found == [], "\n".join(found)
