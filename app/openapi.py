@@ -190,6 +190,7 @@ def complete(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             operation = document["paths"].get(route.path_format, {}).get(method.lower())
             if operation is None:
                 continue
+            _describe_parameters(operation)
             found = _route_responses(route.dependant, route.endpoint, method.lower(), operation)
             for status, reasons in _middleware_responses(middleware, method, operation).items():
                 found.setdefault(status, []).extend(reasons)
@@ -201,6 +202,28 @@ def complete(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
     return document
+
+
+# Parameters that mean the same on every operation are described once, here; any other
+# parameter describes itself where it is declared (tests/test_openapi_document.py checks).
+_HEADER_DESCRIPTIONS = {
+    "if-match": "The `ETag` of the flag as you read it: the change is refused (412) if the "
+    "flag has changed since.",
+    "x-valueloop-session": "The app-session handle the in-EHR page was given at launch "
+    "(EHR frames may block cookies).",
+}
+
+
+def _describe_parameters(operation: dict[str, Any]) -> None:
+    """Give path ids and the shared headers their description where the route gave none."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("description"):
+            continue
+        name = parameter["name"]
+        if parameter["in"] == "header" and name.lower() in _HEADER_DESCRIPTIONS:
+            parameter["description"] = _HEADER_DESCRIPTIONS[name.lower()]
+        elif parameter["in"] == "path" and name.endswith("_id"):
+            parameter["description"] = f"The {name.removesuffix('_id').replace('_', ' ')}'s id."
 
 
 def _middleware_responses(

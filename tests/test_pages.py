@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from frontend import TEMPLATES_DIR
 
 
@@ -14,6 +16,43 @@ async def test_home_page_points_quality_teams_to_the_api_docs(client):
     assert response.headers["content-type"].startswith("text/html")
     assert 'href="/docs"' in response.text
     assert "demo mode" in response.text
+
+
+async def test_home_page_links_to_the_dashboard_and_keeps_the_ehr_launch_note(client):
+    response = await client.get("/")
+
+    assert re.search(
+        r'<a [^>]*href="/dashboard/queue"[^>]*>Open the quality dashboard</a>', response.text
+    )
+    assert "Open ValueLoop from your EHR" in response.text
+    signed_out = await client.get("/dashboard/queue")
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"].startswith("/dashboard/sign-in")
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type", "magic"),
+    [
+        ("/favicon.ico", "image/vnd.microsoft.icon", b"\x00\x00\x01\x00"),
+        ("/favicon.svg", "image/svg+xml", b"<svg "),
+    ],
+)
+async def test_the_icon_is_served_small_and_cached(client, path, media_type, magic):
+    response = await client.get(path)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == media_type
+    assert response.content.startswith(magic)
+    assert len(response.content) < 2048
+    assert "max-age=" in response.headers["cache-control"]
+    assert "public" in response.headers["cache-control"]
+
+
+@pytest.mark.parametrize("template", ["home.html", "dashboard/base.html"])
+def test_pages_name_the_svg_icon(template):
+    text = (TEMPLATES_DIR / template).read_text()
+
+    assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in text
 
 
 async def test_home_page_cannot_be_framed_and_loads_only_its_own_assets(client):

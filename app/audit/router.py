@@ -1,58 +1,61 @@
-"""The audit trail for IT security (``/api/v1/audit-events``, admin only)."""
+"""The audit trail for IT security (``/api/v1/audit-events``, admin only). Reading it, or
+exporting it, leaves an audit event of its own."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 
-from app.audit import repository
-from app.audit.service import AuditAction
+from app.audit import trail
+from app.audit.dependencies import AuditFiltersDep
+from app.audit.schemas import AuditPage
+from app.audit.service import StaffAuditor
 from app.auth.dependencies import CanReadAudit
 from app.db import SessionDep
+from app.kit.spreadsheet import CSV_MEDIA_TYPE
+from app.kit.time import utcnow
 
 router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
-
-
-class AuditEventPublic(BaseModel):
-    id: int
-    at: datetime
-    actor_kind: str
-    actor_id: str
-    actor_role: str
-    action: str
-    entity_type: str
-    entity_id: str | None
-    issuer: str | None
-    request_id: str | None
-    source_ip: str | None
-    details: dict[str, Any] | None
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEventPublic]
-    next_before_id: int | None
 
 
 @router.get("")
 async def list_audit_events(
     session: SessionDep,
     _: CanReadAudit,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    auditor: StaffAuditor,
+    filters: AuditFiltersDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Events per page.")] = 100,
     before_id: Annotated[
         int | None,
         # A BIGINT id: anything larger is no id, and the database would refuse it (a 500).
-        Query(ge=1, le=2**63 - 1, description="Page on: the last id you saw."),
+        Query(
+            ge=1,
+            le=2**63 - 1,
+            description="Page on: the `next_before_id` of the page before (events older "
+            "than this id).",
+        ),
     ] = None,
-    entity_id: Annotated[str | None, Query(max_length=100)] = None,
-    action: AuditAction | None = None,
 ) -> AuditPage:
     """Audit events, newest first: who read or changed which flag, when, from where."""
-    events = await repository.newest_first(
-        session, limit=limit, before_id=before_id, entity_id=entity_id, action=action
+    return await trail.page(session, auditor, filters, limit=limit, before_id=before_id)
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "The events as CSV."}},
+)
+async def export_audit_events(
+    request: Request, _: CanReadAudit, auditor: StaffAuditor, filters: AuditFiltersDep
+) -> StreamingResponse:
+    """Every event matching the filters as CSV (newest first, streamed), safe to open in a
+    spreadsheet."""
+    # The session dependency commits the export's own record before the body is sent.
+    filename = f"valueloop-audit-{utcnow().date().isoformat()}.csv"
+    return StreamingResponse(
+        trail.export(request.app.state.session_factory, auditor, filters),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-    items = [AuditEventPublic.model_validate(event, from_attributes=True) for event in events]
-    next_before = items[-1].id if len(items) == limit else None
-    return AuditPage(items=items, next_before_id=next_before)

@@ -47,14 +47,17 @@ class PageNotAllowed(Exception):
 # A sign-in in flight stores where to go next; a longer address (a very long search) starts
 # over at the queue rather than failing.
 MAX_NEXT_LENGTH = 500
+SIGN_IN_PATH = "/dashboard/sign-in"
 
 
 def safe_next(path: str | None) -> str:
-    """Where to go after signing in: only a dashboard path on this site (no open redirect)."""
+    """Where to go after signing in: only a dashboard path on this site (no open redirect),
+    and never the sign-in page itself (signing in would only lead back to it)."""
     if (
         path
         and len(path) <= MAX_NEXT_LENGTH
         and path.startswith("/dashboard/")
+        and not path.startswith(SIGN_IN_PATH)
         and not path.startswith("//")
         and "\\" not in path
     ):
@@ -85,6 +88,7 @@ def page_for(permission: Permission) -> Callable[..., Awaitable[StaffSession]]:
 
 ReaderPage = Annotated[StaffSession, Depends(page_for(Permission.READ_FLAGS))]
 AdminPage = Annotated[StaffSession, Depends(page_for(Permission.MANAGE_TOKENS))]
+AuditorPage = Annotated[StaffSession, Depends(page_for(Permission.READ_AUDIT))]
 
 
 def render(
@@ -169,6 +173,11 @@ async def insights_page(request: Request, record: ReaderPage) -> Response:
 @router.get("/admin", response_model=None)
 async def admin_page(request: Request, record: AdminPage) -> Response:
     return render(request, "dashboard/admin.html", _staff_context(request, record, "admin"))
+
+
+@router.get("/audit", response_model=None)
+async def audit_page(request: Request, record: AuditorPage) -> Response:
+    return render(request, "dashboard/audit.html", _staff_context(request, record, "audit"))
 
 
 async def sign_in_required(request: Request, exc: Exception) -> Response:

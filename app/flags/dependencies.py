@@ -14,16 +14,33 @@ from app.flags.filters import FlagFilters
 from app.flags.workflow import Status
 from app.kit.time import CalendarDay
 
+# Repeatable filters: a flag matches when it has any of the values given.
+_Reasons = Annotated[
+    list[Reason] | None, Query(description="The reporter's reason; repeat for any of several.")
+]
+_Drivers = Annotated[
+    list[Driver] | None, Query(description="The suspected driver; repeat for any of several.")
+]
+_Priorities = Annotated[list[Priority] | None, Query(description="Repeat to match any of several.")]
+_Departments = Annotated[
+    list[str] | None,
+    Query(max_length=200, description="The encounter's department, exactly; repeatable."),
+]
+_ReporterRoles = Annotated[
+    list[ReporterRole] | None,
+    Query(description="The reporter's role (physician, nurse, ...); repeatable."),
+]
+
 
 async def flag_filters(
     status: Annotated[
         list[Status] | None, Query(description="Repeat to match any of several.")
     ] = None,
-    reason: Annotated[list[Reason] | None, Query()] = None,
-    driver: Annotated[list[Driver] | None, Query()] = None,
-    priority: Annotated[list[Priority] | None, Query()] = None,
-    department: Annotated[list[str] | None, Query(max_length=200)] = None,
-    reporter_role: Annotated[list[ReporterRole] | None, Query()] = None,
+    reason: _Reasons = None,
+    driver: _Drivers = None,
+    priority: _Priorities = None,
+    department: _Departments = None,
+    reporter_role: _ReporterRoles = None,
     order_code: Annotated[
         str | None,
         Query(max_length=600, description="A FHIR token: 'code' or 'system|code'."),

@@ -129,9 +129,17 @@ async def list_flags(
     auditor: StaffAuditor,
     _: CanReadFlags,
     filters: FiltersDep,
-    sort: FlagSort = FlagSort.NEWEST,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    sort: Annotated[
+        FlagSort,
+        Query(description="new_first: submitted flags first; a leading '-' means descending."),
+    ] = FlagSort.NEWEST,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Flags per page.")] = 50,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=500, description="The `next_cursor` of the page before; omit for the first."
+        ),
+    ] = None,
 ) -> FlagPage:
     """List flags with filters, in a stable order, one page at a time."""
     page = await service.page(session, filters, sort=sort, limit=limit, cursor=cursor)

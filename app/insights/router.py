@@ -73,8 +73,10 @@ async def breakdown(
     session: SessionDep,
     _: CanReadFlags,
     filters: FiltersDep,
-    by: Dimension,
-    sort: BreakdownSort = BreakdownSort.COUNT,
+    by: Annotated[Dimension, Query(description="What to count flags by.")],
+    sort: Annotated[
+        BreakdownSort, Query(description="Order the rows by flag count or by estimated cost.")
+    ] = BreakdownSort.COUNT,
     fmt: FormatQuery = StatsFormat.JSON,
 ) -> Any:
     """Counts and estimated cost by service, reason, driver or department (a Pareto table)."""
@@ -143,7 +145,9 @@ async def export_flags(
     auditor: StaffAuditor,
     _: CanExportFlags,
     filters: FiltersDep,
-    fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.CSV,
+    fmt: Annotated[
+        ExportFormat, Query(alias="format", description="csv (one row per flag) or ndjson.")
+    ] = ExportFormat.CSV,
 ) -> StreamingResponse:
     """Export the matching flags as CSV or NDJSON, streamed."""
     # The session dependency commits this record before the first byte of the body is sent.

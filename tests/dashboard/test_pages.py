@@ -118,6 +118,9 @@ def test_safe_next_keeps_dashboard_paths(path):
         pytest.param("/other", id="outside-dashboard"),
         pytest.param("/api/v1/tokens", id="api"),
         pytest.param("dashboard/queue", id="relative"),
+        # Signing in "back to" the sign-in page would show it again after a good token.
+        pytest.param("/dashboard/sign-in?next=%2Fdashboard%2Fqueue", id="sign-in-page"),
+        pytest.param("/dashboard/sign-in/oidc?next=%2Fdashboard%2Fqueue", id="sign-in-oidc"),
     ],
 )
 def test_safe_next_refuses_anything_but_a_dashboard_path(path):
@@ -238,3 +241,31 @@ async def test_sign_in_page_never_shows_a_message_taken_from_the_url(client):
     assert response.status_code == 200
     assert "555-0100" not in response.text
     assert '<p class="error" role="alert">' not in response.text
+
+
+# --- the Audit page ----------------------------------------------------------------------------
+
+
+async def test_only_admins_open_the_audit_page_and_see_it_in_the_nav(client, tokens):
+    for role in ROLES:
+        cookie = await sign_in(client, getattr(tokens, role))
+
+        audit = await client.get("/dashboard/audit", headers=cookie)
+        queue = await client.get("/dashboard/queue", headers=cookie)
+
+        linked = 'href="/dashboard/audit"' in queue.text
+        if role == "admin":
+            assert audit.status_code == 200
+            assert 'id="audit"' in audit.text
+            assert linked
+            assert audit.headers["cache-control"] == "no-store"
+        else:
+            assert audit.status_code == 403, role
+            assert "read_audit" in audit.text
+            assert not linked, role
+
+
+async def test_signed_out_visitor_of_the_audit_page_signs_in_back_to_it(signed_out):
+    response = await signed_out.get("/dashboard/audit?actor=lead")
+
+    assert sign_in_target(response) == "/dashboard/audit?actor=lead"
