@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.config import Settings, get_settings
+from app.prices.cli import prices_cli
 
 cli = typer.Typer(
     help="ValueLoop: clinicians flag low-value care inside the EHR; quality teams close the loop.",
@@ -29,6 +30,7 @@ tokens_cli = typer.Typer(
 )
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(ehrs_cli, name="ehrs")
+cli.add_typer(prices_cli, name="prices")
 
 
 def _settings() -> Settings:

@@ -40,6 +40,7 @@ from app.middleware import (
 )
 from app.migrate import ensure_migrated
 from app.openapi import install_error_responses
+from app.prices import router as prices_router
 from app.staff import oidc_router, session_router
 from app.upstream_errors import install_upstream_error_handlers
 from frontend import STATIC_DIR
@@ -127,6 +128,7 @@ def _route(app: FastAPI) -> None:
     app.include_router(tokens_router.router)
     app.include_router(audit_router.router)
     app.include_router(ehrs_router.router)
+    app.include_router(prices_router.router)
     app.include_router(session_router.router)
     app.include_router(oidc_router.router)
     app.include_router(dashboard_pages.router)

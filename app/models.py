@@ -5,6 +5,7 @@ from app.auth.models import ApiToken, OidcSignIn, StaffSession
 from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
+from app.prices.models import PriceListEntry
 from app.reporter.models import ReporterReadMarker
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "FlagEvent",
     "OidcSignIn",
     "PendingLaunchRecord",
+    "PriceListEntry",
     "RegisteredEhr",
     "ReporterReadMarker",
     "StaffSession",

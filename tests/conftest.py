@@ -47,6 +47,7 @@ TABLES = (
     "app_session",
     "pending_launch",
     "registered_ehr",
+    "price_list",
 )
 
 

@@ -39,6 +39,7 @@ TABLES = {
     "flag_event",
     "oidc_sign_in",
     "pending_launch",
+    "price_list",
     "registered_ehr",
     "reporter_read_marker",
     "staff_session",

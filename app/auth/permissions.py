@@ -2,7 +2,7 @@
 
 Leads own improvement areas: they read, comment, reply and move flags along. Analysts run the
 queue: everything a lead does plus assignment, bulk export. Admins also manage API tokens and
-registered EHRs, and read the audit trail.
+registered EHRs, load the organization's price list, and read the audit trail.
 """
 
 from __future__ import annotations
@@ -20,11 +20,17 @@ class Permission(StrEnum):
     MANAGE_TOKENS = "manage_tokens"
     MANAGE_EHRS = "manage_ehrs"
     READ_AUDIT = "read_audit"
+    MANAGE_PRICES = "manage_prices"
 
 
 _LEAD = frozenset({Permission.READ_FLAGS, Permission.WORK_FLAGS})
 _ANALYST = _LEAD | {Permission.ASSIGN_FLAGS, Permission.EXPORT_FLAGS}
-_ADMIN = _ANALYST | {Permission.MANAGE_TOKENS, Permission.MANAGE_EHRS, Permission.READ_AUDIT}
+_ADMIN = _ANALYST | {
+    Permission.MANAGE_TOKENS,
+    Permission.MANAGE_EHRS,
+    Permission.READ_AUDIT,
+    Permission.MANAGE_PRICES,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.LEAD: _LEAD,

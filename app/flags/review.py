@@ -34,7 +34,14 @@ from app.flags.schemas import (
     TransitionIn,
 )
 from app.flags.service import get_flag
-from app.flags.workflow import OWNER_REQUIRED, REPLY_REQUIRED, Status, allowed_from, is_allowed
+from app.flags.workflow import (
+    END_STATES,
+    OWNER_REQUIRED,
+    REPLY_REQUIRED,
+    Status,
+    allowed_from,
+    is_allowed,
+)
 from app.kit.time import utcnow
 
 
@@ -79,6 +86,7 @@ def _event(
     body: str | None = None,
     visible_to_reporter: bool = False,
     details: dict[str, Any] | None = None,
+    status_seconds: float | None = None,
 ) -> FlagEvent:
     return FlagEvent(
         flag_id=flag.id,
@@ -91,6 +99,7 @@ def _event(
         body=body,
         visible_to_reporter=visible_to_reporter,
         details=details,
+        status_seconds=status_seconds,
     )
 
 
@@ -172,8 +181,12 @@ def _move(
     duplicate_of: uuid.UUID | None,
     actor: Actor,
     now: datetime,
+    entered: datetime,
 ) -> list[FlagEvent]:
-    """Move the flag, and the timeline of the move: assignment, status change, comment, reply."""
+    """Move the flag, and the timeline of the move: assignment, status change, comment, reply.
+
+    ``entered`` is when the flag entered the status it leaves: the stay goes on the event.
+    """
     events: list[FlagEvent] = []
     if change.owner is not None:
         events.append(_assignment_event(flag, actor, change.owner, now))
@@ -186,6 +199,7 @@ def _move(
             from_status=Status(flag.status),
             to_status=change.to,
             details={"duplicate_of": str(duplicate_of)} if duplicate_of else None,
+            status_seconds=(now - entered).total_seconds(),
         )
     )
     if change.comment is not None:
@@ -194,7 +208,16 @@ def _move(
         events.append(_reply_event(flag, actor, change.reply, now))
     flag.status = change.to
     flag.duplicate_of_id = duplicate_of
+    _stamp_end(flag, change.to, now)
     return events
+
+
+def _stamp_end(flag: Flag, status: Status, now: datetime) -> None:
+    """An ended review keeps when it ended and how long that took (stored for the median time
+    to close, in the same write as the move); a reopened flag is open again."""
+    ended = status in END_STATES
+    flag.closed_at = now if ended else None
+    flag.close_wait_seconds = (now - flag.created_at).total_seconds() if ended else None
 
 
 async def _record(session: AsyncSession, flag: Flag, change: Change) -> Flag:
@@ -228,8 +251,9 @@ async def transition(
     flag = await _flag_at_version(session, flag_id, if_match)
     _check_move(flag, Status(flag.status), change)
     duplicate_of = await _duplicate_of(session, flag, change)
+    entered = await repository.status_entered_at(session, flag)
     return await _record(
-        session, flag, lambda flag, now: _move(flag, change, duplicate_of, actor, now)
+        session, flag, lambda flag, now: _move(flag, change, duplicate_of, actor, now, entered)
     )
 
 
