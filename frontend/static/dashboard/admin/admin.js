@@ -6,11 +6,13 @@ import { staff } from "../api.js";
 import "../common.js";
 import { CatalogSection } from "./catalog.js";
 import { EhrsSection } from "./ehrs.js";
+import { PricesSection } from "./prices.js";
 import { TokensSection } from "./tokens.js";
 
 const SECTIONS = [
   { id: "tokens", permission: "manage_tokens", Section: TokensSection },
   { id: "ehrs", permission: "manage_ehrs", Section: EhrsSection },
+  { id: "prices", permission: "manage_prices", Section: PricesSection },
   { id: "catalog", permission: "read_flags", Section: CatalogSection },
 ];
 
