@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
 from app.flags import review
@@ -23,7 +26,9 @@ ANALYST = review.Actor(name="A. Rivera", role="analyst")
 REPLY = "Thanks: we looked into it."
 
 
-async def backdate(session_factory, flag_id, created_at):
+async def backdate(
+    session_factory: async_sessionmaker[AsyncSession], flag_id: uuid.UUID, created_at: datetime
+) -> None:
     """The flag and its creation event as if made at ``created_at``."""
     async with session_factory() as session:
         await session.execute(
@@ -37,7 +42,9 @@ async def backdate(session_factory, flag_id, created_at):
         await session.commit()
 
 
-async def move(session_factory, flag_id, to, **extra):
+async def move(
+    session_factory: async_sessionmaker[AsyncSession], flag_id: uuid.UUID, to: str, **extra: Any
+) -> Flag:
     async with session_factory() as session:
         flag = await review.transition(
             session, flag_id, TransitionIn(to=to, **extra), actor=ANALYST, if_match=None
@@ -83,10 +90,16 @@ async def test_reopening_clears_the_close_time_and_ending_again_sets_it_anew(ses
     assert again.close_wait_seconds is not None
 
 
-async def ended_flag(session_factory, reason, hours, created_at):
+async def ended_flag(
+    session_factory: async_sessionmaker[AsyncSession],
+    reason: str,
+    hours: float,
+    created_at: datetime,
+) -> Flag:
     flag = await make_flag(session_factory, reason=reason)
     async with session_factory() as session:
         stored = await session.get(Flag, flag.id)
+        assert stored is not None
         stored.created_at = created_at
         stored.created_week = week_start(created_at)
         stored.status = "closed"

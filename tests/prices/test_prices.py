@@ -137,9 +137,9 @@ async def test_codes_without_an_organization_price_keep_the_reference_price(sess
     await session.commit()
 
     vitamin_d = [(CPT, "82306")]
-    assert (await service.price_for(session, vitamin_d, on=date(2026, 3, 1))).source.startswith(
-        "Medicare"
-    )
+    reference = await service.price_for(session, vitamin_d, on=date(2026, 3, 1))
+    assert reference is not None
+    assert reference.source.startswith("Medicare")
     assert await service.price_for(session, [(CPT, "00000")], on=date(2026, 3, 1)) is None
     # An organization price on a second coding beats a reference price on the first.
     both = [(CPT, "82306"), ("http://loinc.org", "2345-7")]
