@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.config import Settings, get_settings
-from app.staff.cli import staff_cli
 from app.notifications.cli import webhooks_cli, worker
+from app.prices.cli import prices_cli
+from app.staff.cli import staff_cli
 
 cli = typer.Typer(
     help="ValueLoop: clinicians flag low-value care inside the EHR; quality teams close the loop.",
@@ -35,6 +36,7 @@ cli.add_typer(ehrs_cli, name="ehrs")
 cli.add_typer(staff_cli, name="staff")
 cli.add_typer(webhooks_cli, name="webhooks")
 cli.command()(worker)
+cli.add_typer(prices_cli, name="prices")
 
 
 def _settings() -> Settings:

@@ -42,10 +42,11 @@ from app.middleware import (
 from app.migrate import ensure_migrated
 from app.notifications import router as notifications_router
 from app.notifications import runtime as notifications
-from app.notifications.events import FlagNotifier
 from app.notifications.email import router as email_router
 from app.notifications.email.channel import log_configuration as log_email_configuration
+from app.notifications.events import FlagNotifier
 from app.openapi import install_error_responses
+from app.prices import router as prices_router
 from app.staff import oidc_router, session_router
 from app.staff import router as staff_router
 from app.upstream_errors import install_upstream_error_handlers
@@ -142,6 +143,7 @@ def _route(app: FastAPI) -> None:
     app.include_router(audit_router.router)
     app.include_router(ehrs_router.router)
     app.include_router(notifications_router.router)
+    app.include_router(prices_router.router)
     app.include_router(session_router.router)
     app.include_router(oidc_router.router)
     app.include_router(staff_router.router)

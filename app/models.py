@@ -5,8 +5,9 @@ from app.auth.models import ApiToken, OidcSignIn, StaffSession
 from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
-from app.notifications.models import OutboxDelivery, WebhookEndpoint
 from app.notifications.email.models import NotificationOptOut
+from app.notifications.models import OutboxDelivery, WebhookEndpoint
+from app.prices.models import PriceListEntry
 from app.reporter.models import ReporterReadMarker
 from app.staff.models import Staff
 
@@ -20,6 +21,7 @@ __all__ = [
     "OidcSignIn",
     "OutboxDelivery",
     "PendingLaunchRecord",
+    "PriceListEntry",
     "RegisteredEhr",
     "ReporterReadMarker",
     "Staff",

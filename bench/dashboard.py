@@ -131,6 +131,10 @@ def pages(client: httpx.Client, newest: datetime) -> list[tuple[str, list[Reques
             Request("/api/v1/stats/weekly", [*params, ("format", "svg")]),
             Request("/api/v1/stats/reply-times", params),
             Request("/api/v1/stats/reply-times", [*params, ("format", "svg")]),
+            Request("/api/v1/stats/close-times", params),
+            Request("/api/v1/stats/close-times", [*params, ("format", "svg")]),
+            Request("/api/v1/stats/cycle-time", params),
+            Request("/api/v1/stats/cycle-time", [*params, ("format", "svg")]),
         ]
         for by in ("service", "reason", "department"):
             requests += [

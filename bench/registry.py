@@ -500,6 +500,8 @@ def stat_endpoints() -> list[tuple[str, str, Params]]:
         *breakdowns,
         ("weekly trend", "/api/v1/stats/weekly", []),
         ("closed loop", "/api/v1/stats/loop", []),
+        ("time to close", "/api/v1/stats/close-times", []),
+        ("cycle time", "/api/v1/stats/cycle-time", []),
     ]
 
 

@@ -51,6 +51,7 @@ TABLES = (
     "pending_launch",
     "registered_ehr",
     "staff",
+    "price_list",
 )
 
 

@@ -41,6 +41,7 @@ TABLES = {
     "oidc_sign_in",
     "outbox_delivery",
     "pending_launch",
+    "price_list",
     "registered_ehr",
     "reporter_read_marker",
     "staff",
@@ -147,8 +148,15 @@ def test_reply_waits_are_backfilled_from_the_reply_times(empty_database_url):
     try:
         with engine.begin() as connection:
             # The rows as release 0006 wrote them: no stored wait, no reporter email, no owners
-            # (free-text names then; owners are people since 0009).
-            later = {"reply_wait_seconds", "reporter_email", "owner_lead_id", "owner_operational_lead_id"}
+            # (free-text names then; owners are people since 0009), no close times.
+            later = {
+                "reply_wait_seconds",
+                "reporter_email",
+                "owner_lead_id",
+                "owner_operational_lead_id",
+                "closed_at",
+                "close_wait_seconds",
+            }
             rows = [{k: v for k, v in flag.items() if k not in later} for flag in flags]
             connection.execute(sa.insert(Flag), rows)
         upgrade(empty_database_url)
@@ -182,9 +190,10 @@ def test_free_text_owners_become_inactive_staff_records_and_come_back_on_downgra
     engine = create_sync_engine_for(empty_database_url)
     try:
         with engine.begin() as connection:
-            later = {"owner_lead_id", "owner_operational_lead_id"}
+            # Only the columns release 0008 had.
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("flag")}
             connection.execute(
-                sa.insert(Flag), [{k: v for k, v in row.items() if k not in later} for row in flags]
+                sa.insert(Flag), [{k: v for k, v in row.items() if k in columns} for row in flags]
             )
             # As release 0008 stored owners: names, of a lead alone or of a dyad.
             rows = [
@@ -240,3 +249,54 @@ def test_free_text_owners_become_inactive_staff_records_and_come_back_on_downgra
     }
     assert {str(f[0]).replace("-", ""): (f[1], f[2]) for f in owned} == expected
     assert {str(f[0]).replace("-", ""): (f[1], f[2]) for f in restored} == expected
+
+
+def test_close_times_and_status_stays_are_backfilled_from_the_timeline(empty_database_url):
+    from app.demo.synthetic import SyntheticRegistry
+    from app.flags.models import Flag, FlagEvent
+
+    upgrade(empty_database_url, "0012")
+    flags, events = next(SyntheticRegistry(seed=5).batches(60))
+    engine = create_sync_engine_for(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            # The rows as release 0012 wrote them: only the columns its tables have.
+            inspector = sa.inspect(connection)
+            flag_columns = {c["name"] for c in inspector.get_columns("flag")}
+            event_columns = {c["name"] for c in inspector.get_columns("flag_event")}
+            connection.execute(
+                sa.insert(Flag),
+                [{k: v for k, v in row.items() if k in flag_columns} for row in flags],
+            )
+            connection.execute(
+                sa.insert(FlagEvent),
+                [{k: v for k, v in row.items() if k in event_columns} for row in events],
+            )
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            flag_table = sa.inspect(Flag).local_table
+            event_table = sa.inspect(FlagEvent).local_table
+            waits = dict(
+                connection.execute(
+                    sa.select(flag_table.c.id, flag_table.c.close_wait_seconds)
+                ).all()
+            )
+            stays = sorted(
+                value
+                for (value,) in connection.execute(
+                    sa.select(event_table.c.status_seconds).where(
+                        event_table.c.status_seconds.is_not(None)
+                    )
+                )
+            )
+    finally:
+        engine.dispose()
+
+    assert any(flag["close_wait_seconds"] is not None for flag in flags), "needs ended flags"
+    for flag in flags:
+        if flag["close_wait_seconds"] is None:
+            assert waits[flag["id"]] is None
+        else:
+            assert waits[flag["id"]] == pytest.approx(flag["close_wait_seconds"], abs=0.01)
+    expected = sorted(e["status_seconds"] for e in events if e["status_seconds"] is not None)
+    assert stays == pytest.approx(expected, abs=0.01)

@@ -4,6 +4,7 @@ Leads own improvement areas: they read, comment, reply and move flags along. Ana
 queue: everything a lead does plus assignment, bulk export. Admins also manage API tokens and
 registered EHRs, the staff directory, webhooks and undelivered notifications, and read the
 audit trail.
+registered EHRs, load the organization's price list, and read the audit trail.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_STAFF = "manage_staff"
     MANAGE_NOTIFICATIONS = "manage_notifications"  # webhook endpoints, dead letters
+    MANAGE_PRICES = "manage_prices"
 
 
 _LEAD = frozenset({Permission.READ_FLAGS, Permission.WORK_FLAGS})
@@ -33,6 +35,7 @@ _ADMIN = _ANALYST | {
     Permission.READ_AUDIT,
     Permission.MANAGE_STAFF,
     Permission.MANAGE_NOTIFICATIONS,
+    Permission.MANAGE_PRICES,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

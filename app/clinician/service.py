@@ -15,7 +15,7 @@ from app.clinician.errors import OrderNotInLaunch
 from app.clinician.orders import OrderSummary, OrderView, codings, summarize_order
 from app.clinician.schemas import ClinicianFlagIn
 from app.flags import service as registry_service
-from app.flags.costs import ReferencePrice, reference_price
+from app.flags.costs import Price
 from app.flags.schemas import (
     CodingIn,
     CostEstimate,
@@ -25,7 +25,9 @@ from app.flags.schemas import (
     PatientSnapshot,
     ReporterIn,
 )
+from app.kit.time import utcnow
 from app.launch.models import AppSession
+from app.prices import service as prices
 from app.upstream_errors import ORDER_NOT_READABLE, order_not_readable
 
 
@@ -38,13 +40,11 @@ async def flag_order(
         raise OrderNotInLaunch("This launch has no patient, so there is nothing to flag.")
     order, facts = await _read_order(access, request)
     check_order_belongs(order, app_session)
-    data = _flag_create(
-        app_session,
-        request,
-        summarize_order(request.resource_type.value, order),
-        facts,
-        price=reference_price(codings(order.concept)),
-    )
+    summary = summarize_order(request.resource_type.value, order)
+    # Priced as on the day it was ordered (as the EHR dates it), else today.
+    ordered_on = summary.authored_on.date() if summary.authored_on else utcnow().date()
+    price = await prices.price_for(session, codings(order.concept), on=ordered_on)
+    data = _flag_create(app_session, request, summary, facts, price=price)
     return await registry_service.create_flag(
         session, data, secret_key=access.settings.resolved_secret_key()
     )
@@ -71,7 +71,7 @@ def _flag_create(
     summary: OrderSummary,
     facts: FlagContext,
     *,
-    price: ReferencePrice | None,
+    price: Price | None,
 ) -> FlagCreate:
     """The registry's snapshot of a flag: what the EHR said, and what the clinician chose."""
     encounter = facts.encounter

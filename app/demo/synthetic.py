@@ -58,7 +58,7 @@ from app.flags.schemas import (
     ReporterIn,
 )
 from app.flags.service import flag_row
-from app.flags.workflow import Status
+from app.flags.workflow import END_STATES, Status
 from app.staff.models import Staff
 
 
@@ -181,6 +181,8 @@ class SyntheticRegistry:
             duplicate_of_id=duplicate_of if final is Status.DUPLICATE else None,
             first_reply_at=first_reply,
             reply_wait_seconds=(first_reply - created).total_seconds() if first_reply else None,
+            closed_at=at if final in END_STATES else None,
+            close_wait_seconds=(at - created).total_seconds() if final in END_STATES else None,
         )
         return row, events
 
@@ -276,8 +278,9 @@ class SyntheticRegistry:
         )
         at, current, first_reply = created, Status.SUBMITTED, None
         for gap, target in zip(gaps, path, strict=True):
-            at = at + timedelta(seconds=gap * scale)
-            events += _move(flag_id, at, analyst, current, target, owner)
+            stay = gap * scale
+            at = at + timedelta(seconds=stay)
+            events += _move(flag_id, at, analyst, current, target, owner, stay)
             if target in REPLIES:
                 first_reply = first_reply or at
             current = target
@@ -305,6 +308,7 @@ def _event(
         "body": None,
         "visible_to_reporter": False,
         "details": None,
+        "status_seconds": None,
     }
     row.update(fields)
     return row
@@ -317,6 +321,7 @@ def _move(
     current: Status,
     target: Status,
     owner: dict[str, str],
+    stay: float,
 ) -> list[dict[str, Any]]:
     """An analyst's move from ``current`` to ``target``, with the owner accepting needs and the
     reply the move owes the reporter."""
@@ -332,6 +337,7 @@ def _move(
             "analyst",
             from_status=current.value,
             to_status=target.value,
+            status_seconds=stay,
         )
     )
     if target in REPLIES:

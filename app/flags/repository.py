@@ -85,6 +85,17 @@ async def timeline(session: AsyncSession, flag_id: uuid.UUID) -> Sequence[FlagEv
     return result.all()
 
 
+async def status_entered_at(session: AsyncSession, flag: Flag) -> datetime:
+    """When the flag entered its current status: its last status event (the creation or a
+    change), read from the flag's own timeline index."""
+    entered = await session.scalar(
+        sa.select(sa.func.max(col(FlagEvent.at))).where(
+            col(FlagEvent.flag_id) == flag.id, col(FlagEvent.to_status).is_not(None)
+        )
+    )
+    return entered or flag.created_at
+
+
 def add(session: AsyncSession, *rows: Flag | FlagEvent) -> None:
     session.add_all(rows)
 

@@ -36,7 +36,14 @@ from app.flags.schemas import (
     TransitionIn,
 )
 from app.flags.service import get_flag
-from app.flags.workflow import OWNER_REQUIRED, REPLY_REQUIRED, Status, allowed_from, is_allowed
+from app.flags.workflow import (
+    END_STATES,
+    OWNER_REQUIRED,
+    REPLY_REQUIRED,
+    Status,
+    allowed_from,
+    is_allowed,
+)
 from app.kit.time import utcnow
 
 
@@ -83,6 +90,7 @@ def _event(
     body: str | None = None,
     visible_to_reporter: bool = False,
     details: dict[str, Any] | None = None,
+    status_seconds: float | None = None,
 ) -> FlagEvent:
     return FlagEvent(
         flag_id=flag.id,
@@ -96,6 +104,7 @@ def _event(
         body=body,
         visible_to_reporter=visible_to_reporter,
         details=details,
+        status_seconds=status_seconds,
     )
 
 
@@ -185,9 +194,13 @@ def _move(
     checks: tuple[uuid.UUID | None, CheckedOwner | None],
     actor: Actor,
     now: datetime,
+    entered: datetime,
 ) -> list[FlagEvent]:
     """Move the flag, and the timeline of the move: assignment, status change, comment, reply.
-    ``checks`` are the checked original (duplicates) and owner the move names."""
+
+    ``checks`` are the checked original (duplicates) and owner the move names; ``entered`` is
+    when the flag entered the status it leaves: the stay goes on the event.
+    """
     duplicate_of, owner = checks
     events: list[FlagEvent] = []
     if owner is not None:
@@ -201,6 +214,7 @@ def _move(
             from_status=Status(flag.status),
             to_status=change.to,
             details={"duplicate_of": str(duplicate_of)} if duplicate_of else None,
+            status_seconds=(now - entered).total_seconds(),
         )
     )
     if change.comment is not None:
@@ -209,7 +223,16 @@ def _move(
         events.append(_reply_event(flag, actor, change.reply, now))
     flag.status = change.to
     flag.duplicate_of_id = duplicate_of
+    _stamp_end(flag, change.to, now)
     return events
+
+
+def _stamp_end(flag: Flag, status: Status, now: datetime) -> None:
+    """An ended review keeps when it ended and how long that took (stored for the median time
+    to close, in the same write as the move); a reopened flag is open again."""
+    ended = status in END_STATES
+    flag.closed_at = now if ended else None
+    flag.close_wait_seconds = (now - flag.created_at).total_seconds() if ended else None
 
 
 async def _record(session: AsyncSession, flag: Flag, change: Change) -> Flag:
@@ -247,8 +270,11 @@ async def transition(
     _check_move(flag, Status(flag.status), change)
     duplicate_of = await _duplicate_of(session, flag, change)
     owner = await owners.checked(session, change.owner) if change.owner is not None else None
+    entered = await repository.status_entered_at(session, flag)
     return await _record(
-        session, flag, lambda flag, now: _move(flag, change, (duplicate_of, owner), actor, now)
+        session,
+        flag,
+        lambda flag, now: _move(flag, change, (duplicate_of, owner), actor, now, entered),
     )
 
 

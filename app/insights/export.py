@@ -68,6 +68,9 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "cost_source",
     "cost_year",
     "first_reply_at",
+    "hours_to_first_reply",
+    "closed_at",
+    "hours_to_close",
     "duplicate_of",
     "tags",
     "note",
@@ -120,10 +123,18 @@ def export_record(flag: Flag, people: People) -> dict[str, Any]:
         "cost_source": flag.cost_source,
         "cost_year": flag.cost_year,
         "first_reply_at": flag.first_reply_at.isoformat() if flag.first_reply_at else None,
+        "hours_to_first_reply": _hours(flag.reply_wait_seconds),
+        # When the review ended (closed, not low-value or duplicate); empty while open.
+        "closed_at": flag.closed_at.isoformat() if flag.closed_at else None,
+        "hours_to_close": _hours(flag.close_wait_seconds),
         "duplicate_of": str(flag.duplicate_of_id) if flag.duplicate_of_id else None,
         "tags": ";".join(flag.tags),
         "note": flag.note,
     }
+
+
+def _hours(seconds: float | None) -> float | None:
+    return round(seconds / 3600, 2) if seconds is not None else None
 
 
 def neutralise_formula(value: Any) -> Any:

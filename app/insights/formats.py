@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.insights.export import neutralise_formula
-from app.insights.schemas import Breakdown, Outcomes, ReplyTimes, WeeklyTrend
+from app.insights.schemas import Breakdown, CloseTimes, CycleTime, Outcomes, ReplyTimes, WeeklyTrend
 from app.kit.charts import Bar, bar_chart, pareto_chart
 
 
@@ -137,4 +137,60 @@ def outcomes_csv(outcomes: Outcomes) -> str:
     return _csv(
         ["status", "label", "flags"],
         ([row.status.value, row.label, row.count] for row in outcomes.by_status),
+    )
+
+
+def _hours_text(value: float) -> str:
+    return f"{value:,.1f} h"
+
+
+def close_times_csv(times: CloseTimes) -> str:
+    rows: list[list[Any]] = [["", "All reasons", times.closed, times.median_hours]]
+    rows += [[row.reason, row.label, row.closed, row.median_hours] for row in times.by_reason]
+    return _csv(["reason", "label", "closed", "median_hours_to_close"], rows)
+
+
+def close_times_svg(times: CloseTimes) -> str:
+    bars = [
+        Bar(
+            label=row.label,
+            value=row.median_hours or 0.0,
+            value_text=_hours_text(row.median_hours or 0.0),
+            key=row.reason,
+        )
+        for row in times.by_reason
+    ]
+    return bar_chart(
+        bars,
+        title="Median time to close by reason",
+        value_axis="Hours",
+        format_value=_hours_text,
+        empty_text="No review ended in this range",
+    )
+
+
+def cycle_time_csv(cycle: CycleTime) -> str:
+    return _csv(
+        ["status", "label", "stays", "median_hours"],
+        ([row.status.value, row.label, row.stays, row.median_hours] for row in cycle.statuses),
+    )
+
+
+def cycle_time_svg(cycle: CycleTime) -> str:
+    bars = [
+        Bar(
+            label=row.label,
+            value=row.median_hours or 0.0,
+            value_text=_hours_text(row.median_hours or 0.0),
+            key=row.status.value,
+        )
+        for row in cycle.statuses
+        if row.stays
+    ]
+    return bar_chart(
+        bars,
+        title="Median time in each status",
+        value_axis="Hours",
+        format_value=_hours_text,
+        empty_text="No status changes in this range",
     )

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from app.db import dialect_name
 from app.flags.anonymity import identity_kept_condition
 from app.flags.filters import FlagFilters, conditions
-from app.flags.models import Flag
+from app.flags.models import Flag, FlagEvent
 
 
 async def stream(
@@ -223,3 +223,94 @@ async def median_seconds_given_replies(
     return await _median_seconds_to_first_reply(
         session, conditions(filters), replied_count=replied_count
     )
+
+
+async def _middle(
+    session: AsyncSession,
+    statement: sa.Select[Any],
+    value: Any,
+    count: int,
+) -> float | None:
+    """The median of ``value`` over ``statement``'s rows (``count`` of them): the middle one or
+    two read in order from an index, as the reply wait's median is."""
+    if count == 0:
+        return None
+    middle = (
+        (
+            await session.execute(
+                statement.order_by(value).offset((count - 1) // 2).limit(2 - count % 2)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    values = [v for v in middle if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+async def close_waits(
+    session: AsyncSession, filters: FlagFilters
+) -> tuple[int, float | None, list[tuple[str, int, float | None]]]:
+    """Ended reviews: how many, the median seconds from flag to end, and both by reason."""
+    where = conditions(filters)
+    wait = col(Flag.close_wait_seconds)
+    stored = wait.is_not(None)
+    counts = (
+        await session.execute(
+            sa.select(col(Flag.reason), sa.func.count())
+            .where(*where, stored)
+            .group_by(col(Flag.reason))
+            .order_by(col(Flag.reason))
+        )
+    ).all()
+    total = sum(count for _, count in counts)
+    overall = await _middle(session, sa.select(wait).where(*where, stored), wait, total)
+    by_reason = [
+        (
+            reason,
+            count,
+            await _middle(
+                session,
+                sa.select(wait).where(*where, stored, col(Flag.reason) == reason),
+                wait,
+                count,
+            ),
+        )
+        for reason, count in counts
+    ]
+    return total, overall, by_reason
+
+
+async def status_stays(
+    session: AsyncSession, filters: FlagFilters
+) -> list[tuple[str, int, float | None]]:
+    """For each status left at least once: how many stays ended, and the median stay in
+    seconds (from the stays stored on the status-change events of the matching flags)."""
+    where = conditions(filters)
+    stay = col(FlagEvent.status_seconds)
+    status = col(FlagEvent.from_status)
+    joined = sa.and_(col(FlagEvent.flag_id) == col(Flag.id), stay.is_not(None))
+    stays = sa.select(stay).select_from(FlagEvent).join(Flag, joined)
+    counts = (
+        await session.execute(
+            sa.select(status, sa.func.count())
+            .select_from(FlagEvent)
+            .join(Flag, joined)
+            .where(*where)
+            .group_by(status)
+        )
+    ).all()
+    return [
+        (
+            left,
+            count,
+            await _middle(
+                session,
+                stays.where(*where, status == left),
+                stay,
+                count,
+            ),
+        )
+        for left, count in counts
+        if left is not None
+    ]

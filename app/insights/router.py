@@ -22,7 +22,15 @@ from app.insights import formats, statistics
 from app.insights.export import ExportFormat, stream_export
 from app.insights.formats import CSV_MEDIA_TYPE, SVG_MEDIA_TYPE, StatsFormat
 from app.insights.repository import Dimension
-from app.insights.schemas import Breakdown, LoopStats, Outcomes, ReplyTimes, WeeklyTrend
+from app.insights.schemas import (
+    Breakdown,
+    CloseTimes,
+    CycleTime,
+    LoopStats,
+    Outcomes,
+    ReplyTimes,
+    WeeklyTrend,
+)
 from app.insights.statistics import BreakdownSort
 from app.kit.time import utcnow
 
@@ -133,6 +141,32 @@ async def outcomes(
     """Flags by status, and the share of ended reviews that closed with an action taken."""
     result = await statistics.outcomes(session, filters)
     return _represented(result, fmt, name="outcomes", as_csv=formats.outcomes_csv, as_svg=None)
+
+
+@router.get("/stats/close-times", response_model=CloseTimes, responses=_STATS_RESPONSES)
+async def close_times(
+    session: SessionDep, _: CanReadFlags, filters: FiltersDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
+    """Median time from flag to the end of its review, overall and by reason."""
+    result = await statistics.close_times(session, filters)
+    return _represented(
+        result,
+        fmt,
+        name="close-times",
+        as_csv=formats.close_times_csv,
+        as_svg=formats.close_times_svg,
+    )
+
+
+@router.get("/stats/cycle-time", response_model=CycleTime, responses=_STATS_RESPONSES)
+async def cycle_time(
+    session: SessionDep, _: CanReadFlags, filters: FiltersDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
+    """Median time spent in each status of the workflow (cycle time), per stay."""
+    result = await statistics.cycle_time(session, filters)
+    return _represented(
+        result, fmt, name="cycle-time", as_csv=formats.cycle_time_csv, as_svg=formats.cycle_time_svg
+    )
 
 
 @router.get(

@@ -82,3 +82,35 @@ class ReplyTimes(BaseModel):
     date_to: date | None
     buckets: list[ReplyTimeBucket]
     median_hours: float | None
+
+
+class ReasonCloseTime(BaseModel):
+    reason: str
+    label: str
+    closed: int
+    median_hours: float | None
+
+
+class CloseTimes(BaseModel):
+    """Time from flag to the end of its review (closed, not low-value or duplicate)."""
+
+    date_from: date | None
+    date_to: date | None
+    closed: int = Field(description="Flags whose review has ended (and not been reopened).")
+    median_hours: float | None
+    by_reason: list[ReasonCloseTime]
+
+
+class StatusStay(BaseModel):
+    status: Status
+    label: str
+    stays: int = Field(description="How many times a flag left this status.")
+    median_hours: float | None = Field(description="Median time spent in the status per stay.")
+
+
+class CycleTime(BaseModel):
+    """Time spent in each status of the workflow, from the timeline's status changes."""
+
+    date_from: date | None
+    date_to: date | None
+    statuses: list[StatusStay]

@@ -22,11 +22,15 @@ from app.insights.repository import Dimension, GroupCount
 from app.insights.schemas import (
     Breakdown,
     BreakdownRow,
+    CloseTimes,
+    CycleTime,
     LoopStats,
     Outcomes,
+    ReasonCloseTime,
     ReplyTimeBucket,
     ReplyTimes,
     StatusCount,
+    StatusStay,
     WeeklyTrend,
     WeekRow,
 )
@@ -186,6 +190,61 @@ async def _reply_times(session: AsyncSession, filters: FlagFilters) -> ReplyTime
         ],
         median_hours=round(median / 3600, 2) if median is not None else None,
     )
+
+
+def _hours(seconds: float | None) -> float | None:
+    return round(seconds / 3600, 2) if seconds is not None else None
+
+
+async def _close_times(session: AsyncSession, filters: FlagFilters) -> CloseTimes:
+    """Median time from flag to the end of its review, overall and by reason."""
+    closed, median, by_reason = await repository.close_waits(session, filters)
+    return CloseTimes(
+        date_from=filters.created_from,
+        date_to=filters.created_to,
+        closed=closed,
+        median_hours=_hours(median),
+        by_reason=[
+            ReasonCloseTime(
+                reason=reason,
+                label=REASON_LABELS[Reason(reason)],
+                closed=count,
+                median_hours=_hours(seconds),
+            )
+            for reason, count, seconds in by_reason
+        ],
+    )
+
+
+async def _cycle_time(session: AsyncSession, filters: FlagFilters) -> CycleTime:
+    """Median stay in each status, in workflow order; statuses never left show no stays."""
+    stays = {
+        status: (count, seconds)
+        for status, count, seconds in await repository.status_stays(session, filters)
+    }
+    return CycleTime(
+        date_from=filters.created_from,
+        date_to=filters.created_to,
+        statuses=[
+            StatusStay(
+                status=status,
+                label=label,
+                stays=stays.get(status.value, (0, None))[0],
+                median_hours=_hours(stays.get(status.value, (0, None))[1]),
+            )
+            for status, label in STATUS_LABELS.items()
+        ],
+    )
+
+
+async def close_times(session: AsyncSession, filters: FlagFilters) -> CloseTimes:
+    return await IN_FLIGHT.run(
+        ("close_times", _key(filters)), lambda: _close_times(session, filters)
+    )
+
+
+async def cycle_time(session: AsyncSession, filters: FlagFilters) -> CycleTime:
+    return await IN_FLIGHT.run(("cycle_time", _key(filters)), lambda: _cycle_time(session, filters))
 
 
 async def breakdown(

@@ -19,7 +19,13 @@ from app.flags import review, views
 from app.flags.catalog import Anonymity
 from app.flags.models import Flag, FlagEvent
 from app.flags.schemas import TransitionIn
-from app.flags.workflow import ALLOWED_TRANSITIONS, OWNER_REQUIRED, REPLY_REQUIRED, Status
+from app.flags.workflow import (
+    ALLOWED_TRANSITIONS,
+    END_STATES,
+    OWNER_REQUIRED,
+    REPLY_REQUIRED,
+    Status,
+)
 from app.kit.time import week_start
 from app.staff.models import Staff
 
@@ -200,6 +206,34 @@ def test_first_reply_at_is_the_time_of_the_first_reply_event(seeded):
     for flag in flags:
         replies = [event.at for event in timelines[flag.id] if event.kind == "reply"]
         assert flag.first_reply_at == (min(replies) if replies else None), flag.id
+
+
+def test_ended_flags_store_when_and_how_long_after_creation_their_review_ended(seeded):
+    flags, timelines = seeded
+
+    assert any(flag.status in END_STATES for flag in flags)
+    for flag in flags:
+        if flag.status not in END_STATES:
+            assert (flag.closed_at, flag.close_wait_seconds) == (None, None), flag.id
+            continue
+        ended = [e.at for e in timelines[flag.id] if e.to_status == flag.status]
+        assert flag.closed_at == max(ended), flag.id
+        expected = (flag.closed_at - flag.created_at).total_seconds()
+        assert flag.close_wait_seconds == pytest.approx(expected, abs=0.01), flag.id
+
+
+def test_every_status_change_stores_the_stay_in_the_status_it_left(seeded):
+    flags, timelines = seeded
+
+    for flag in flags:
+        entered = flag.created_at
+        for event in timelines[flag.id]:
+            if event.kind != "status_change":
+                assert event.status_seconds is None
+                continue
+            expected = (event.at - entered).total_seconds()
+            assert event.status_seconds == pytest.approx(expected, abs=0.01), flag.id
+            entered = event.at
 
 
 def test_nothing_happens_in_the_future_and_updated_at_is_the_last_event(seeded):

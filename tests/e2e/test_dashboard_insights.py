@@ -2,7 +2,8 @@
 Admin (tokens, EHRs, the catalog), and axe-core on every page at full width and at 360 px.
 
 DOM contract (frontend/static/dashboard/insights/, admin/): each figure is
-``figure[data-chart="service|reason|department|weekly|reply-times|outcomes"][data-state]``
+``figure[data-chart="service|reason|department|weekly|reply-times|close-times|cycle-time|outcomes"]``
+``[data-state]``
 holding the server's SVG (``rect.bar[data-key][data-value]``, Pareto charts also
 ``circle.cumulative[data-share]``), a table of the same numbers (``tbody tr[data-key]``, raw
 numbers in ``td[data-value]``), a ``a.csv-link`` and, for the Paretos, toggle buttons
@@ -147,7 +148,17 @@ def test_insights_charts_match_the_api(admin_page: Any, stack: Stack, screenshot
         "fs => Object.fromEntries(fs.map(f => [f.dataset.chart, f.dataset.state]))",
     )
     assert states == dict.fromkeys(
-        ("service", "reason", "department", "weekly", "reply-times", "outcomes"), "ready"
+        (
+            "service",
+            "reason",
+            "department",
+            "weekly",
+            "reply-times",
+            "close-times",
+            "cycle-time",
+            "outcomes",
+        ),
+        "ready",
     )
 
     for by in ("service", "reason", "department"):
@@ -163,6 +174,12 @@ def test_insights_charts_match_the_api(admin_page: Any, stack: Stack, screenshot
     assert bars_of(page, "reply-times") == [
         {"key": bucket["key"], "value": bucket["count"]} for bucket in times["buckets"]
     ]
+    closing = api_get(stack, "/stats/close-times")
+    check_figure(page, "close-times", closing["by_reason"], "reason", "closed", "median_hours")
+    cycle = api_get(stack, "/stats/cycle-time")
+    left = [row for row in cycle["statuses"] if row["stays"]]
+    assert left, "the synthetic data moves flags on"
+    check_figure(page, "cycle-time", left, "status", "stays", "median_hours")
     outcomes = api_get(stack, "/stats/outcomes")
     check_figure(page, "outcomes", outcomes["by_status"], "status", "count")
 

@@ -8,12 +8,14 @@ import "../common.js";
 import { CatalogSection } from "./catalog.js";
 import { DeliveriesSection } from "./deliveries.js";
 import { EhrsSection } from "./ehrs.js";
+import { PricesSection } from "./prices.js";
 import { TokensSection } from "./tokens.js";
 import { WebhooksSection } from "./webhooks.js";
 
 const SECTIONS = [
   { id: "tokens", permission: "manage_tokens", Section: TokensSection },
   { id: "ehrs", permission: "manage_ehrs", Section: EhrsSection },
+  { id: "prices", permission: "manage_prices", Section: PricesSection },
   { id: "catalog", permission: "read_flags", Section: CatalogSection },
   { id: "webhooks", permission: "manage_notifications", Section: WebhooksSection },
   { id: "deliveries", permission: "manage_notifications", Section: DeliveriesSection },

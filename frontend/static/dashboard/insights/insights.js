@@ -157,6 +157,50 @@ const FIGURES = {
       caption: (view) => `Time to first reply, ${describeRange(view)}`,
     },
     {
+      id: "close-times",
+      title: "Time to close",
+      note: "From the flag to the end of its review (closed, not low-value or duplicate), by reason. Reopened flags count once they end again.",
+      path: "stats/close-times",
+      params: () => ({}),
+      svg: true,
+      columns: [
+        { header: "Reason", rowHeader: true, value: (row) => row.label },
+        { header: "Reviews ended", numeric: true, value: (row) => row.closed, format: formatCount },
+        { header: "Median time to close", numeric: true, value: (row) => row.median_hours, format: formatHours },
+      ],
+      rows: (data) => data.by_reason,
+      key: (row) => row.reason,
+      summary: (data) => (data.median_hours === null
+        ? "No review has ended in this range yet."
+        : `Median time to close: ${formatHours(data.median_hours)} over ${plural(data.closed, "ended review", "ended reviews")}.`),
+      emptyText: "No review has ended in this range yet.",
+      caption: (view) => `Time to close by reason, ${describeRange(view)}`,
+    },
+    {
+      id: "cycle-time",
+      title: "Time in each status",
+      note: "Median time a flag spent in a status before it moved on, per stay, from the timeline's status changes. The current stay is not counted until it ends.",
+      path: "stats/cycle-time",
+      params: () => ({}),
+      svg: true,
+      columns: [
+        { header: "Status", rowHeader: true, value: (row) => row.label },
+        { header: "Stays ended", numeric: true, value: (row) => row.stays, format: formatCount },
+        { header: "Median time in status", numeric: true, value: (row) => row.median_hours, format: formatHours },
+      ],
+      rows: (data) => data.statuses.filter((row) => row.stays > 0),
+      key: (row) => row.status,
+      summary: (data) => {
+        const slowest = data.statuses.filter((row) => row.stays > 0)
+          .reduce((top, row) => (top === null || row.median_hours > top.median_hours ? row : top), null);
+        return slowest
+          ? `Flags wait longest in “${slowest.label}”: a median of ${formatHours(slowest.median_hours)}.`
+          : "No flag has changed status in this range yet.";
+      },
+      emptyText: "No flag has changed status in this range yet.",
+      caption: (view) => `Time in each status, ${describeRange(view)}`,
+    },
+    {
       id: "outcomes",
       title: "Outcomes of reviews",
       note: "Where the flags created in this range stand now.",

@@ -57,7 +57,7 @@ export class KpiTiles {
     else this.fail(["closed-with-action"], outcomes.reason);
     if (costs.status === "fulfilled") {
       const total = costs.value.total_estimated_cost;
-      this.set("cost", formatCostRounded(total), "At Medicare national reference prices; not charges.", total);
+      this.set("cost", formatCostRounded(total), "At the organization's prices where loaded, else Medicare national reference prices; not charges.", total);
     } else this.fail(["cost"], costs.reason);
     return [loop, outcomes, costs].filter((result) => result.status === "rejected").length;
   }

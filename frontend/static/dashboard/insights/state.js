@@ -5,9 +5,9 @@
 import { formatDay } from "./format.js";
 
 export const PRESETS = {
-  "4w": { label: "Last 4 full weeks", weeks: 4 },
-  "12w": { label: "Last 12 full weeks", weeks: 12 },
-  "52w": { label: "Last 52 full weeks", weeks: 52 },
+  "4w": { label: "Last 4 weeks, to today", weeks: 4 },
+  "12w": { label: "Last 12 weeks, to today", weeks: 12 },
+  "52w": { label: "Last 52 weeks, to today", weeks: 52 },
   all: { label: "All time" },
   custom: { label: "Custom dates" },
 };
@@ -60,8 +60,9 @@ export function writeState(state) {
 const isoDay = (date) => date.toISOString().slice(0, 10);
 
 /**
- * The dates a state stands for. Presets end with the last full week (Monday to Sunday, UTC,
- * as the API counts days and ISO weeks), so the weekly trend never ends on a half week.
+ * The dates a state stands for. Presets run from a Monday to today (UTC, as the API counts days
+ * and ISO weeks): the current week is included so far, so today's flags show by default; the
+ * weekly trend's last week is then a part week.
  */
 export function resolveDates(state, now = new Date()) {
   if (state.range === "custom") return { from: state.from, to: state.to };
@@ -70,9 +71,8 @@ export function resolveDates(state, now = new Date()) {
   const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const sinceMonday = (today.getUTCDay() + 6) % 7;
   const thisMonday = new Date(today.getTime() - sinceMonday * 86400000);
-  const lastSunday = new Date(thisMonday.getTime() - 86400000);
-  const firstMonday = new Date(thisMonday.getTime() - preset.weeks * 7 * 86400000);
-  return { from: isoDay(firstMonday), to: isoDay(lastSunday) };
+  const firstMonday = new Date(thisMonday.getTime() - (preset.weeks - 1) * 7 * 86400000);
+  return { from: isoDay(firstMonday), to: isoDay(today) };
 }
 
 /** The API filters every statistic of the page shares. */
