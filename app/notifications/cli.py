@@ -27,6 +27,7 @@ def worker(
     from app.main import outbound_http
     from app.migrate import DatabaseNotMigrated, ensure_migrated
     from app.notifications import runtime
+    from app.notifications.email.channel import log_configuration
 
     settings = _settings()
 
@@ -35,6 +36,7 @@ def worker(
         http = outbound_http(settings)
         try:
             await ensure_migrated(engine)
+            log_configuration(settings)  # says once whether email is on, as serve does
             engine_worker = runtime.build_worker(settings, session_factory(engine), http)
             if once:
                 await engine_worker.drain()

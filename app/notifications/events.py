@@ -17,6 +17,7 @@ from app.config import Settings
 from app.flags.models import Flag
 from app.notifications import outbox, webhooks
 from app.notifications.channels import PlannedDelivery
+from app.notifications.email import planning as email_planning
 
 # Who must hear about a flag event: (session, flag, event, details, settings) -> deliveries.
 # A planner reads what it needs in the session and must not commit or write anything itself.
@@ -31,9 +32,8 @@ async def _webhook_planner(
     return await webhooks.plan(session, flag, event, details, dashboard_url=settings.base_url)
 
 
-# SEAM (email, issue #14): the email planner (app/notifications/email/) goes in this tuple,
-# e.g. ``PLANNERS = (_webhook_planner, email.planning.plan)``, with the Planner signature.
-PLANNERS: tuple[Planner, ...] = (_webhook_planner,)
+# Webhooks, then email (app/notifications/email/): each planner says who must hear of an event.
+PLANNERS: tuple[Planner, ...] = (_webhook_planner, email_planning.plan)
 
 
 async def notify_flag(

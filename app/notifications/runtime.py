@@ -11,7 +11,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.notifications import outbox
 from app.notifications.channels import Channel
+from app.notifications.email import planning as email_planning
+from app.notifications.email.channel import EmailChannel
 from app.notifications.outbox import RetryPolicy
 from app.notifications.service import webhook_box
 from app.notifications.webhooks import WebhookChannel
@@ -27,18 +30,16 @@ def channels(
 ) -> dict[str, Channel]:
     """Every channel a worker can deliver on, by the name outbox rows carry."""
     found: dict[str, Channel] = {"webhook": WebhookChannel(factory, http, webhook_box(settings))}
-    # SEAM (email, issue #14): the SMTP channel, e.g.
-    # ``found["email"] = email.channel.SmtpChannel(settings)`` when VALUELOOP_SMTP_URL is set.
+    email = EmailChannel.from_settings(settings, factory)  # None without VALUELOOP_SMTP_URL
+    if email is not None:
+        found[email.name] = email
     return found
 
 
 def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
     """Jobs every worker runs each ``periodic_interval_seconds`` (idempotent: see PeriodicJob)."""
-    jobs: list[PeriodicJob] = []
-    # SEAM (email, issue #14): the daily digest of flags past the reply SLA, e.g.
-    # ``jobs.append(email.digest.job(settings))``, an ``async (session, now) -> None`` that
-    # enqueues with a per-day idempotency key.
-    return jobs
+    # The daily digest of flags past the reply SLA, stored once per lead and day (its key).
+    return [email_planning.digest_job(settings, enqueue=outbox.enqueue)]
 
 
 def build_worker(

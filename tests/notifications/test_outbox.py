@@ -15,7 +15,7 @@ from app.flags.schemas import TransitionIn
 from app.notifications import outbox, repository
 from app.notifications.channels import PlannedDelivery
 from app.notifications.models import DeliveryStatus, OutboxDelivery
-from tests.factories import make_flag
+from tests.factories import make_flag, make_staff
 from tests.notifications.conftest import FAST, add_endpoint, eventually
 from tests.notifications.receiver import running_receiver
 
@@ -110,9 +110,10 @@ async def test_a_receiver_down_then_up_gets_every_event_in_order_per_flag(
     with running_receiver("", status=503) as receiver:
         receiver.secret = (await add_endpoint(session_factory, settings, receiver.url)).secret
         flags = [await make_flag(session_factory) for _ in range(2)]
+        lead = str((await make_staff(session_factory)).id)
         for flag in flags:
             async with session_factory() as session:
-                for move in ({"to": "triaged"}, {"to": "accepted", "owner": {"lead": "Dr. L"}}):
+                for move in ({"to": "triaged"}, {"to": "accepted", "owner": {"lead": lead}}):
                     change = TransitionIn.model_validate(move)
                     await review.transition(session, flag.id, change, actor=ANALYST, if_match=None)
                 await review.reply(session, flag.id, "Done.", actor=ANALYST, if_match=None)
@@ -241,8 +242,9 @@ async def test_webhook_bodies_carry_no_patient_data_unless_the_endpoint_is_allow
             await add_endpoint(session_factory, settings, allowed.url, allow_patient_data=True)
         ).secret
         flag = await make_flag(session_factory)
+        lead = await make_staff(session_factory, name="Dr. Lead")
         async with session_factory() as session:
-            change = TransitionIn.model_validate({"to": "triaged", "owner": {"lead": "Dr. Lead"}})
+            change = TransitionIn.model_validate({"to": "triaged", "owner": {"lead": lead.id}})
             await review.transition(session, flag.id, change, actor=ANALYST, if_match=None)
             await review.reply(session, flag.id, f"About {NOTE}", actor=ANALYST, if_match=None)
             await session.commit()
@@ -256,7 +258,8 @@ async def test_webhook_bodies_carry_no_patient_data_unless_the_endpoint_is_allow
     [assigned] = [
         item.payload for item in plain.received if item.payload["type"] == "flag.assigned"
     ]
-    assert assigned["data"]["owner"] == {"lead": "Dr. Lead"}
+    # Owners are staff (names and ids), never patient data.
+    assert assigned["data"]["owner"] == {"lead": "Dr. Lead", "lead_id": str(lead.id)}
     assert assigned["data"]["url"] == f"{settings.base_url}/dashboard/flags/{flag.id}"
 
 

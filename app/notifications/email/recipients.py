@@ -11,8 +11,12 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.flags.anonymity import identity_kept
+from app.auth.models import Role
+from app.flags.anonymity import identity_kept, reporter_email_for_notice
 from app.flags.models import Flag
+from app.flags.owners import owners_of
+from app.notifications.email import repository
+from app.staff.models import Staff
 
 
 @dataclass(frozen=True)
@@ -39,19 +43,26 @@ class Directory(Protocol):
         ...
 
 
+def _reachable(people: list[Staff]) -> list[StaffRecipient]:
+    """Active people with an address (records kept from free-text owners have none)."""
+    return [
+        StaffRecipient(staff_id=str(person.id), email=person.email)
+        for person in people
+        if person.active and person.email
+    ]
+
+
 class StaffDirectory:
-    """The staff directory (app/staff). Owners named by free text (before the directory)
-    have no address, so until then nobody is found."""
+    """The staff directory (app/staff) and the reporter's address kept on the flag."""
 
     def reporter_email(self, flag: Flag) -> str | None:
-        address: str | None = getattr(flag, "reporter_email", None)
-        return address
+        return reporter_email_for_notice(flag)
 
     async def owners(self, session: AsyncSession, flag: Flag) -> list[StaffRecipient]:
-        return []
+        return _reachable(await owners_of(session, flag))
 
     async def active_leads(self, session: AsyncSession) -> list[StaffRecipient]:
-        return []
+        return _reachable(await repository.staff_with_role(session, Role.LEAD))
 
 
 STAFF_DIRECTORY: Directory = StaffDirectory()

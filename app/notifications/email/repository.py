@@ -15,6 +15,7 @@ from app.db import dialect_name
 from app.flags.models import Flag
 from app.flags.workflow import END_STATES
 from app.notifications.email.models import EmailKind, NotificationOptOut, normalize_email
+from app.staff.models import Staff
 
 
 async def opted_out(session: AsyncSession, emails: Collection[str], kind: EmailKind) -> set[str]:
@@ -62,3 +63,13 @@ async def count_waiting_for_reply(session: AsyncSession, created_before: datetim
         )
     )
     return int(count.scalar_one())
+
+
+async def staff_with_role(session: AsyncSession, role: str) -> list[Staff]:
+    """Active staff of one role who have an email, e.g. the leads a digest goes to."""
+    query = (
+        sa.select(Staff)
+        .where(col(Staff.role) == role, col(Staff.active), col(Staff.email).is_not(None))
+        .order_by(col(Staff.name))
+    )
+    return list((await session.execute(query)).scalars())
