@@ -4,18 +4,16 @@ synthetic data, deliver notifications."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from importlib.metadata import entry_points
 from typing import Annotated
 
 import sqlalchemy as sa
 import typer
-from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
-from app.config import Settings, get_settings
+from app.commands import database_session as _session
+from app.commands import fail as _fail
+from app.commands import settings_or_exit as _settings
 from app.notifications.cli import webhooks_cli, worker
 from app.prices.cli import prices_cli
 from app.staff.cli import staff_cli
@@ -37,22 +35,6 @@ cli.add_typer(staff_cli, name="staff")
 cli.add_typer(webhooks_cli, name="webhooks")
 cli.command()(worker)
 cli.add_typer(prices_cli, name="prices")
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        messages = "; ".join(
-            str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
-        )
-        typer.echo(f"Configuration error: {messages}", err=True)
-        raise typer.Exit(2) from exc
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(1)
 
 
 @cli.command()
@@ -282,19 +264,6 @@ def ehrs_list() -> None:
                 typer.echo(f"{ehr.issuer}  client {ehr.client_id}  {ehr.client_auth}  {origins}")
 
     asyncio.run(read())
-
-
-@asynccontextmanager
-async def _session() -> AsyncIterator[AsyncSession]:
-    """An async session on the configured database, for one CLI command."""
-    from app.db import create_engine_for, session_factory
-
-    engine = create_engine_for(_settings().database_url)
-    try:
-        async with session_factory(engine)() as session:
-            yield session
-    finally:
-        await engine.dispose()
 
 
 def _add_plugin_commands() -> None:

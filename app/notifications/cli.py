@@ -22,7 +22,7 @@ def worker(
     """Deliver the outbox (webhooks, email) until stopped (Ctrl-C or SIGTERM). Run any
     number of these against PostgreSQL; `valueloop serve` runs one itself unless
     VALUELOOP_WORKER=off."""
-    from app.cli import _settings
+    from app.commands import settings_or_exit as _settings
     from app.db import create_engine_for, session_factory
     from app.main import outbound_http
     from app.migrate import DatabaseNotMigrated, ensure_migrated
@@ -78,7 +78,9 @@ def webhooks_add(
     description: Annotated[str | None, typer.Option(help="What the endpoint is.")] = None,
 ) -> None:
     """Add a webhook endpoint. A generated secret is printed once, alone on the last line."""
-    from app.cli import _fail, _session, _settings
+    from app.commands import database_session as _session
+    from app.commands import fail as _fail
+    from app.commands import settings_or_exit as _settings
     from app.errors import AppError
     from app.notifications import service
 
@@ -112,7 +114,7 @@ def webhooks_add(
 @webhooks_cli.command("list")
 def webhooks_list() -> None:
     """List webhook endpoints (never their secrets)."""
-    from app.cli import _session
+    from app.commands import database_session as _session
     from app.notifications import service
 
     async def read() -> None:
@@ -134,7 +136,8 @@ def webhooks_remove(
     """Remove a webhook endpoint; nothing more is sent to it."""
     import uuid
 
-    from app.cli import _fail, _session
+    from app.commands import database_session as _session
+    from app.commands import fail as _fail
     from app.errors import AppError
     from app.notifications import service
 

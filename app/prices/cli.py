@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.commands import database_session
 from app.prices.errors import PriceListInvalid
 
 prices_cli = typer.Typer(
     help="The organization's own price list, used ahead of the Medicare reference prices.",
     no_args_is_help=True,
 )
-
-
-@asynccontextmanager
-async def _session() -> AsyncIterator[AsyncSession]:
-    """An async session on the configured database, for one command."""
-    from app.config import get_settings
-    from app.db import create_engine_for, session_factory
-
-    engine = create_engine_for(get_settings().database_url)
-    try:
-        async with session_factory(engine)() as session:
-            yield session
-    finally:
-        await engine.dispose()
 
 
 @prices_cli.command("load")
@@ -55,7 +39,7 @@ def load(
         raise typer.Exit(1) from exc
 
     async def run() -> int:
-        async with _session() as session:
+        async with database_session() as session:
             loaded = await service.load(session, text, loaded_by="cli")
             await session.commit()
             return loaded.count
@@ -77,7 +61,7 @@ def list_prices() -> None:
     from app.prices import service
 
     async def run() -> None:
-        async with _session() as session:
+        async with database_session() as session:
             loaded = await service.price_list(session)
         if not loaded.count:
             typer.echo("No price list loaded; flags use the Medicare reference prices.")

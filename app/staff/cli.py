@@ -4,8 +4,7 @@ reactivate). Registered on the main command in app/cli.py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
+from app.commands import database_session
 from app.errors import AppError
 from app.staff import service
 from app.staff.models import Staff
@@ -25,24 +25,11 @@ staff_cli = typer.Typer(
 T = TypeVar("T")
 
 
-@asynccontextmanager
-async def _session() -> AsyncIterator[AsyncSession]:
-    from app.config import get_settings
-    from app.db import create_engine_for, session_factory
-
-    engine = create_engine_for(get_settings().database_url)
-    try:
-        async with session_factory(engine)() as session:
-            yield session
-    finally:
-        await engine.dispose()
-
-
 def _run(work: Callable[[AsyncSession], Awaitable[T]], *, commit: bool) -> T:
     """Run ``work`` in one transaction; an AppError is printed and exits with status 1."""
 
     async def run() -> T:
-        async with _session() as session:
+        async with database_session() as session:
             result = await work(session)
             if commit:
                 await session.commit()
