@@ -328,7 +328,7 @@ def test_no_serious_accessibility_violations_at_full_width_and_360_px(
 
     def admin() -> None:
         page.goto(f"{stack.base_url}/dashboard/admin")
-        for section in ("#tokens", "#ehrs"):
+        for section in ("#tokens", "#staff", "#ehrs"):
             page.locator(f'{section} [data-slot="table"]:not([hidden])').wait_for()
         page.locator('#catalog [data-slot="content"]:not([hidden])').wait_for()
 

@@ -3,96 +3,12 @@
 // bulk Assign dialog, the flag page's Assign form and its "Accept" move, so they are built (and
 // validated) here once, in the shape PUT /flags/{id}/owner takes: staff ids.
 //
-// Each picker follows the WAI-ARIA Authoring Practices "combobox with listbox popup" pattern:
-// typing filters, ArrowDown/ArrowUp move through the options (aria-activedescendant), Enter
-// picks, Escape closes; the input keeps focus throughout, so it works with the keyboard alone.
+// Each name is a staff-picker.js type-ahead.
 
 import { el } from "../shared/el.js";
-import { get, query } from "./api.js";
+import { staffPicker } from "./staff-picker.js";
 
-const SHOWN = 8;
 let counter = 0;
-
-function personText(person) {
-  return person.email ? `${person.name} <${person.email}>` : person.name;
-}
-
-function staffPicker(id, labelText) {
-  const listId = `${id}-options`;
-  const input = el("input", {
-    id, type: "text", role: "combobox", autocomplete: "off", spellcheck: "false",
-    "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": listId,
-  });
-  const list = el("ul", { id: listId, role: "listbox", class: "staff-options", "aria-label": "People" });
-  list.hidden = true;
-  const wrap = el("div", { class: "field staff-picker" }, el("label", { for: id, text: labelText }), input, list);
-  let options = [];
-  let active = -1;
-  let chosen = null;
-  let asked = 0;
-
-  const close = () => {
-    list.hidden = true;
-    input.setAttribute("aria-expanded", "false");
-    input.removeAttribute("aria-activedescendant");
-    active = -1;
-  };
-  const highlight = (index) => {
-    active = index;
-    [...list.children].forEach((item, at) => item.setAttribute("aria-selected", String(at === index)));
-    if (index >= 0) input.setAttribute("aria-activedescendant", `${listId}-${index}`);
-    else input.removeAttribute("aria-activedescendant");
-  };
-  const pick = (person) => {
-    chosen = person;
-    input.value = person ? personText(person) : "";
-    close();
-  };
-  const show = (people) => {
-    options = people;
-    list.replaceChildren(...people.map((person, at) => {
-      const item = el("li", { id: `${listId}-${at}`, role: "option", "aria-selected": "false", text: personText(person) });
-      // mousedown, not click: the input must not lose focus (and close the list) first.
-      item.addEventListener("mousedown", (event) => { event.preventDefault(); pick(person); });
-      return item;
-    }));
-    if (!people.length) list.append(el("li", { class: "staff-none", text: "Nobody active matches." }));
-    list.hidden = false;
-    input.setAttribute("aria-expanded", "true");
-    highlight(people.length ? 0 : -1);
-  };
-  const search = async () => {
-    const text = input.value.trim();
-    chosen = null;
-    if (!text) return close();
-    const mine = ++asked;
-    const page = await get(`staff${query({ q: text, active: "true", limit: SHOWN })}`);
-    if (mine === asked) show(page.items); // a slower, older answer never replaces a newer one
-  };
-  input.addEventListener("input", () => { search().catch(close); });
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      if (list.hidden) { search().catch(close); return; }
-      if (!options.length) return;
-      const step = event.key === "ArrowDown" ? 1 : -1;
-      highlight((active + step + options.length) % options.length);
-    } else if (event.key === "Enter" && !list.hidden) {
-      event.preventDefault(); // picking a person must not submit the form
-      if (active >= 0) pick(options[active]);
-    } else if (event.key === "Escape" && !list.hidden) {
-      event.preventDefault();
-      close();
-    }
-  });
-  input.addEventListener("blur", close);
-
-  return {
-    wrap, input,
-    get value() { return chosen; },
-    set value(person) { pick(person); },
-  };
-}
 
 /**
  * Build the fields. Returns { element, read(), set(owner), focus() }; read() gives

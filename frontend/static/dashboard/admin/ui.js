@@ -109,7 +109,7 @@ export function table({ caption, columns, rows, rowAttributes = () => ({}) }) {
     el("tbody", {}, rows.map((row) => el("tr", rowAttributes(row), columns.map((column) =>
       column.rowHeader
         ? el("th", { scope: "row", class: column.class }, column.cell(row))
-        : el("td", { class: column.class }, column.cell(row)))))));
+        : el("td", { class: column.class, "data-label": column.header }, column.cell(row)))))));
 }
 
 /** A list in a cell, or a dash when there is nothing (an empty cell reads as "missing"). */

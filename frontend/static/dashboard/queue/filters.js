@@ -3,6 +3,7 @@
 
 import { el } from "../../shared/el.js";
 import { get } from "../api.js";
+import { findPerson, staffPicker } from "../staff-picker.js";
 import { emptyFilters, PAGE_SIZES, SORTS, STATUSES } from "./state.js";
 
 /** Options that come from the catalog: statuses, reasons, reporter roles; and the sorts. */
@@ -73,6 +74,41 @@ function setSelectValue(select, value) {
   select.value = value;
 }
 
+/**
+ * The owner filter: a person picked from the whole directory (deactivated people still own
+ * flags), whose staff id goes in the hidden `owner` field and so into the URL. A pick applies at
+ * once, like the other choices; clearing the name applies on Enter or Apply.
+ */
+let ownerPicker = null;
+export function buildOwnerFilter(form, onPick) {
+  const hidden = form.elements.owner;
+  ownerPicker = staffPicker("f-owner", "Assignee", {
+    activeOnly: false,
+    onChange(person) {
+      hidden.value = person ? person.id : "";
+      if (person) onPick();
+    },
+  });
+  ownerPicker.input.setAttribute("aria-describedby", "f-owner-help");
+  hidden.before(ownerPicker.wrap);
+}
+
+/** Show the person a view filters on (the URL holds only their id). */
+async function showOwner(id) {
+  ownerPicker.value = null;
+  if (!id) return;
+  ownerPicker.input.value = "…";
+  let person = null;
+  try {
+    person = await findPerson(id);
+  } catch {
+    person = null;
+  }
+  if (ownerPicker.input.form.elements.owner.value !== id) return; // the view changed meanwhile
+  if (person) ownerPicker.value = person;
+  else ownerPicker.input.value = "Someone not in the staff directory";
+}
+
 /** Show a view's filters in the form (on load, Back/Forward, and Clear). */
 export function writeForm(form, state) {
   const { filters } = state;
@@ -85,6 +121,7 @@ export function writeForm(form, state) {
   form.elements.created_from.value = filters.created_from;
   form.elements.created_to.value = filters.created_to;
   form.elements.owner.value = filters.owner;
+  showOwner(filters.owner);
   form.elements.unassigned.checked = filters.assigned === "false";
   form.elements.unanswered.checked = filters.answered === "false";
   form.elements.q.value = filters.q;
@@ -93,9 +130,10 @@ export function writeForm(form, state) {
   syncOwnerField(form);
 }
 
-/** "Unassigned only" and a lead's name contradict each other, so one disables the other. */
+/** "Unassigned only" and an assignee contradict each other, so one disables the other. */
 export function syncOwnerField(form) {
   form.elements.owner.disabled = form.elements.unassigned.checked;
+  ownerPicker.input.disabled = form.elements.unassigned.checked;
 }
 
 /**
@@ -109,7 +147,15 @@ export function readForm(form) {
     filters[name] = form.elements[name].value.trim();
   }
   if (form.elements.unassigned.checked) filters.assigned = "false";
-  else filters.owner = form.elements.owner.value.trim();
+  else {
+    filters.owner = form.elements.owner.value;
+    if (!filters.owner && ownerPicker.input.value.trim()) {
+      return {
+        error: "Pick the assignee from the list (type a name or email, then choose with the arrow keys and Enter), or clear it.",
+        input: ownerPicker.input,
+      };
+    }
+  }
   if (form.elements.unanswered.checked) filters.answered = "false";
   filters.q = form.elements.q.value.trim();
   if (filters.q.length === 1) {

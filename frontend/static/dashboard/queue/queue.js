@@ -14,6 +14,7 @@ import { ownerFields } from "../flag-owner.js";
 import * as bulk from "./bulk.js";
 import {
   buildCatalogOptions,
+  buildOwnerFilter,
   loadBreakdownOptions,
   readForm,
   syncOwnerField,
@@ -198,6 +199,10 @@ function applyForm() {
 }
 
 let applyTimer = null;
+buildOwnerFilter(form, () => {
+  clearTimeout(applyTimer);
+  applyForm();
+});
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   clearTimeout(applyTimer);
@@ -207,7 +212,8 @@ form.addEventListener("submit", (event) => {
 // text applies on Enter or the Apply button, so the list does not reload on every keystroke.
 form.addEventListener("change", (event) => {
   if (event.target.name === "unassigned") syncOwnerField(form);
-  if (["q", "owner"].includes(event.target.name)) return;
+  // Typed text (the search, the assignee picker's name) applies on Enter, Apply or a pick.
+  if (event.target.name === "q" || event.target.id === "f-owner") return;
   clearTimeout(applyTimer);
   applyTimer = setTimeout(applyForm, 300);
 });

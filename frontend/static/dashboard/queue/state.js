@@ -25,6 +25,8 @@ const SINGLE = [
   "owner", "assigned", "answered", "q",
 ];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+// `owner` is a staff id; an older link that names a person (free text) is dropped.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function emptyFilters() {
   const filters = { status: [] };
@@ -48,6 +50,7 @@ export function readState(search = location.search) {
   for (const key of ["created_from", "created_to"]) {
     if (!DATE.test(filters[key])) filters[key] = "";
   }
+  if (!UUID.test(filters.owner)) filters.owner = "";
   const sort = params.get("sort");
   const limit = Number(params.get("limit"));
   const cursor = params.get("cursor") || "";
