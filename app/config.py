@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     # Email notifications (docs/notifications.md). Without an SMTP URL no email is planned.
     smtp_url: SecretStr | None = None
     mail_from: str | None = None
+    # The CA certificate(s), PEM, that sign the mail server's certificate when it is not one the
+    # system trusts (a hospital's internal CA). The certificate is always verified.
+    smtp_ca_file: Path | None = None
     # The hour (UTC) from which each day's digest of overdue flags goes to the leads.
     digest_hour_utc: Annotated[int, Field(ge=0, le=23)] = 7
     _demo_key: str | None = PrivateAttr(default=None)
@@ -213,6 +216,16 @@ class Settings(BaseSettings):
                 "'ValueLoop <valueloop@hospital.example.org>'"
             )
         return value.strip()
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _smtp_ca_file_is_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(
+                f"VALUELOOP_SMTP_CA_FILE must be a PEM file of CA certificates; "
+                f"{value} is not a file"
+            )
+        return value
 
     @model_validator(mode="after")
     def _parse_smtp_url(self) -> Settings:

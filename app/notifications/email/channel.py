@@ -9,6 +9,7 @@ stops it here.
 from __future__ import annotations
 
 import logging
+import ssl
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -45,6 +46,25 @@ def _failure(exc: aiosmtplib.SMTPException) -> DeliveryFailed:
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return DeliveryFailed(f"mail server answered {exc.code} {exc.message}")
     return DeliveryFailed(f"mail server unreachable or failed: {type(exc).__name__}: {exc}")
+
+
+def _certificate_refusal(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate check that failed, if that is what ``exc`` comes down to (aiosmtplib
+    raises it as is during STARTTLS and wrapped in SMTPConnectError for implicit TLS)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _untrusted(refusal: ssl.SSLCertVerificationError) -> DeliveryFailed:
+    # Retried: the message goes once the server's certificate or our CA file is put right.
+    return DeliveryFailed(
+        f"the mail server's TLS certificate could not be verified ({refusal.verify_message}); "
+        "for a server signed by an internal CA, set VALUELOOP_SMTP_CA_FILE"
+    )
 
 
 class EmailChannel:
@@ -113,11 +133,16 @@ class EmailChannel:
                 use_tls=server.security is SmtpSecurity.IMPLICIT_TLS,
                 # True: STARTTLS or fail; None: STARTTLS when offered (loopback, demo).
                 start_tls=True if server.security is SmtpSecurity.STARTTLS else None,
+                # The server's certificate is verified against the system's CAs, or these.
+                cert_bundle=str(ca_file) if (ca_file := self._settings.smtp_ca_file) else None,
                 timeout=self._settings.outbound_timeout_seconds,
             )
-        except aiosmtplib.SMTPException as exc:
-            raise _failure(exc) from exc
-        except OSError as exc:  # refused or reset before aiosmtplib could wrap it
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            if (refusal := _certificate_refusal(exc)) is not None:
+                raise _untrusted(refusal) from exc
+            if isinstance(exc, aiosmtplib.SMTPException):
+                raise _failure(exc) from exc
+            # refused or reset before aiosmtplib could wrap it
             raise DeliveryFailed(f"mail server unreachable: {type(exc).__name__}") from exc
 
 
