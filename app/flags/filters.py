@@ -99,7 +99,8 @@ def conditions(filters: FlagFilters) -> list[ColumnElement[bool]]:
         where.append(replied.is_not(None) if filters.answered else replied.is_(None))
     if filters.created_from is not None:
         where.append(col(Flag.created_at) >= _start_of(filters.created_from))
-    if filters.created_to is not None:
+    # The last day there is has no next day to end before: it bounds nothing.
+    if filters.created_to is not None and filters.created_to < date.max:
         where.append(col(Flag.created_at) < _start_of(filters.created_to + timedelta(days=1)))
     if filters.text:
         where.append(

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import UnprocessableContent
 from app.flags.catalog import DRIVER_LABELS, REASON_LABELS, Driver, Reason
 from app.flags.costs import cents_to_amount
 from app.flags.filters import FlagFilters
@@ -38,6 +39,7 @@ from app.kit.coalesce import Coalescer
 
 # Identical statistics requests running at the same time share one computation (the page asks
 # for a statistic's JSON table and its SVG chart at once).
+MAX_TREND_WEEKS = 1044  # 20 years of weekly rows
 IN_FLIGHT = Coalescer()
 
 
@@ -111,13 +113,20 @@ async def _weekly(session: AsyncSession, filters: FlagFilters) -> WeeklyTrend:
     last = week_start_of(filters.created_to) or (max(found) if found else None)
     weeks: list[WeekRow] = []
     if first is not None and last is not None:
-        week = first
-        while week <= last:
+        count_of_weeks = (last - first).days // 7 + 1
+        if count_of_weeks > MAX_TREND_WEEKS:
+            # Every empty week is a row: a range of centuries is megabytes of zeros.
+            raise UnprocessableContent(
+                f"The weekly trend covers at most {MAX_TREND_WEEKS} weeks (20 years); "
+                f"{first} to {last} is {count_of_weeks}. Narrow created_from and created_to."
+            )
+        # Counted, not stepped past the end: the week after 9999-12-27 is no date.
+        for number in range(count_of_weeks):
+            week = first + timedelta(days=7 * number)
             count, cost = found.get(week, (0, 0))
             weeks.append(
                 WeekRow(week_start=week, count=count, estimated_cost=cents_to_amount(cost))
             )
-            week += timedelta(days=7)
     return WeeklyTrend(date_from=filters.created_from, date_to=filters.created_to, weeks=weeks)
 
 
