@@ -52,6 +52,8 @@ from app.middleware import (
     SameOriginWritesMiddleware,
     TextInputMiddleware,
 )
+from app.notifications import router as notifications_router
+from app.prices import router as prices_router
 from app.staff import router as staff_router
 from app.staff import session_router
 
@@ -155,6 +157,10 @@ _HANDLER_RESPONSES: dict[Callable[..., Any], Responses] = {
     staff_router.add_staff: {409: ["The email is already in the staff directory."]},
     staff_router.update_staff: {409: ["The email is already in the staff directory."]},
     tokens_router.create_token: {404: ["`staff_id` names nobody in the staff directory."]},
+    notifications_router.retry_delivery: {
+        409: ["The delivery was delivered; a delivery known to have succeeded is never resent."]
+    },
+    prices_router.load_prices: {415: ["The body is not CSV (`text/csv`, UTF-8)."]},
     health.readyz: {503: ["Not ready: the database is unreachable or not migrated."]},
 }
 

@@ -172,6 +172,8 @@ async def test_retries_end_in_the_dead_letters_and_a_retry_delivers(
         f"/api/v1/deliveries/{dead['id']}/retry", headers=tokens.header("admin")
     )
     assert again.status_code == 409
+    document = (await client.get("/openapi.json")).json()
+    assert "409" in document["paths"]["/api/v1/deliveries/{delivery_id}/retry"]["post"]["responses"]
     left = await client.get("/api/v1/deliveries?state=dead", headers=tokens.header("admin"))
     assert left.json()["items"] == []
 

@@ -194,6 +194,8 @@ async def test_uploads_that_are_not_utf8_csv_are_refused(client, tokens, content
 
     assert response.status_code == 415
     assert response.json()["type"] == "urn:valueloop:problem:price-list-not-csv"
+    document = (await client.get("/openapi.json")).json()
+    assert "415" in document["paths"]["/api/v1/prices"]["post"]["responses"]
 
 
 @pytest.mark.parametrize("role", ["analyst", "lead"])
