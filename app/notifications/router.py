@@ -91,8 +91,14 @@ async def list_deliveries(
     found, next_before = await service.troubled_deliveries(
         session, dead=state is DeliveryState.DEAD, limit=limit, before_id=before
     )
+    labels = await service.recipient_labels(session, found)
     return DeliveryPage(
-        items=[DeliveryPublic.of(delivery) for delivery in found], next_before=next_before
+        items=[
+            DeliveryPublic.of(delivery, recipient_label=labels[delivery.id])
+            for delivery in found
+            if delivery.id is not None
+        ],
+        next_before=next_before,
     )
 
 
@@ -103,4 +109,6 @@ async def retry_delivery(
     _: CanManageNotifications,
 ) -> DeliveryPublic:
     """Send a dead (or waiting) delivery again now, with a fresh count of tries."""
-    return DeliveryPublic.of(await service.retry_delivery(session, delivery_id))
+    retried = await service.retry_delivery(session, delivery_id)
+    labels = await service.recipient_labels(session, [retried])
+    return DeliveryPublic.of(retried, recipient_label=labels[delivery_id])

@@ -75,7 +75,11 @@ class DeliveryPublic(BaseModel):
     id: int
     idempotency_key: str
     channel: str
-    recipient: str
+    recipient: str = Field(description="The webhook endpoint's id, or the email address.")
+    recipient_label: str = Field(
+        description="Who it goes to as an admin knows them: the webhook's URL (or that the "
+        "endpoint was removed), the email address."
+    )
     event: str
     flag_id: uuid.UUID | None
     status: str
@@ -86,8 +90,8 @@ class DeliveryPublic(BaseModel):
     delivered_at: datetime | None
 
     @classmethod
-    def of(cls, delivery: OutboxDelivery) -> DeliveryPublic:
-        return cls.model_validate(delivery, from_attributes=True)
+    def of(cls, delivery: OutboxDelivery, *, recipient_label: str) -> DeliveryPublic:
+        return cls.model_validate({**delivery.model_dump(), "recipient_label": recipient_label})
 
 
 class DeliveryPage(BaseModel):

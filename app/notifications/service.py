@@ -151,6 +151,24 @@ async def troubled_deliveries(
     return page, last_id
 
 
+async def recipient_labels(
+    session: AsyncSession, deliveries: Sequence[OutboxDelivery]
+) -> dict[int, str]:
+    """Who each delivery goes to as an admin knows them: a webhook row holds its endpoint's
+    id, which says nothing on the Admin page, so it is shown as the endpoint's URL."""
+    urls = {str(endpoint.id): endpoint.url for endpoint in await repository.endpoints(session)}
+    labels: dict[int, str] = {}
+    for delivery in deliveries:
+        assert delivery.id is not None  # stored rows
+        if delivery.channel == "webhook":
+            labels[delivery.id] = urls.get(
+                delivery.recipient, f"a removed webhook endpoint ({delivery.recipient})"
+            )
+        else:
+            labels[delivery.id] = delivery.recipient
+    return labels
+
+
 async def retry_delivery(session: AsyncSession, delivery_id: int) -> OutboxDelivery:
     """Send a dead (or waiting) delivery again now, with a fresh count of tries."""
     if not await repository.retry(session, delivery_id, now=utcnow()):

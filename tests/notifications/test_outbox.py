@@ -156,6 +156,7 @@ async def test_retries_end_in_the_dead_letters_and_a_retry_delivers(
         [dead] = listed.json()["items"]
         assert dead["attempts"] == FAST.max_attempts
         assert dead["last_error"] == "the endpoint answered HTTP 500"
+        assert dead["recipient_label"] == receiver.url  # what the Admin page shows
         assert "payload" not in dead
 
         receiver.status = 200

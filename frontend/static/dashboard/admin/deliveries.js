@@ -42,7 +42,7 @@ export class DeliveriesSection {
       columns: [
         { header: "Event", rowHeader: true, cell: (item) => item.event },
         { header: "Channel", cell: (item) => item.channel },
-        { header: "Recipient", class: "wrap", cell: (item) => el("code", { text: item.recipient }) },
+        { header: "Recipient", class: "wrap", cell: (item) => el("code", { text: item.recipient_label }) },
         {
           header: "Flag",
           cell: (item) => (item.flag_id
@@ -63,7 +63,7 @@ export class DeliveriesSection {
   retryButton(item) {
     return el("button", {
       type: "button",
-      "aria-label": `Retry ${item.event} to ${item.recipient}`,
+      "aria-label": `Retry ${item.event} to ${item.recipient_label}`,
       onclick: () => this.retry(item),
     }, "Retry now");
   }
