@@ -16,13 +16,16 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from app.auth import service as token_service
 from app.auth.models import Role
@@ -95,6 +98,66 @@ class AppServer:
         self._socket.close()
 
 
+@dataclass
+class MailServer:
+    """A real SMTP server on loopback (aiosmtpd) in its own thread and event loop, keeping every
+    message it accepts: the stack's app sends its email here."""
+
+    port: int = 0
+    _received: list[bytes] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        with self._lock:
+            self._received.append(envelope.original_content or b"")
+        return "250 Message accepted"
+
+    def start(self) -> None:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            server = loop.run_until_complete(
+                loop.create_server(lambda: SMTP(self, hostname="mail.e2e.test"), "127.0.0.1", 0)
+            )
+            self.port = server.sockets[0].getsockname()[1]
+            ready.set()
+            loop.run_forever()
+            server.close()
+            loop.run_until_complete(server.wait_closed())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="e2e-smtp", daemon=True)
+        self._thread.start()
+        if not ready.wait(SERVER_START_SECONDS):
+            raise RuntimeError("the test SMTP server did not start")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    def messages(self) -> list[EmailMessage]:
+        with self._lock:
+            raw = list(self._received)
+        return [message_from_bytes(m, _class=EmailMessage, policy=policy.default) for m in raw]
+
+    def raw(self) -> bytes:
+        with self._lock:
+            return b"\n".join(self._received)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages addressed to ``address`` so far."""
+        return [m for m in self.messages() if address in str(m["To"])]
+
+
 def _loopback_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -135,6 +198,7 @@ class Stack:
     analyst_token: str
     database_url: str
     tokens: dict[Role, str]
+    mail: MailServer  # the SMTP server the app's outbox worker sends email to
 
     def api(self) -> httpx.Client:
         return httpx.Client(
@@ -161,37 +225,53 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             )
         ]
     )
-    with SimServer(SimSettings(patients=6), clients) as sim:
-        sim_port = sim.base_url.rsplit(":", 1)[1]
-        settings = Settings(
-            mode=Mode.DEMO,
-            database_url=database_url,
-            base_url=base_url,
-            data_dir=work / "data",
-            log_level="WARNING",
-            ehrs=[
-                EhrConfig(
-                    issuer=sim.fhir_base,
-                    client_id="valueloop",
-                    name="Simulated EHR",
-                    frame_origins=[f"http://127.0.0.1:{sim_port}", f"http://localhost:{sim_port}"],
-                )
-            ],
-        )
-        server = AppServer(settings, app_socket)
-        server.start()
-        try:
-            tokens = {role: _in_own_thread(_issue_token(database_url, role)) for role in Role}
-            yield Stack(
-                base_url=base_url,
-                sim=sim,
-                chart_url=f"http://localhost:{sim_port}/",
-                analyst_token=tokens[Role.ANALYST],
+    mail = MailServer()
+    mail.start()
+    try:
+        with SimServer(SimSettings(patients=6), clients) as sim:
+            sim_port = sim.base_url.rsplit(":", 1)[1]
+            settings = Settings(
+                mode=Mode.DEMO,
                 database_url=database_url,
-                tokens=tokens,
+                base_url=base_url,
+                data_dir=work / "data",
+                log_level="WARNING",
+                smtp_url=mail.url,
+                mail_from="ValueLoop <valueloop@hospital.test>",
+                outbox_poll_seconds=0.2,
+                # A receiver that is down reaches the dead letters within seconds.
+                outbox_max_attempts=3,
+                outbox_retry_base_seconds=0.2,
+                outbox_retry_max_seconds=1.0,
+                ehrs=[
+                    EhrConfig(
+                        issuer=sim.fhir_base,
+                        client_id="valueloop",
+                        name="Simulated EHR",
+                        frame_origins=[
+                            f"http://127.0.0.1:{sim_port}",
+                            f"http://localhost:{sim_port}",
+                        ],
+                    )
+                ],
             )
-        finally:
-            server.stop()
+            server = AppServer(settings, app_socket)
+            server.start()
+            try:
+                tokens = {role: _in_own_thread(_issue_token(database_url, role)) for role in Role}
+                yield Stack(
+                    base_url=base_url,
+                    sim=sim,
+                    chart_url=f"http://localhost:{sim_port}/",
+                    analyst_token=tokens[Role.ANALYST],
+                    database_url=database_url,
+                    tokens=tokens,
+                    mail=mail,
+                )
+            finally:
+                server.stop()
+    finally:
+        mail.stop()
 
 
 @pytest.fixture(scope="module")

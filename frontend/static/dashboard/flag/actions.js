@@ -306,7 +306,7 @@ export function setupActions(ctx) {
       id: "reply-form",
       path: "/replies",
       emptyText: "Write the reply first.",
-      done: "Reply sent. The reporter sees it the next time they open ValueLoop.",
+      done: "Reply sent. The reporter sees it in ValueLoop and, with an email address on file, is emailed that there is a reply.",
     }),
     messageForm(ctx, {
       id: "comment-form",
