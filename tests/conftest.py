@@ -55,6 +55,17 @@ TABLES = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _forget_cached_configuration() -> None:
+    """Each test starts from empty tables, so from nothing remembered of the last test's webhook
+    endpoints or prices (app/kit/expiring.py keeps them a few seconds per process)."""
+    from app.notifications.webhooks import ACTIVE_ENDPOINTS
+    from app.prices.service import PRICES_IN_EFFECT
+
+    ACTIVE_ENDPOINTS.clear()
+    PRICES_IN_EFFECT.clear()
+
+
 def postgres_url() -> str:
     return os.environ.get("VALUELOOP_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 

@@ -93,6 +93,7 @@ async def add_webhook(
     )
     repository.add_endpoint(session, endpoint)
     await session.flush()
+    webhooks.ACTIVE_ENDPOINTS.clear()  # this process plans to it from the next flag on
     return AddedWebhook(endpoint=endpoint, secret=secret)
 
 
@@ -125,6 +126,7 @@ async def change_webhook(
         endpoint.allow_patient_data = allow_patient_data
     repository.add_endpoint(session, endpoint)
     await session.flush()
+    webhooks.ACTIVE_ENDPOINTS.clear()
     return endpoint
 
 
@@ -132,6 +134,7 @@ async def remove_webhook(session: AsyncSession, endpoint_id: uuid.UUID) -> Webho
     """Remove an endpoint; its deliveries still waiting go to the dead letters when due."""
     endpoint = await get_webhook(session, endpoint_id)
     await repository.delete_endpoint(session, endpoint)
+    webhooks.ACTIVE_ENDPOINTS.clear()
     return endpoint
 
 

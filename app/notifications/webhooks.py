@@ -18,6 +18,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.flags.models import Flag
 from app.kit.crypto import SecretBox
+from app.kit.expiring import ExpiringCache
 from app.kit.time import utcnow
 from app.notifications import repository
 from app.notifications.channels import Delivery, DeliveryFailed, PlannedDelivery
@@ -41,6 +43,34 @@ EVENTS = ("flag.created", "flag.status_changed", "flag.replied", "flag.assigned"
 # Failures that will not go away by sending again: the receiver refused the request itself.
 # 408 (timeout) and 429 (slow down) say "later", so they are retried like 5xx.
 _RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """What planning needs of an active endpoint (its URL and secret are read at delivery)."""
+
+    endpoint_id: uuid.UUID
+    events: frozenset[str]
+    patient_data: bool
+
+
+# The active endpoints, read again after 5 s (app/kit/expiring.py): every flag write plans its
+# webhooks. The process that changes an endpoint clears it (app/notifications/service.py).
+ACTIVE_ENDPOINTS: ExpiringCache[str, tuple[Subscriber, ...]] = ExpiringCache(
+    ttl_seconds=5.0, max_entries=1
+)
+
+
+async def subscribers(session: AsyncSession) -> tuple[Subscriber, ...]:
+    """Every active endpoint, as of at most ``ACTIVE_ENDPOINTS.ttl_seconds`` ago."""
+    found = ACTIVE_ENDPOINTS.get("active")
+    if found is None:
+        found = tuple(
+            Subscriber(endpoint.id, frozenset(endpoint.events), endpoint.allow_patient_data)
+            for endpoint in await repository.active_endpoints(session)
+        )
+        ACTIVE_ENDPOINTS.put("active", found)
+    return found
 
 
 def new_secret() -> str:
@@ -104,7 +134,7 @@ async def plan(
     return [
         PlannedDelivery(
             channel=CHANNEL,
-            recipient=str(endpoint.id),
+            recipient=str(subscriber.endpoint_id),
             event=event,
             payload=payload(
                 flag,
@@ -112,12 +142,12 @@ async def plan(
                 details,
                 at=now,
                 dashboard_url=dashboard_url,
-                patient_data=endpoint.allow_patient_data,
+                patient_data=subscriber.patient_data,
             ),
             flag_id=flag.id,
         )
-        for endpoint in await repository.active_endpoints(session)
-        if event in endpoint.events
+        for subscriber in await subscribers(session)
+        if event in subscriber.events
     ]
 
 

@@ -11,10 +11,17 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.flags.costs import Codings, Price, cents_to_amount, choose_price
+from app.kit.expiring import ExpiringCache
 from app.kit.time import utcnow
 from app.prices import repository
 from app.prices.price_file import read_price_file
 from app.prices.schemas import PriceEntryPublic, PriceList
+
+# The price each order's codings get on a day, read again after 5 s (app/kit/expiring.py):
+# every flag write prices its order. Loading a list clears this process's copy.
+PRICES_IN_EFFECT: ExpiringCache[tuple[Codings, date], tuple[Price | None]] = ExpiringCache(
+    ttl_seconds=5.0, max_entries=4096
+)
 
 
 async def load(session: AsyncSession, text: str, *, loaded_by: str) -> PriceList:
@@ -42,6 +49,7 @@ async def load(session: AsyncSession, text: str, *, loaded_by: str) -> PriceList
             for price in prices
         ],
     )
+    PRICES_IN_EFFECT.clear()  # this process prices from the new list at once
     return await price_list(session)
 
 
@@ -70,10 +78,15 @@ async def price_for(session: AsyncSession, codings: Codings, *, on: date) -> Pri
     """The price a flag on an order with these codings, ordered on ``on``, is estimated at: the
     organization's price in effect that day (the latest effective date on or before it), else
     the Medicare reference price. Its source and year go on the flag with it."""
+    key = (tuple(codings), on)
+    if (cached := PRICES_IN_EFFECT.get(key)) is not None:
+        return cached[0]
     codes = [(system, code) for system, code in codings if system and code]
     in_effect = await repository.in_effect(session, codes, on)
     organization = {
         key: Price(entry.price_cents, entry.source, entry.effective_date.year)
         for key, entry in in_effect.items()
     }
-    return choose_price(codings, organization)
+    price = choose_price(codings, organization)
+    PRICES_IN_EFFECT.put(key, (price,))
+    return price
