@@ -692,7 +692,8 @@ def flag_body(spec: ClientSpec, number: int) -> dict[str, Any]:
     driver = DRIVERS[mix % len(DRIVERS)]
     if driver is not None:
         body["driver"] = driver
-    if mix % 4 == 0:
+    # A quarter carry a note; reason "other" always does (the app refuses it without one).
+    if mix % 4 == 0 or body["reason"] == "other":
         body["note"] = NOTES[mix % len(NOTES)]
     return body
 
