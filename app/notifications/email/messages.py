@@ -109,16 +109,50 @@ def render(payload: Mapping[str, Any], settings: Settings) -> Rendered:
                 "Sign in to see it; this email carries no patient or order details.",
             ),
         )
-    count, hours = int(payload["overdue"]), int(payload["sla_hours"])
-    flags = "1 flag is" if count == 1 else f"{count} flags are"
-    return Rendered(
-        f"ValueLoop: {flags} waiting for a reply",
-        (
-            f"{flags} waiting longer than {hours} hours for a first reply to the reporter.",
-            Link(
-                "Open the queue",
-                f"{settings.base_url}/dashboard/queue?answered=false&sort=created_at",
+    return _digest(payload, settings)
+
+
+def _flags(count: int) -> str:
+    return "1 flag" if count == 1 else f"{count} flags"
+
+
+def _digest(payload: Mapping[str, Any], settings: Settings) -> Rendered:
+    """A lead's flags waiting past the reply time, and those nobody owns yet, each with a link
+    to the queue filtered to them."""
+    hours = int(payload["sla_hours"])
+    queue = f"{settings.base_url}/dashboard/queue"
+    if "yours" not in payload:  # a digest planned before digests were per lead
+        count = int(payload["overdue"])
+        return Rendered(
+            f"ValueLoop: {_flags(count)} waiting for a reply",
+            (
+                f"{_flags(count)} waiting longer than {hours} hours for a first reply.",
+                Link("Open the queue", f"{queue}?answered=false&sort=created_at"),
             ),
+        )
+    yours, unassigned = int(payload["yours"]), int(payload["unassigned"])
+    parts: list[str] = []
+    links: list[str | Link] = []
+    if yours:
+        owner = uuid.UUID(str(payload["owner"]))
+        parts.append(f"{_flags(yours)} you own")
+        links.append(
+            Link("Open the flags you own", f"{queue}?owner={owner}&answered=false&sort=created_at")
+        )
+    if unassigned:
+        parts.append(f"{_flags(unassigned)} not yet assigned")
+        links.append(
+            Link(
+                "Open the unassigned flags",
+                f"{queue}?assigned=false&answered=false&sort=created_at",
+            )
+        )
+    return Rendered(
+        f"ValueLoop: {_flags(yours + unassigned)} waiting for a reply",
+        (
+            f"Waiting longer than {hours} hours for a first reply to the reporter: "
+            f"{' and '.join(parts)}.",
+            *links,
             "Replying closes the loop: it is what keeps clinicians reporting.",
         ),
     )

@@ -92,34 +92,42 @@ async def plan_due_digests(
     settings: Settings,
     directory: Directory = STAFF_DIRECTORY,
 ) -> list[PlannedDelivery]:
-    """Today's digest for each active lead, from the digest hour on, when flags wait past the
-    reply SLA. Each carries the key of its lead and day (``digest:DATE:STAFF_ID``)."""
+    """Today's digest for each active lead who has flags waiting past the reply SLA: those
+    they own, and those nobody owns yet (any lead may take one). Each carries the key of its
+    lead and day (``digest:DATE:STAFF_ID``)."""
     now = now.astimezone(UTC)
     if settings.smtp is None or now.hour < settings.digest_hour_utc:
         return []
     cutoff = now - timedelta(hours=settings.reply_sla_hours)
-    overdue = await repository.count_waiting_for_reply(session, cutoff)
-    if overdue == 0:
+    waiting = await repository.waiting_for_reply(session, cutoff)
+    if not waiting.any:
         return []
     leads = await directory.active_leads(session)
     allowed = set(await _without_opt_outs(session, [lead.email for lead in leads], Template.DIGEST))
-    payload = {
-        "template": Template.DIGEST.value,
-        "overdue": overdue,
-        "sla_hours": settings.reply_sla_hours,
-        "day": now.date().isoformat(),
-    }
-    return [
-        PlannedDelivery(
-            channel=CHANNEL,
-            recipient=lead.email,
-            event=DIGEST_EVENT,
-            payload=payload,
-            idempotency_key=DIGEST_KEY.format(day=now.date().isoformat(), staff_id=lead.staff_id),
+    day = now.date().isoformat()
+    planned: list[PlannedDelivery] = []
+    for lead in leads:
+        yours = waiting.by_owner.get(lead.staff_id, 0)
+        if lead.email not in allowed or yours + waiting.unassigned == 0:
+            continue
+        payload = {
+            "template": Template.DIGEST.value,
+            "yours": yours,
+            "unassigned": waiting.unassigned,
+            "owner": lead.staff_id,
+            "sla_hours": settings.reply_sla_hours,
+            "day": day,
+        }
+        planned.append(
+            PlannedDelivery(
+                channel=CHANNEL,
+                recipient=lead.email,
+                event=DIGEST_EVENT,
+                payload=payload,
+                idempotency_key=DIGEST_KEY.format(day=day, staff_id=lead.staff_id),
+            )
         )
-        for lead in leads
-        if lead.email in allowed
-    ]
+    return planned
 
 
 async def enqueue_due_digests(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -50,19 +52,41 @@ async def remove_opt_out(session: AsyncSession, email: str, kind: EmailKind) -> 
     )
 
 
-async def count_waiting_for_reply(session: AsyncSession, created_before: datetime) -> int:
+@dataclass(frozen=True)
+class Waiting:
+    """Open flags past the reply time: those not yet assigned, and those each person owns (as
+    the lead or either half of a dyad)."""
+
+    unassigned: int
+    by_owner: Mapping[str, int]
+
+    @property
+    def any(self) -> bool:
+        return self.unassigned > 0 or any(self.by_owner.values())
+
+
+async def waiting_for_reply(session: AsyncSession, created_before: datetime) -> Waiting:
     """Open flags created before ``created_before`` whose reporter has had no reply yet (the
-    dashboard's "overdue", frontend/static/dashboard/flag-format.js)."""
-    count = await session.execute(
-        sa.select(sa.func.count())
-        .select_from(Flag)
+    dashboard's "overdue", frontend/static/dashboard/flag-format.js), by owner, in one query."""
+    rows = await session.execute(
+        sa.select(col(Flag.owner_lead_id), col(Flag.owner_operational_lead_id), sa.func.count())
         .where(
             col(Flag.first_reply_at).is_(None),
             col(Flag.status).not_in([status.value for status in END_STATES]),
             col(Flag.created_at) < created_before,
         )
+        .group_by(col(Flag.owner_lead_id), col(Flag.owner_operational_lead_id))
     )
-    return int(count.scalar_one())
+    unassigned = 0
+    by_owner: Counter[str] = Counter()
+    for lead, operational, count in rows:
+        if lead is None:
+            unassigned += count
+            continue
+        by_owner[str(lead)] += count
+        if operational is not None and operational != lead:
+            by_owner[str(operational)] += count
+    return Waiting(unassigned=unassigned, by_owner=dict(by_owner))
 
 
 async def staff_with_role(session: AsyncSession, role: str) -> list[Staff]:

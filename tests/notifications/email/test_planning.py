@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,14 +18,15 @@ from app.notifications.email.planning import (
     plan_email,
 )
 from app.notifications.email.recipients import StaffRecipient
-from tests.factories import make_flag
+from tests.factories import make_flag, sid
 from tests.notifications.email.conftest import ListedDirectory, settings_with_smtp
 
 pytestmark = pytest.mark.usefixtures("clean_tables")
 
 REPORTER = "avery.sample@hospital.test"
-LEAD = StaffRecipient(staff_id="11", email="lead.one@hospital.test")
-OTHER_LEAD = StaffRecipient(staff_id="12", email="lead.two@hospital.test")
+# Staff ids of the directory's known people (tests/factories.py), so flags can name them.
+LEAD = StaffRecipient(staff_id=sid("Dr. E. Nwosu"), email="lead.one@hospital.test")
+OTHER_LEAD = StaffRecipient(staff_id=sid("Dr. H. Tanaka"), email="lead.two@hospital.test")
 
 
 def now() -> datetime:
@@ -148,15 +150,65 @@ async def test_the_digest_goes_to_each_active_lead_once_a_day(session_factory, m
     async with session_factory() as session:
         planned = await plan_due_digests(session, AT, settings=mail_settings, directory=directory)
     assert [(p.recipient, p.idempotency_key) for p in planned] == [
-        (LEAD.email, "digest:2026-12-06:11"),
-        (OTHER_LEAD.email, "digest:2026-12-06:12"),
+        (LEAD.email, f"digest:2026-12-06:{LEAD.staff_id}"),
+        (OTHER_LEAD.email, f"digest:2026-12-06:{OTHER_LEAD.staff_id}"),
     ]
     assert planned[0].payload == {
         "template": "digest",
-        "overdue": 2,
+        "yours": 0,
+        "unassigned": 2,  # nobody owns them yet: every lead hears of them
+        "owner": LEAD.staff_id,
         "sla_hours": mail_settings.reply_sla_hours,
         "day": "2026-12-06",
     }
+
+
+async def owned_by(session_factory, flag: Flag, lead: str, operational: str | None = None) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            sa.update(Flag)
+            .where(Flag.id == flag.id)  # type: ignore[arg-type]
+            .values(
+                owner_lead_id=uuid.UUID(lead),
+                owner_operational_lead_id=uuid.UUID(operational) if operational else None,
+            )
+        )
+        await session.commit()
+
+
+async def digests_of_both_leads(session_factory, settings) -> list[PlannedDelivery]:
+    directory = ListedDirectory(leads=[LEAD, OTHER_LEAD])
+    async with session_factory() as session:
+        return await plan_due_digests(session, AT, settings=settings, directory=directory)
+
+
+async def test_a_leads_digest_counts_the_flags_they_own_and_no_one_elses(
+    session_factory, mail_settings, known_staff
+):
+    mine = await waiting_flag(session_factory, age=timedelta(hours=80))
+    await owned_by(session_factory, mine, LEAD.staff_id)
+    dyad = await waiting_flag(session_factory, age=timedelta(hours=90))
+    await owned_by(session_factory, dyad, OTHER_LEAD.staff_id, LEAD.staff_id)  # LEAD: operational
+    theirs = await waiting_flag(session_factory, age=timedelta(hours=100))
+    await owned_by(session_factory, theirs, sid("R. Alvarez"))
+
+    planned = await digests_of_both_leads(session_factory, mail_settings)
+
+    assert {p.recipient: (p.payload["yours"], p.payload["unassigned"]) for p in planned} == {
+        LEAD.email: (2, 0),
+        OTHER_LEAD.email: (1, 0),
+    }
+
+
+async def test_a_lead_with_nothing_of_theirs_and_nothing_unassigned_gets_no_digest(
+    session_factory, mail_settings, known_staff
+):
+    flag = await waiting_flag(session_factory, age=timedelta(hours=80))
+    await owned_by(session_factory, flag, LEAD.staff_id)
+
+    planned = await digests_of_both_leads(session_factory, mail_settings)
+
+    assert [p.recipient for p in planned] == [LEAD.email]
 
 
 async def test_no_digest_before_the_digest_hour(session_factory, settings):
@@ -171,7 +223,7 @@ async def test_no_digest_before_the_digest_hour(session_factory, settings):
             session, AT.replace(hour=7, minute=0), settings=early, directory=directory
         )
     assert before == []
-    assert [p.idempotency_key for p in after] == ["digest:2026-12-06:11"]
+    assert [p.idempotency_key for p in after] == [f"digest:2026-12-06:{LEAD.staff_id}"]
 
 
 async def test_no_digest_when_nothing_waits_past_the_sla(session_factory, mail_settings):
@@ -191,12 +243,7 @@ async def test_a_lead_who_opted_out_gets_no_digest(session_factory, mail_setting
     async with session_factory() as session:
         await repository.add_opt_out(session, LEAD.email, EmailKind.DIGEST, now())
         await session.commit()
-        planned = await plan_due_digests(
-            session,
-            AT,
-            settings=mail_settings,
-            directory=ListedDirectory(leads=[LEAD, OTHER_LEAD]),
-        )
+    planned = await digests_of_both_leads(session_factory, mail_settings)
     assert [p.recipient for p in planned] == [OTHER_LEAD.email]
 
 
@@ -211,5 +258,5 @@ async def test_the_workers_digest_job_hands_the_plan_to_the_outbox(session_facto
     async with session_factory() as session:
         await job(session, AT)
     assert [(p.recipient, p.idempotency_key) for p in stored] == [
-        (LEAD.email, "digest:2026-12-06:11")
+        (LEAD.email, f"digest:2026-12-06:{LEAD.staff_id}")
     ]
