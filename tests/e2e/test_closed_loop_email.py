@@ -120,3 +120,10 @@ def test_owners_and_the_reporter_hear_by_email_and_the_reply_is_on_the_first_scr
     assert panel is not None
     first_screen = panel["y"] + frame.evaluate("() => window.innerHeight")
     assert box["y"] + box["height"] <= first_screen, (box, panel)
+
+    # Read in My flags, as the clinician would: later tests count this practitioner's unread.
+    frame.locator('button[data-action="my-flags"]').click()
+    my_flags = frame.get_by_test_id("my-flags")
+    with page.expect_response(lambda r: r.url.endswith(f"/flags/{flag_id}/read")) as read:
+        my_flags.locator(f'details[data-flag-id="{flag_id}"] summary').click()
+    assert read.value.ok
