@@ -16,6 +16,7 @@ FORBIDDEN: dict[str, set[str]] = {
     # The libraries know nothing of the product, of each other, or of the web framework.
     "smart": {"app", "fhir_client", "ehr_sim", "fastapi", "sqlmodel", "sqlalchemy"},
     "fhir_client": {"app", "smart", "ehr_sim", "fastapi", "sqlmodel", "sqlalchemy"},
+    "lowvalue": {"app", "smart", "fhir_client", "ehr_sim", "fastapi", "sqlmodel", "sqlalchemy"},
     # The simulator stands alone too: it must not lean on the code it is used to test.
     "ehr_sim": {"app", "smart", "fhir_client"},
 }

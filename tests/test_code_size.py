@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT_PACKAGES = ("app", "smart", "fhir_client")
+PRODUCT_PACKAGES = ("app", "smart", "fhir_client", "lowvalue")
 EXEMPT = (ROOT / "app" / "migrations",)
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60

@@ -1,0 +1,248 @@
+"""The case a rule reads: the draft orders, the patient, the encounter, its conditions and
+any history, as ``fhir.resources.R4B`` models, and the date it is evaluated on.
+
+The evaluation date is the order's ``authoredOn`` (the encounter's ``period.start`` when the
+order has none), never today's date: ages and windows are counted from it, so an order from
+2016 re-evaluated today gets the answer it would have got then.
+
+``case_from_cds_request`` reads a CDS Hooks 2.0 request (``context.draftOrders`` and
+``prefetch``): prefetch ``patient``, ``encounter``, ``conditions`` (a Bundle) and any key
+starting with ``history`` (a Bundle or a resource). A history Bundle whose ``self`` link is a
+search this package understands counts as that search's complete answer; otherwise its
+resources are still read, but their absence proves nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, TypeVar, cast
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.resource import Resource
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import ValidationError
+
+from lowvalue.errors import CaseError
+from lowvalue.history import HistoryRequest
+
+__all__ = [
+    "Case",
+    "Order",
+    "as_date",
+    "case_from_cds_request",
+    "case_from_resources",
+    "evaluation_date",
+    "parse_resource",
+]
+
+Order = ServiceRequest | MedicationRequest
+R = TypeVar("R", bound=Resource)
+
+
+def as_date(value: object) -> date | None:
+    """A FHIR date, dateTime or partial date (``2026``, ``2026-04``) as a day: the first day
+    of a partial date, the local day of a dateTime as written."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 4:
+        text = value[:10]
+        text += "-01" * ((10 - len(text)) // 3)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_resource(data: object, *, expected: type[R] | None = None, what: str = "") -> Resource:
+    """A JSON resource (or an R4B model) as its R4B model; CaseError naming the element."""
+    if isinstance(data, Resource):
+        model: Resource = data
+    else:
+        if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+            raise CaseError(f"{what or 'a resource'} is not a FHIR resource (no resourceType)")
+        try:
+            cls = get_fhir_model_class(data["resourceType"])
+            model = cast(Resource, cls.model_validate(data))
+        except ValueError as exc:
+            raise CaseError(
+                f"{what or data['resourceType']} is not valid FHIR R4: {_summary(exc)}"
+            ) from None
+    if expected is not None and not isinstance(model, expected):
+        raise CaseError(
+            f"{what or 'a resource'} must be a {expected.__name__}, "
+            f"not a {model.get_resource_type()}"
+        )
+    return model
+
+
+def _summary(exc: ValueError) -> str:
+    """The first problem as ``element: rule``, without values (they are patient data)."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(resource)"
+        return f"{where}: {first['msg']}"
+    return "unknown resource type"
+
+
+def _reference_id(reference: Any) -> str | None:
+    text = getattr(reference, "reference", None)
+    return text.rsplit("/", 1)[-1] if isinstance(text, str) else None
+
+
+def evaluation_date(order: Order, encounter: Encounter | None) -> date:
+    """The order's ``authoredOn``, else its encounter's ``period.start``; never the clock."""
+    found = as_date(order.authoredOn)
+    if found is None and encounter is not None and encounter.period is not None:
+        found = as_date(encounter.period.start)
+    if found is None:
+        raise CaseError(
+            f"{order.get_resource_type()}/{order.id or '?'} has no authoredOn and its encounter "
+            "no period.start: there is no date to evaluate it on"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything the rules may read. Build it with :func:`case_from_resources` or
+    :func:`case_from_cds_request`; ``searched`` are the searches ``history`` fully answers."""
+
+    patient: Patient
+    orders: tuple[Order, ...]
+    encounter: Encounter | None = None
+    conditions: tuple[Condition, ...] = ()
+    history: tuple[Resource, ...] = ()
+    searched: tuple[HistoryRequest, ...] = ()
+
+    @property
+    def patient_id(self) -> str:
+        return self.patient.id or "unknown"
+
+    def covers(self, request: HistoryRequest) -> bool:
+        return any(done.covers(request) for done in self.searched)
+
+    def with_history(self, request: HistoryRequest, resources: Iterable[object]) -> Case:
+        """This case plus ``request``'s complete answer."""
+        parsed = tuple(
+            parse_resource(item, what=f"a result of {request.query}") for item in resources
+        )
+        return replace(self, history=self.history + parsed, searched=(*self.searched, request))
+
+    def encounter_on(self, on: date) -> Encounter | None:
+        """The case's encounter, else a history Encounter whose period holds ``on``."""
+        if self.encounter is not None:
+            return self.encounter
+        for resource in self.history:
+            if isinstance(resource, Encounter) and resource.period is not None:
+                start, end = as_date(resource.period.start), as_date(resource.period.end)
+                if start is not None and start <= on and (end is None or on <= end):
+                    return resource
+        return None
+
+
+def case_from_resources(
+    *,
+    patient: object,
+    orders: Sequence[object],
+    encounter: object | None = None,
+    conditions: Sequence[object] = (),
+    history: Sequence[object] = (),
+    searched: Sequence[HistoryRequest] = (),
+) -> Case:
+    """A case from R4B models or JSON dicts; CaseError when one is not the resource it should
+    be. Orders must be ServiceRequests or MedicationRequests."""
+    if not orders:
+        raise CaseError("the case has no draft orders")
+    parsed_patient = parse_resource(patient, expected=Patient, what="the patient")
+    parsed_orders = []
+    for index, order in enumerate(orders):
+        model = parse_resource(order, what=f"draft order {index + 1}")
+        if not isinstance(model, ServiceRequest | MedicationRequest):
+            raise CaseError(
+                f"draft order {index + 1} is a {model.get_resource_type()}; "
+                "the rules read ServiceRequest and MedicationRequest"
+            )
+        parsed_orders.append(model)
+    return Case(
+        patient=parsed_patient,  # type: ignore[arg-type]
+        orders=tuple(parsed_orders),
+        encounter=None
+        if encounter is None
+        else parse_resource(encounter, expected=Encounter, what="the encounter"),  # type: ignore[arg-type]
+        conditions=tuple(
+            parse_resource(c, expected=Condition, what="a condition")  # type: ignore[misc]
+            for c in conditions
+        ),
+        history=tuple(parse_resource(item, what="a history resource") for item in history),
+        searched=tuple(searched),
+    )
+
+
+def _bundle_resources(value: object, what: str) -> list[object]:
+    """The resources of a Bundle (skipping OperationOutcome entries), or a lone resource."""
+    if not isinstance(value, dict):
+        raise CaseError(f"{what} must be a FHIR resource or Bundle (a JSON object)")
+    if value.get("resourceType") != "Bundle":
+        return [value]
+    entries = value.get("entry") or []
+    if not isinstance(entries, list):
+        raise CaseError(f"{what}: Bundle.entry must be a list")
+    found = []
+    for entry in entries:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if resource is None:
+            raise CaseError(f"{what}: a Bundle entry has no resource")
+        if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
+            continue  # search.mode = outcome: a server's remark, not a match
+        found.append(resource)
+    return found
+
+
+def _self_search(value: object) -> HistoryRequest | None:
+    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+        return None
+    for link in value.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "self":
+            url = link.get("url")
+            return HistoryRequest.from_query(url) if isinstance(url, str) else None
+    return None
+
+
+def case_from_cds_request(body: object) -> Case:
+    """A case from a CDS Hooks request body (order-select / order-sign shape)."""
+    if not isinstance(body, Mapping):
+        raise CaseError("a CDS Hooks request is a JSON object")
+    context, prefetch = body.get("context"), body.get("prefetch") or {}
+    if not isinstance(context, Mapping) or not isinstance(prefetch, Mapping):
+        raise CaseError("a CDS Hooks request needs a 'context' object (and 'prefetch', if any)")
+    if context.get("draftOrders") is None:
+        raise CaseError("context.draftOrders is missing: the rules evaluate draft orders")
+    if prefetch.get("patient") is None:
+        raise CaseError("prefetch.patient is missing: ages and sex come from the Patient")
+    history: list[object] = []
+    searched: list[HistoryRequest] = []
+    for key, value in prefetch.items():
+        if isinstance(key, str) and key.startswith("history") and value is not None:
+            history.extend(_bundle_resources(value, f"prefetch.{key}"))
+            if (search := _self_search(value)) is not None:
+                searched.append(search)
+    conditions = prefetch.get("conditions")
+    return case_from_resources(
+        patient=prefetch["patient"],
+        orders=_bundle_resources(context["draftOrders"], "context.draftOrders"),
+        encounter=prefetch.get("encounter"),
+        conditions=[]
+        if conditions is None
+        else _bundle_resources(conditions, "prefetch.conditions"),
+        history=history,
+        searched=searched,
+    )
