@@ -1,5 +1,5 @@
 """The ``valueloop`` command: serve, migrate, manage API tokens and the staff directory, seed
-synthetic data, deliver notifications."""
+synthetic data, deliver notifications, explain the low-value rules."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import typer
 
 from app.auth.models import Role
+from app.cds.cli import rules_cli
 from app.commands import database_session as _session
 from app.commands import fail as _fail
 from app.commands import settings_or_exit as _settings
@@ -35,6 +36,7 @@ cli.add_typer(staff_cli, name="staff")
 cli.add_typer(webhooks_cli, name="webhooks")
 cli.command()(worker)
 cli.add_typer(prices_cli, name="prices")
+cli.add_typer(rules_cli, name="rules")
 
 
 @cli.command()
