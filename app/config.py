@@ -13,7 +13,7 @@ from email.utils import parseaddr
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import (
@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     # The CA certificate(s), PEM, that sign the mail server's certificate when it is not one the
     # system trusts (a hospital's internal CA). The certificate is always verified.
     smtp_ca_file: Path | None = None
+    # CDS Hooks (docs/cds-hooks.md): per rule id, the published measure's "sensitive" or
+    # "specific" variant this organization uses; a rule not named runs its default.
+    cds_rule_variants: dict[str, Literal["sensitive", "specific"]] = Field(default_factory=dict)
     # The hour (UTC) from which each day's digest of overdue flags goes to the leads.
     digest_hour_utc: Annotated[int, Field(ge=0, le=23)] = 7
     _demo_key: str | None = PrivateAttr(default=None)
@@ -239,6 +242,26 @@ class Settings(BaseSettings):
                     "'ValueLoop <valueloop@hospital.example.org>'"
                 )
         return self
+
+    @field_validator("cds_rule_variants")
+    @classmethod
+    def _variants_name_catalog_rules(
+        cls, value: dict[str, Literal["sensitive", "specific"]]
+    ) -> dict[str, Literal["sensitive", "specific"]]:
+        import lowvalue  # the catalog is read only when variants are configured
+
+        catalog = lowvalue.default_catalog()
+        for rule_id, variant in value.items():
+            try:
+                rule = catalog.rule(rule_id)
+            except lowvalue.VariantError as exc:
+                raise ValueError(f"VALUELOOP_CDS_RULE_VARIANTS: {exc}") from exc
+            if variant not in rule.variants:
+                raise ValueError(
+                    f"VALUELOOP_CDS_RULE_VARIANTS: rule {rule_id!r} has no {variant} variant "
+                    f"(it has: {', '.join(sorted(rule.variants)) or 'none'})"
+                )
+        return value
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> Settings:

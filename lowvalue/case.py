@@ -236,6 +236,9 @@ def case_from_cds_request(body: object) -> Case:
             if (search := _self_search(value)) is not None:
                 searched.append(search)
     conditions = prefetch.get("conditions")
+    # A whole-record condition search (the services' prefetch) also proves an absence.
+    if conditions is not None and (search := _self_search(conditions)) is not None:
+        searched.append(search)
     return case_from_resources(
         patient=prefetch["patient"],
         orders=_bundle_resources(context["draftOrders"], "context.draftOrders"),

@@ -1,0 +1,99 @@
+"""From a low-value decision to a CDS Hooks 2.0 card (specification section "Card Attributes").
+
+One card per draft order a rule finds low-value; none otherwise (silence is the default: a
+service that adds noise gets switched off). The card names the service and the measure in its
+summary, explains the matched clause and the exemptions checked in its detail, suggests
+removing the draft order, links to ValueLoop on that order, and offers override reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from app.cds.schemas import Action, Card, Coding, Link, Source, Suggestion
+from lowvalue import Decision, Rule, StepResult
+
+SUMMARY_LIMIT = 140  # CDS Hooks 2.0: summary "SHOULD be <140 characters"
+# The catalog's own code system for a card's topic: code = rule id (lowvalue/data/rules).
+RULE_SYSTEM = "urn:valueloop:lowvalue-rule"
+OVERRIDE_SYSTEM = "urn:valueloop:cds-override-reason"
+# Why a clinician keeps an order a rule calls low-value; recorded with the feedback so the
+# quality team sees where a rule misfires.
+OVERRIDE_REASONS = (
+    Coding(
+        system=OVERRIDE_SYSTEM,
+        code="exemption-not-recorded",
+        display="An exemption applies that the chart does not show",
+    ),
+    Coding(
+        system=OVERRIDE_SYSTEM,
+        code="shared-decision",
+        display="Discussed with the patient; ordered after a shared decision",
+    ),
+    Coding(system=OVERRIDE_SYSTEM, code="specialist-request", display="Requested by a specialist"),
+    Coding(system=OVERRIDE_SYSTEM, code="protocol", display="Required by a protocol or pathway"),
+    Coding(system=OVERRIDE_SYSTEM, code="other", display="Other"),
+)
+
+
+def summary_of(rule: Rule) -> str:
+    text = f"ValueLoop: likely low-value care: {rule.title}"
+    return text if len(text) < SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 2].rstrip() + "…"
+
+
+def detail_of(decision: Decision, rule: Rule) -> str:
+    """Markdown: what the measure says, the facts it rested on, the exemptions checked."""
+    lines = [rule.summary, "", f"Judged on {decision.evaluated_on.isoformat()} (the order's date):"]
+    for step in decision.steps:
+        if step.part == "when" and step.result is StepResult.MATCHED:
+            lines.append(f"- Low-value when: {step.detail}")
+        elif step.part == "unless":
+            lines.append(f"- Exemption checked: {step.detail} ({step.result.value})")
+    if decision.rests_on_unverified_code:
+        lines.append("- Note: this rests on a code the catalog marks as not yet verified.")
+    lines.append("")
+    lines.extend(f"Source: [{source.title}]({source.url})" for source in rule.sources)
+    return "\n".join(lines)
+
+
+def card_for(decision: Decision, rule: Rule, *, base_url: str, indicator: str) -> Card:
+    card_id = uuid.uuid4()
+    # The SMART link opens ValueLoop on this order; appContext is an opaque string for the
+    # app (CDS Hooks 2.0 "Link": the EHR passes it to the app at launch).
+    app_context = json.dumps({"order": decision.order, "rule": rule.id, "card": str(card_id)})
+    return Card(
+        uuid=card_id,
+        summary=summary_of(rule),
+        detail=detail_of(decision, rule),
+        indicator="warning" if indicator == "warning" else "info",
+        source=Source(
+            label=f"ValueLoop low-value care rules: {rule.title}",
+            url=str(rule.sources[0].url),
+            topic=Coding(system=RULE_SYSTEM, code=rule.id, display=rule.title),
+        ),
+        suggestions=[
+            Suggestion(
+                label="Remove this order",
+                uuid=uuid.uuid5(card_id, "remove"),
+                isRecommended=True,
+                actions=[
+                    Action(
+                        type="delete",
+                        description=f"Remove the draft order {decision.order}.",
+                        resourceId=[decision.order],
+                    )
+                ],
+            )
+        ],
+        selectionBehavior="at-most-one",
+        overrideReasons=list(OVERRIDE_REASONS),
+        links=[
+            Link(
+                label="Open in ValueLoop",
+                url=f"{base_url}/launch",
+                type="smart",
+                appContext=app_context,
+            )
+        ],
+    )

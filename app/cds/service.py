@@ -1,0 +1,173 @@
+"""The CDS Hooks services: what they ask the EHR to prefetch, and how a hook call becomes cards.
+
+A call is judged on what the EHR sent (``prefetch``); what it did not send is read from
+``fhirServer`` with ``fhirAuthorization`` (CDS Hooks 2.0 "FHIR Resource Access"), through the
+same FHIR client the launch uses, and only from an EHR registered with ValueLoop. Rules still
+short of history then ask for it (``lowvalue.evaluate_with_history``); a rule that stays
+undecided shows nothing: a card is never a guess.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from fhir.resources.R4B.resource import Resource
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import lowvalue
+from app.cds.cards import card_for
+from app.cds.errors import UnknownService, UnusableHookRequest
+from app.cds.schemas import CardsResponse, Discovery, HookRequest, ServiceDefinition
+from app.config import Settings
+from app.ehrs import service as ehrs
+from fhir_client import FhirClient, FhirError
+
+PATIENT = "{{context.patientId}}"
+# What the rules read (lowvalue/docs/rules.md): the patient, the encounter and its setting,
+# every condition, and the history the rules look back over. CDS Hooks 2.0 prefetch tokens
+# are context fields only, so history searches cannot carry a date; the rules pick their
+# window from what comes back.
+PREFETCH = {
+    "patient": f"Patient/{PATIENT}",
+    "encounter": "Encounter/{{context.encounterId}}",
+    "conditions": f"Condition?patient={PATIENT}",
+    "historyEncounters": f"Encounter?patient={PATIENT}",
+    "historyProcedures": f"Procedure?patient={PATIENT}",
+    "historyServiceRequests": f"ServiceRequest?patient={PATIENT}",
+    "historyMedicationRequests": f"MedicationRequest?patient={PATIENT}",
+}
+SERVICES = {
+    "valueloop-order-select": ServiceDefinition(
+        hook="order-select",
+        id="valueloop-order-select",
+        title="ValueLoop low-value care check (order selected)",
+        description="Says when a selected order is low-value care by a published measure, "
+        "with the measure and the exemptions checked. Silent otherwise.",
+        prefetch=PREFETCH,
+    ),
+    "valueloop-order-sign": ServiceDefinition(
+        hook="order-sign",
+        id="valueloop-order-sign",
+        title="ValueLoop low-value care check (before signing)",
+        description="Before orders are signed, says which are low-value care by a published "
+        "measure and suggests removing them. Silent otherwise.",
+        prefetch=PREFETCH,
+    ),
+}
+
+
+def discovery() -> Discovery:
+    return Discovery(services=list(SERVICES.values()))
+
+
+def definition(service_id: str) -> ServiceDefinition:
+    found = SERVICES.get(service_id)
+    if found is None:
+        raise UnknownService(f"No CDS service {service_id!r}; GET /cds-services lists them.")
+    return found
+
+
+class FhirHistory:
+    """A ``lowvalue.HistorySource`` on the EHR's FHIR server."""
+
+    def __init__(self, fhir: FhirClient) -> None:
+        self._fhir = fhir
+
+    async def search(self, request: lowvalue.HistoryRequest) -> list[Resource]:
+        params: defaultdict[str, list[str]] = defaultdict(list)
+        for name, value in request.params:
+            params[name].append(value)
+        found = await self._fhir.search(request.resource_type, params)
+        return list(found.resources)
+
+
+def _as_json(resource: Resource) -> dict[str, Any]:
+    dumped: dict[str, Any] = resource.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dumped
+
+
+def _bundle(resources: list[Resource], self_link: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": [{"relation": "self", "url": self_link}],
+        "entry": [{"resource": _as_json(resource)} for resource in resources],
+    }
+
+
+async def _fhir_for(
+    request: HookRequest, session: AsyncSession, http: httpx.AsyncClient
+) -> FhirClient | None:
+    if request.fhirServer is None or request.fhirAuthorization is None:
+        return None
+    # Only a registered EHR: the URL comes from the caller, and the token is for that server.
+    ehr = await ehrs.trusted(session, str(request.fhirServer))
+    return FhirClient(http, ehr.issuer, request.fhirAuthorization.access_token)
+
+
+async def _completed_prefetch(request: HookRequest, fhir: FhirClient | None) -> dict[str, Any]:
+    """The prefetch, with what the EHR left out read from its FHIR server when it allows."""
+    prefetch: dict[str, Any] = dict(request.prefetch or {})
+    context = request.context
+    if fhir is None:
+        return prefetch
+    try:
+        if prefetch.get("patient") is None:
+            prefetch["patient"] = _as_json(await fhir.read("Patient", context.patientId))
+        if prefetch.get("encounter") is None and context.encounterId:
+            prefetch["encounter"] = _as_json(await fhir.read("Encounter", context.encounterId))
+        if prefetch.get("conditions") is None:
+            found = await fhir.search("Condition", {"patient": context.patientId})
+            prefetch["conditions"] = _bundle(
+                list(found.resources), f"Condition?patient={context.patientId}"
+            )
+    except FhirError as exc:
+        raise UnusableHookRequest(f"The EHR's FHIR server could not be read: {exc}") from exc
+    return prefetch
+
+
+async def cards_for(
+    service_id: str,
+    request: HookRequest,
+    *,
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    settings: Settings,
+) -> CardsResponse:
+    """The cards a hook call gets: one per draft order a rule finds low-value."""
+    service = definition(service_id)
+    if request.hook != service.hook:
+        raise UnusableHookRequest(
+            f"Service {service_id} answers the {service.hook} hook, not {request.hook}."
+        )
+    fhir = await _fhir_for(request, session, http)
+    body = request.model_dump(mode="json")
+    body["prefetch"] = await _completed_prefetch(request, fhir)
+    try:
+        case = lowvalue.case_from_cds_request(body)
+    except lowvalue.CaseError as exc:
+        raise UnusableHookRequest(str(exc)) from exc
+    variants: Mapping[str, lowvalue.VariantName] = settings.cds_rule_variants
+    if fhir is not None:
+        decisions, _ = await lowvalue.evaluate_with_history(
+            case, FhirHistory(fhir), variants=variants
+        )
+    else:
+        decisions = lowvalue.evaluate(case, variants=variants)
+    catalog = lowvalue.default_catalog()
+    indicator = "warning" if service.hook == "order-sign" else "info"
+    return CardsResponse(
+        cards=[
+            card_for(
+                decision,
+                catalog.rule(decision.rule_id),
+                base_url=settings.base_url,
+                indicator=indicator,
+            )
+            for decision in decisions
+            if decision.outcome is lowvalue.Outcome.LOW_VALUE
+        ]
+    )
