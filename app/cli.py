@@ -12,6 +12,7 @@ import typer
 
 from app.auth.models import Role
 from app.cds.cli import rules_cli
+from app.cds.clients_cli import cds_clients_cli
 from app.commands import database_session as _session
 from app.commands import fail as _fail
 from app.commands import settings_or_exit as _settings
@@ -37,6 +38,7 @@ cli.add_typer(webhooks_cli, name="webhooks")
 cli.command()(worker)
 cli.add_typer(prices_cli, name="prices")
 cli.add_typer(rules_cli, name="rules")
+cli.add_typer(cds_clients_cli, name="cds-clients")
 
 
 @cli.command()

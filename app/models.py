@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, OidcSignIn, StaffSession
+from app.cds.models import CdsClient, CdsJwtSeen
 from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
@@ -15,6 +16,8 @@ __all__ = [
     "ApiToken",
     "AppSession",
     "AuditEvent",
+    "CdsClient",
+    "CdsJwtSeen",
     "Flag",
     "FlagEvent",
     "NotificationOptOut",

@@ -52,18 +52,23 @@ TABLES = (
     "registered_ehr",
     "staff",
     "price_list",
+    "cds_jwt_seen",
+    "cds_client",
 )
 
 
 @pytest.fixture(autouse=True)
 def _forget_cached_configuration() -> None:
     """Each test starts from empty tables, so from nothing remembered of the last test's webhook
-    endpoints or prices (app/kit/expiring.py keeps them a few seconds per process)."""
+    endpoints, prices or CDS clients' keys (app/kit/expiring.py and app/cds/jwks.py keep them
+    a few minutes at most per process)."""
+    from app.cds.jwks import JWKS_CACHE
     from app.notifications.webhooks import ACTIVE_ENDPOINTS
     from app.prices.service import PRICES_IN_EFFECT
 
     ACTIVE_ENDPOINTS.clear()
     PRICES_IN_EFFECT.clear()
+    JWKS_CACHE.clear()
 
 
 def postgres_url() -> str:

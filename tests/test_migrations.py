@@ -35,6 +35,8 @@ TABLES = {
     "api_token",
     "app_session",
     "audit_event",
+    "cds_client",
+    "cds_jwt_seen",
     "flag",
     "flag_event",
     "notification_opt_out",

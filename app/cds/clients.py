@@ -1,0 +1,115 @@
+"""The CDS clients allowed to call ValueLoop's CDS Hooks services: register, list, switch off,
+remove. Functions here flush; they never commit.
+
+CDS Hooks 2.0, "Trusting CDS Clients": services "SHOULD maintain an allowlist of the ``iss``
+and ``jku`` fields to only the CDS Clients they trust". Registration is that allow-list: the
+client's ``iss`` and either the URL of its JWK Set (the only ``jku`` we accept from it) or
+the JWK Set itself, "communicated out-of-band" as the spec puts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cds import repository
+from app.cds.errors import CdsClientNotFound, InvalidCdsClient
+from app.cds.jwks import JWKS_CACHE, InvalidJwks, public_keys
+from app.cds.models import ISS_MAX_LENGTH, URL_MAX_LENGTH, CdsClient
+from app.config import Mode
+from app.kit.time import utcnow
+from app.kit.urls import outbound_url_problem
+
+
+def normalize_iss(iss: str) -> str:
+    """The ``iss`` as we store and compare it: trimmed, without a trailing slash."""
+    return iss.strip().rstrip("/")
+
+
+def _checked_iss(iss: str) -> str:
+    normalized = normalize_iss(iss)
+    if not normalized or len(normalized) > ISS_MAX_LENGTH:
+        raise InvalidCdsClient(
+            f"The iss must be 1 to {ISS_MAX_LENGTH} characters (the URI the client puts "
+            "in its JWTs).",
+            field="iss",
+        )
+    if any(character.isspace() or not character.isprintable() for character in normalized):
+        raise InvalidCdsClient("The iss is a URI: no spaces or control characters.", field="iss")
+    return normalized
+
+
+def _checked_jwks_url(url: str, mode: Mode) -> str:
+    value = url.strip()
+    problem = outbound_url_problem(value, mode=mode)
+    if problem is None and len(value) > URL_MAX_LENGTH:
+        problem = f"The JWKS URL is longer than {URL_MAX_LENGTH} characters."
+    if problem is not None:
+        raise InvalidCdsClient(problem, field="jwks_url")
+    return value
+
+
+def _checked_jwks(jwks: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        public_keys(jwks, allow_private=False)
+    except InvalidJwks as exc:
+        raise InvalidCdsClient(f"The JWK Set: {exc}.", field="jwks") from exc
+    return dict(jwks)
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    iss: str,
+    mode: Mode,
+    jwks_url: str | None = None,
+    jwks: Mapping[str, Any] | None = None,
+    name: str | None = None,
+) -> tuple[CdsClient, bool]:
+    """Add a CDS client, or replace the keys and name of the one with this ``iss``.
+
+    Returns the client and whether it is new. An existing client keeps its active state.
+    """
+    normalized = _checked_iss(iss)
+    if (jwks_url is None) == (jwks is None):
+        raise InvalidCdsClient("Give either a JWKS URL or a JWK Set, not both.", field="jwks")
+    url = _checked_jwks_url(jwks_url, mode) if jwks_url is not None else None
+    stored_jwks = _checked_jwks(jwks) if jwks is not None else None
+    existing = await repository.client_by_iss(session, normalized)
+    client = existing or CdsClient(iss=normalized, name="", created_at=utcnow())
+    client.name = (name or "").strip()[:200] or normalized
+    client.jwks_url = url
+    client.jwks = stored_jwks
+    repository.add(session, client)
+    await session.flush()
+    JWKS_CACHE.clear()  # this process reads the new keys from the next call on
+    return client, existing is None
+
+
+async def by_iss(session: AsyncSession, iss: str) -> CdsClient:
+    client = await repository.client_by_iss(session, normalize_iss(iss))
+    if client is None:
+        raise CdsClientNotFound(f"No CDS client with iss {normalize_iss(iss)!r}.")
+    return client
+
+
+async def set_active(session: AsyncSession, iss: str, *, active: bool) -> CdsClient:
+    """Refuse (or accept again) every call from this client, keeping its registration."""
+    client = await by_iss(session, iss)
+    client.active = active
+    repository.add(session, client)
+    await session.flush()
+    return client
+
+
+async def remove(session: AsyncSession, iss: str) -> CdsClient:
+    """Forget the client: its calls are refused from now on."""
+    client = await by_iss(session, iss)
+    await repository.delete_client(session, client)
+    return client
+
+
+async def all_clients(session: AsyncSession) -> Sequence[CdsClient]:
+    return await repository.all_clients(session)

@@ -1,0 +1,61 @@
+"""The tables of CDS client trust: the CDS clients (EHRs) allowed to call our CDS Hooks
+services, and the token ids (``jti``) they have already used.
+
+CDS Hooks 2.0, "Trusting CDS Clients": a CDS Service "SHOULD maintain an allowlist of the
+``iss`` and ``jku`` fields to only the CDS Clients they trust". A ``CdsClient`` row is that
+allow-list entry: its ``iss`` and where its public keys are (a JWKS URL, which is also the one
+``jku`` we accept, or a JWKS given at registration).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
+
+ISS_MAX_LENGTH = 500
+URL_MAX_LENGTH = 500
+JTI_MAX_LENGTH = 200
+
+
+class CdsClient(SQLModel, table=True):
+    """A CDS client allowed to call ValueLoop's CDS services; calls from any other are refused.
+
+    Exactly one of ``jwks_url`` (fetched and cached) and ``jwks`` (stored at registration)
+    says where its public keys are.
+    """
+
+    __tablename__ = "cds_client"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(jwks_url IS NULL) <> (jwks IS NULL)", name="ck_cds_client_one_key_source"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # Without a trailing slash: the spec's own example sends "https://fhir-ehr.example.com/".
+    iss: str = Field(max_length=ISS_MAX_LENGTH, unique=True)
+    name: str = Field(max_length=200)
+    jwks_url: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
+    # none_as_null: an absent JWKS is SQL NULL (the check constraint), not the JSON null.
+    jwks: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
+    active: bool = Field(default=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CdsJwtSeen(SQLModel, table=True):
+    """A ``jti`` a CDS client has used, kept until its token expires (CDS Hooks 2.0: ``jti``
+    is "a nonce string value that uniquely identifies this authentication JWT (used to
+    protect against replay attacks)"). The primary key is what refuses a second use."""
+
+    __tablename__ = "cds_jwt_seen"
+
+    iss: str = Field(max_length=ISS_MAX_LENGTH, primary_key=True)
+    jti: str = Field(max_length=JTI_MAX_LENGTH, primary_key=True)
+    # The token's exp plus the clock leeway: until then a replay would still pass exp.
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
