@@ -29,7 +29,8 @@ from lowvalue.catalog import Catalog, Rule, VariantName, default_catalog, load_c
 from lowvalue.codes import SYSTEMS, CodeEntry, CodeSet
 from lowvalue.errors import CaseError, CatalogError, LowValueError, VariantError
 from lowvalue.evaluator import evaluate, evaluate_rule, needed
-from lowvalue.history import HistoryRequest, HistorySource, evaluate_with_history
+from lowvalue.fetching import HistorySource, evaluate_with_history
+from lowvalue.history import HistoryRequest
 from lowvalue.trace import Decision, Outcome, Step, StepResult, render_text
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""History a rule needs, as FHIR R4 searches, and the protocol the caller answers them with.
+"""History a rule needs, as FHIR R4 searches (``lowvalue.fetching`` answers them).
 
 A rule that needs history (a DXA two years ago, a surgery booked next week) never guesses
 from silence: when the case does not hold a search that covers the rule's window, the
@@ -11,21 +11,11 @@ and writing ``72010-72120`` out as 111 codes per search costs more than filterin
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fhir.resources.R4B.resource import Resource
-
-if TYPE_CHECKING:
-    from lowvalue.case import Case
-    from lowvalue.catalog import Catalog, VariantName
-    from lowvalue.trace import Decision
-
-__all__ = ["DATE_PARAMS", "HistoryRequest", "HistorySource", "evaluate_with_history"]
+__all__ = ["DATE_PARAMS", "HistoryRequest"]
 
 # The R4 search parameter that dates each resource type (R4 SearchParameter registry).
 # ServiceRequest has two: ``authored`` for prior tests, ``occurrence`` for booked services.
@@ -109,37 +99,3 @@ class HistoryRequest:
             return None
         param = dated[0][0] if dated else None
         return cls(resource_type, patients[0], param, since, until)
-
-
-class HistorySource(Protocol):
-    """Answers a history search, e.g. with the app's FHIR client following every page."""
-
-    async def search(self, request: HistoryRequest) -> list[Resource]: ...
-
-
-async def evaluate_with_history(
-    case: Case,
-    source: HistorySource,
-    *,
-    catalog: Catalog | None = None,
-    variants: Mapping[str, VariantName] | None = None,
-    max_rounds: int = 3,
-) -> tuple[list[Decision], Case]:
-    """Evaluate, fetch the history the undecided rules ask for (concurrently), evaluate again.
-
-    Returns the decisions and the case with the history it gained, so a caller can keep it.
-    Stops after ``max_rounds`` searches rounds; a rule still undecided then stays undecided.
-    """
-    from lowvalue.evaluator import evaluate, needed
-
-    decisions = evaluate(case, catalog=catalog, variants=variants)
-    for _ in range(max_rounds):
-        requests = [request for request in needed(decisions) if not case.covers(request)]
-        if not requests:
-            break
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(source.search(request)) for request in requests]
-        for request, task in zip(requests, tasks, strict=True):
-            case = case.with_history(request, task.result())
-        decisions = evaluate(case, catalog=catalog, variants=variants)
-    return decisions, case

@@ -227,6 +227,22 @@ async def test_evaluate_with_history_decides_not_low_value_when_history_is_empty
     assert len(source.asked) == 2
 
 
+class Unreachable(Exception):
+    pass
+
+
+class FailingHistory:
+    async def search(self, request: HistoryRequest) -> list[Resource]:
+        raise Unreachable(request.query)
+
+
+async def test_a_history_search_that_fails_raises_its_own_error_and_nothing_is_judged():
+    case = make_case(service_request("cpt", "71046"), complete_history=False)
+
+    with pytest.raises(Unreachable):
+        await evaluate_with_history(case, FailingHistory())
+
+
 def test_a_man_of_72_is_low_value_only_under_the_sensitive_psa_variant():
     case = make_case(service_request("cpt", "84153"), age=72)
 
