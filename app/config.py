@@ -155,6 +155,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path("./var")
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
+    # A CDS Hooks call carries the EHR's prefetch: the patient's conditions and history.
+    cds_max_body_bytes: Annotated[int, Field(ge=64 * 1024, le=64 * 1024 * 1024)] = 8 * 1024 * 1024
     log_level: str = "INFO"
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
     # How long a request waits for a pooled connection before it gets a 503 (try again).

@@ -19,6 +19,7 @@ from fastapi_offline import FastAPIOffline
 from app import health, pages
 from app.audit import router as audit_router
 from app.auth import router as tokens_router
+from app.cds import router as cds_router
 from app.clinician import router as clinician_router
 from app.config import Settings, get_settings
 from app.dashboard import pages as dashboard_pages
@@ -143,6 +144,7 @@ def _route(app: FastAPI) -> None:
     app.include_router(audit_router.router)
     app.include_router(ehrs_router.router)
     app.include_router(notifications_router.router)
+    app.include_router(cds_router.router)
     app.include_router(prices_router.router)
     app.include_router(session_router.router)
     app.include_router(oidc_router.router)
@@ -157,5 +159,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(TextInputMiddleware)
     app.add_middleware(SameOriginWritesMiddleware, public_origin=settings.public_origin)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger={"/cds-services/": settings.cds_max_body_bytes},
+    )
     app.add_middleware(RequestContextMiddleware)

@@ -2,7 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, OidcSignIn, StaffSession
-from app.cds.models import CdsClient, CdsJwtSeen
+from app.cds.models import CardFeedback, CdsClient, CdsJwtSeen, IssuedCard
 from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
@@ -16,10 +16,12 @@ __all__ = [
     "ApiToken",
     "AppSession",
     "AuditEvent",
+    "CardFeedback",
     "CdsClient",
     "CdsJwtSeen",
     "Flag",
     "FlagEvent",
+    "IssuedCard",
     "NotificationOptOut",
     "OidcSignIn",
     "OutboxDelivery",

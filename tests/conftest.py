@@ -52,6 +52,8 @@ TABLES = (
     "registered_ehr",
     "staff",
     "price_list",
+    "cds_feedback",
+    "cds_card",
     "cds_jwt_seen",
     "cds_client",
 )

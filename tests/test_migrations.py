@@ -37,6 +37,8 @@ TABLES = {
     "audit_event",
     "cds_client",
     "cds_jwt_seen",
+    "cds_card",
+    "cds_feedback",
     "flag",
     "flag_event",
     "notification_opt_out",

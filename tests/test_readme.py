@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 _ENDPOINT = re.compile(
     r"`((?:GET|POST|PUT|PATCH|DELETE)(?:/(?:GET|POST|PUT|PATCH|DELETE))*) (/[^`\s]*)`"
 )
-_OUTSIDE_API = ("/api/", "/healthz", "/readyz")
+_OUTSIDE_API = ("/api/", "/healthz", "/readyz", "/cds-services")
 
 
 def _normalised(path: str) -> str:

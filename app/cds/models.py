@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime
+from app.db import BigIntId, UTCDateTime
 
 ISS_MAX_LENGTH = 500
 URL_MAX_LENGTH = 500
@@ -59,3 +59,42 @@ class CdsJwtSeen(SQLModel, table=True):
     jti: str = Field(max_length=JTI_MAX_LENGTH, primary_key=True)
     # The token's exp plus the clock leeway: until then a replay would still pass exp.
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class IssuedCard(SQLModel, table=True):
+    """A card a CDS service gave: what it was about, by ids only (no clinical text), so its
+    feedback can be checked and counted. The uuid is the card's own (``Card.uuid``)."""
+
+    __tablename__ = "cds_card"
+
+    id: uuid.UUID = Field(primary_key=True)
+    service_id: str = Field(max_length=64)
+    hook_instance: uuid.UUID
+    rule_id: str = Field(max_length=100)
+    rule_version: str = Field(max_length=32)
+    order_ref: str = Field(max_length=200)
+    patient_id: str = Field(max_length=64)
+    encounter_id: str | None = Field(default=None, max_length=64)
+    user_id: str = Field(max_length=256)
+    client_iss: str = Field(max_length=ISS_MAX_LENGTH)
+    suggestion_id: uuid.UUID
+    issued_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class CardFeedback(SQLModel, table=True):
+    """What a clinician did with a card (CDS Hooks 2.0 "Feedback"), once per outcome time."""
+
+    __tablename__ = "cds_feedback"
+    __table_args__ = (
+        sa.UniqueConstraint("card_id", "outcome_at", name="uq_cds_feedback_card_time"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigIntId, primary_key=True)
+    card_id: uuid.UUID = Field(foreign_key="cds_card.id")
+    outcome: str = Field(max_length=16)  # accepted | overridden
+    accepted_suggestion: bool
+    override_code: str | None = Field(default=None, max_length=64)
+    override_display: str | None = Field(default=None, max_length=200)
+    user_comment: str | None = Field(default=None, max_length=2000)
+    outcome_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.cds.models import CdsClient, CdsJwtSeen
+from app.cds.models import CardFeedback, CdsClient, CdsJwtSeen, IssuedCard
 from app.db import dialect_name
 
 
@@ -58,3 +60,27 @@ async def forget_expired_jtis(session: AsyncSession, *, iss: str, now: datetime)
     await session.execute(
         sa.delete(CdsJwtSeen).where(col(CdsJwtSeen.iss) == iss, col(CdsJwtSeen.expires_at) < now)
     )
+
+
+# --- the cards given, and their feedback ----------------------------------------------------
+
+
+def add_cards(session: AsyncSession, cards: Sequence[IssuedCard]) -> None:
+    session.add_all(cards)
+
+
+async def issued_card(session: AsyncSession, card_id: uuid.UUID) -> IssuedCard | None:
+    return await session.get(IssuedCard, card_id)
+
+
+async def add_feedback(session: AsyncSession, row: dict[str, Any]) -> bool:
+    """Store one outcome; False when the same card and outcome time is already stored (a
+    client that sends its feedback again)."""
+    table = CardFeedback.__table__  # type: ignore[attr-defined]
+    dialect_insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    statement = dialect_insert(table).on_conflict_do_nothing(
+        index_elements=[table.c.card_id, table.c.outcome_at]
+    )
+    # RETURNING, not rowcount: psycopg's count for ON CONFLICT DO NOTHING is not to be trusted.
+    result = await session.execute(statement.values(**row).returning(table.c.id))
+    return result.first() is not None

@@ -8,6 +8,7 @@ writes is modelled, and unknown request fields are kept out of the way rather th
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
@@ -108,3 +109,26 @@ class ServiceDefinition(_Wire):
 
 class Discovery(_Wire):
     services: list[ServiceDefinition]
+
+
+class AcceptedSuggestion(_Wire):
+    id: uuid.UUID
+
+
+class OverrideReason(_Wire):
+    reason: Coding | None = None
+    userComment: str | None = Field(default=None, max_length=2000)  # noqa: N815
+
+
+class FeedbackItem(_Wire):
+    """CDS Hooks 2.0 "Feedback": what became of one card."""
+
+    card: uuid.UUID
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[AcceptedSuggestion] = Field(default_factory=list, max_length=10)  # noqa: N815
+    overrideReason: OverrideReason | None = None  # noqa: N815
+    outcomeTimestamp: datetime  # noqa: N815
+
+
+class FeedbackRequest(_Wire):
+    feedback: list[FeedbackItem] = Field(min_length=1, max_length=100)

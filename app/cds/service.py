@@ -9,8 +9,10 @@ undecided shows nothing: a card is never a guess.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -18,12 +20,17 @@ from fhir.resources.R4B.resource import Resource
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import lowvalue
+from app.cds import repository
 from app.cds.cards import card_for
 from app.cds.errors import UnknownService, UnusableHookRequest
-from app.cds.schemas import CardsResponse, Discovery, HookRequest, ServiceDefinition
+from app.cds.models import IssuedCard
+from app.cds.schemas import Card, CardsResponse, Discovery, HookRequest, ServiceDefinition
 from app.config import Settings
 from app.ehrs import service as ehrs
-from fhir_client import FhirClient, FhirError
+from app.kit.time import utcnow
+from fhir_client import FhirClient, FhirError, SearchResult
+
+logger = logging.getLogger(__name__)
 
 PATIENT = "{{context.patientId}}"
 # What the rules read (lowvalue/docs/rules.md): the patient, the encounter and its setting,
@@ -89,13 +96,15 @@ def _as_json(resource: Resource) -> dict[str, Any]:
     return dumped
 
 
-def _bundle(resources: list[Resource], self_link: str) -> dict[str, Any]:
-    return {
+def _bundle(resources: list[Resource], self_link: str | None) -> dict[str, Any]:
+    bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
-        "link": [{"relation": "self", "url": self_link}],
         "entry": [{"resource": _as_json(resource)} for resource in resources],
     }
+    if self_link is not None:
+        bundle["link"] = [{"relation": "self", "url": self_link}]
+    return bundle
 
 
 async def _fhir_for(
@@ -109,24 +118,85 @@ async def _fhir_for(
 
 
 async def _completed_prefetch(request: HookRequest, fhir: FhirClient | None) -> dict[str, Any]:
-    """The prefetch, with what the EHR left out read from its FHIR server when it allows."""
+    """The prefetch, with what the EHR left out read from its FHIR server when it allows
+    (the reads run together: each is a round trip to the EHR)."""
     prefetch: dict[str, Any] = dict(request.prefetch or {})
     context = request.context
     if fhir is None:
         return prefetch
+    reads: dict[str, Awaitable[Any]] = {}
+    if prefetch.get("patient") is None:
+        reads["patient"] = fhir.read("Patient", context.patientId)
+    if prefetch.get("encounter") is None and context.encounterId:
+        reads["encounter"] = fhir.read("Encounter", context.encounterId)
+    if prefetch.get("conditions") is None:
+        reads["conditions"] = fhir.search("Condition", {"patient": context.patientId})
     try:
-        if prefetch.get("patient") is None:
-            prefetch["patient"] = _as_json(await fhir.read("Patient", context.patientId))
-        if prefetch.get("encounter") is None and context.encounterId:
-            prefetch["encounter"] = _as_json(await fhir.read("Encounter", context.encounterId))
-        if prefetch.get("conditions") is None:
-            found = await fhir.search("Condition", {"patient": context.patientId})
-            prefetch["conditions"] = _bundle(
-                list(found.resources), f"Condition?patient={context.patientId}"
-            )
+        results = await fhir.gather(*reads.values())
     except FhirError as exc:
         raise UnusableHookRequest(f"The EHR's FHIR server could not be read: {exc}") from exc
+    for key, result in zip(reads, results, strict=True):
+        if isinstance(result, SearchResult):
+            # A search cut short proves no absence: then it carries no self link.
+            search = None if result.truncated else f"Condition?patient={context.patientId}"
+            prefetch[key] = _bundle(list(result.resources), search)
+        else:
+            prefetch[key] = _as_json(result)
     return prefetch
+
+
+async def _decisions(
+    request: HookRequest, fhir: FhirClient | None, settings: Settings
+) -> list[lowvalue.Decision]:
+    """Every rule's decision on the draft orders, with the history it could get."""
+    # What the library reads, as sent (prefetch and draft orders stay the JSON they came as):
+    # dumping the whole request again would copy every prefetched resource for nothing.
+    body = {
+        "context": {"draftOrders": request.context.draftOrders},
+        "prefetch": await _completed_prefetch(request, fhir),
+    }
+    try:
+        case = lowvalue.case_from_cds_request(body)
+    except lowvalue.CaseError as exc:
+        raise UnusableHookRequest(str(exc)) from exc
+    variants: Mapping[str, lowvalue.VariantName] = settings.cds_rule_variants
+    if fhir is None:
+        return lowvalue.evaluate(case, variants=variants)
+    try:
+        decisions, _ = await lowvalue.evaluate_with_history(
+            case, FhirHistory(fhir), variants=variants
+        )
+    except FhirError as exc:
+        # The rules that wanted history stay undecided, so silent; the others still speak.
+        logger.warning("CDS call: the EHR's history could not be read: %s", exc)
+        return lowvalue.evaluate(case, variants=variants)
+    return decisions
+
+
+def _issued(
+    service_id: str,
+    request: HookRequest,
+    decision: lowvalue.Decision,
+    card: Card,
+    *,
+    client_iss: str,
+    issued_at: datetime,
+) -> IssuedCard:
+    """The record of a card given: ids only, no clinical text."""
+    return IssuedCard(
+        id=card.uuid,
+        service_id=service_id,
+        hook_instance=request.hookInstance,
+        rule_id=decision.rule_id,
+        rule_version=decision.rule_version,
+        order_ref=decision.order,
+        patient_id=request.context.patientId,
+        encounter_id=request.context.encounterId,
+        user_id=request.context.userId,
+        suggestion_id=card.suggestions[0].uuid,
+        client_iss=client_iss,
+        issued_at=issued_at,
+    )
 
 
 async def cards_for(
@@ -136,38 +206,37 @@ async def cards_for(
     session: AsyncSession,
     http: httpx.AsyncClient,
     settings: Settings,
+    client_iss: str,
 ) -> CardsResponse:
-    """The cards a hook call gets: one per draft order a rule finds low-value."""
+    """The cards a hook call gets: one per draft order a rule finds low-value. Each card given
+    is recorded (ids only), so its feedback can be checked and counted."""
     service = definition(service_id)
     if request.hook != service.hook:
         raise UnusableHookRequest(
             f"Service {service_id} answers the {service.hook} hook, not {request.hook}."
         )
-    fhir = await _fhir_for(request, session, http)
-    body = request.model_dump(mode="json")
-    body["prefetch"] = await _completed_prefetch(request, fhir)
-    try:
-        case = lowvalue.case_from_cds_request(body)
-    except lowvalue.CaseError as exc:
-        raise UnusableHookRequest(str(exc)) from exc
-    variants: Mapping[str, lowvalue.VariantName] = settings.cds_rule_variants
-    if fhir is not None:
-        decisions, _ = await lowvalue.evaluate_with_history(
-            case, FhirHistory(fhir), variants=variants
-        )
-    else:
-        decisions = lowvalue.evaluate(case, variants=variants)
+    decisions = await _decisions(request, await _fhir_for(request, session, http), settings)
     catalog = lowvalue.default_catalog()
     indicator = "warning" if service.hook == "order-sign" else "info"
-    return CardsResponse(
-        cards=[
+    given = [
+        (
+            decision,
             card_for(
                 decision,
                 catalog.rule(decision.rule_id),
                 base_url=settings.base_url,
                 indicator=indicator,
-            )
-            for decision in decisions
-            if decision.outcome is lowvalue.Outcome.LOW_VALUE
-        ]
+            ),
+        )
+        for decision in decisions
+        if decision.outcome is lowvalue.Outcome.LOW_VALUE
+    ]
+    now = utcnow()
+    repository.add_cards(
+        session,
+        [
+            _issued(service_id, request, decision, card, client_iss=client_iss, issued_at=now)
+            for decision, card in given
+        ],
     )
+    return CardsResponse(cards=[card for _, card in given])

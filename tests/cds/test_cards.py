@@ -18,6 +18,7 @@ from app.config import Settings
 from tests.lowvalue.factories import condition, encounter, patient, service_request
 
 BASE = "https://valueloop.hospital.test"
+EHR_ISS = "https://ehr.hospital.test"
 
 
 def hook_request(
@@ -52,7 +53,7 @@ async def cards(session_factory, settings, call: HookRequest, service_id: str) -
     settings = settings.model_copy(update={"base_url": BASE})
     async with session_factory() as session, httpx.AsyncClient() as http:
         answer = await service.cards_for(
-            service_id, call, session=session, http=http, settings=settings
+            service_id, call, session=session, http=http, settings=settings, client_iss=EHR_ISS
         )
     return answer.cards
 

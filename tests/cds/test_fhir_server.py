@@ -5,6 +5,7 @@ registered EHR is read, and a server that refuses the token is a clear refusal."
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -14,8 +15,9 @@ import pytest
 
 from app.cds import service
 from app.cds.errors import UnusableHookRequest
-from app.cds.schemas import HookRequest
+from app.cds.schemas import FhirAuthorization, HookRequest
 from app.ehrs.errors import UnknownIssuer
+from tests.cds.test_cards import conditions, hook_request
 from tests.lowvalue.factories import service_request
 
 pytestmark = pytest.mark.usefixtures("clean_tables")
@@ -99,7 +101,12 @@ def prefetched(chart: Chart, sim) -> dict[str, Any]:
 async def rules_carded(session_factory, settings, call: HookRequest) -> list[str]:
     async with session_factory() as session, httpx.AsyncClient(timeout=10) as http:
         answer = await service.cards_for(
-            "valueloop-order-sign", call, session=session, http=http, settings=settings
+            "valueloop-order-sign",
+            call,
+            session=session,
+            http=http,
+            settings=settings,
+            client_iss="https://ehr.test",
         )
     return [card.source.topic.code for card in answer.cards if card.source.topic]
 
@@ -143,3 +150,34 @@ async def test_a_token_the_ehr_refuses_is_a_clear_refusal(ehr, session_factory, 
 
     with pytest.raises(UnusableHookRequest, match="FHIR server could not be read"):
         await rules_carded(session_factory, settings, call)
+
+
+async def test_history_the_ehr_will_not_give_leaves_only_those_rules_silent(
+    ehr, session_factory, settings, caplog
+):
+    # Everything prefetched but the history, which the EHR refuses (the token is not its own):
+    # the back pain MRI still gets its card; the pre-op X-ray, which needs to know of a booked
+    # surgery, stays silent rather than guess.
+    call = hook_request(service_request("cpt", "72148"), conditions=conditions("M54.50"))
+    call.context.draftOrders["entry"].append(
+        {"resource": {**service_request("cpt", "71046"), "id": "sr2"}}
+    )
+    call = call.model_copy(
+        update={
+            "fhirServer": ehr.sim.fhir_base,
+            "fhirAuthorization": FhirAuthorization(
+                access_token="refused",
+                token_type="Bearer",
+                expires_in=300,
+                scope="patient/*.rs",
+                subject="cds-service",
+            ),
+        }
+    )
+
+    with caplog.at_level(logging.WARNING, logger="app.cds.service"):
+        carded = await rules_carded(session_factory, settings, call)
+
+    assert carded == ["low-back-pain-imaging"]
+    assert "history could not be read" in caplog.text
+    assert "refused" not in caplog.text  # the token never reaches a log

@@ -1,0 +1,78 @@
+"""CDS Hooks 2.0 endpoints: discovery and the two order services (specification sections
+"Discovery" and "Calling a CDS Service"). Every call, discovery included ("Trusting CDS
+Clients": "whether that be a Discovery call, a single CDS Service invocation, or multiple
+exchanges"), is from a CDS client that proved who it is with a signed JWT (app/cds/trust.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from app.audit import service as audit
+from app.audit.repository import PATIENT_ENTITY
+from app.cds import feedback, service
+from app.cds.dependencies import CdsCaller
+from app.cds.schemas import CardsResponse, Discovery, FeedbackRequest, HookRequest
+from app.db import SessionDep
+from app.dependencies import HttpDep, SettingsDep
+from app.kit.time import utcnow
+
+router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+
+ServiceId = Annotated[
+    str, Path(max_length=64, description="A service id from the discovery document.")
+]
+
+
+@router.get("")
+async def discover(_: CdsCaller) -> Discovery:
+    """The CDS services ValueLoop offers, with the data each asks the EHR to prefetch."""
+    return service.discovery()
+
+
+@router.post("/{service_id}", response_model_exclude_none=True)
+async def call_service(
+    service_id: ServiceId,
+    call: HookRequest,
+    caller: CdsCaller,
+    request: Request,
+    session: SessionDep,
+    http: HttpDep,
+    settings: SettingsDep,
+) -> CardsResponse:
+    """Judge the draft orders: a card for each one a published measure finds low-value."""
+    answer = await service.cards_for(
+        service_id, call, session=session, http=http, settings=settings, client_iss=caller.iss
+    )
+    # The call carried a patient's record: who read it, for which patient, with what result.
+    audit.for_request(
+        request, session, actor_kind="cds_client", actor_id=caller.iss, actor_role="cds_client"
+    ).record(
+        audit.AuditAction.READ,
+        PATIENT_ENTITY,
+        entity_id=call.context.patientId,
+        issuer=str(call.fhirServer) if call.fhirServer else None,
+        details={"service": service_id, "hook": call.hook, "cards": len(answer.cards)},
+    )
+    return answer
+
+
+@router.post("/{service_id}/feedback")
+async def give_feedback(
+    service_id: ServiceId,
+    body: FeedbackRequest,
+    caller: CdsCaller,
+    request: Request,
+    session: SessionDep,
+) -> dict[str, int]:
+    """What became of the cards: accepted, or overridden with a reason (stored once each)."""
+    stored = await feedback.record(session, service_id, body, client_iss=caller.iss, now=utcnow())
+    audit.for_request(
+        request, session, actor_kind="cds_client", actor_id=caller.iss, actor_role="cds_client"
+    ).record(
+        audit.AuditAction.CREATE,
+        "cds-feedback",
+        details={"service": service_id, "outcomes": len(body.feedback), "new": stored},
+    )
+    return {"stored": stored}
