@@ -1,0 +1,305 @@
+"""CDS Hooks order-sign with prefetch: our own time per call, p50/p95, calls per second and the
+app's CPU per call (issue #15: p95 <= 20 ms of our own time on a 2-core machine).
+
+    .venv/bin/python -m bench.cds                       # 500 calls one at a time, then 8 at once
+    .venv/bin/python -m bench.cds --requests 2000 --concurrency 16
+
+The real app (`valueloop serve`, demo mode, SQLite in a temporary folder, outbox worker off)
+on a free loopback port, with a CDS client registered from a JWKS file. Every call is signed
+with a fresh JWT (ES384, a new jti) the way an EHR sends it, and carries a full prefetch: the
+patient, the encounter, 8 conditions and the four history searches (about 80 resources), so no
+FHIR server is read and the time measured is ours alone. Half the draft orders are low-value
+(a card comes back), half are not. Synthetic data only; all traffic stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from joserfc import jwt
+from joserfc.jwk import ECKey
+
+from bench.flags import clean_env, server_url, throwaway_database
+from bench.server import BenchError, free_port, serving, valueloop, write_report
+
+REPO = Path(__file__).resolve().parents[1]
+ISSUER = "https://ehr.bench.test"
+SERVICE = "valueloop-order-sign"
+ON = date(2026, 5, 1)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _coding(system: str, code: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code}]}
+
+
+def _bundle(resource_type: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": [{"relation": "self", "url": f"{resource_type}?patient=p1"}],
+        "entry": [{"resource": resource} for resource in resources],
+    }
+
+
+def prefetch() -> dict[str, Any]:
+    icd = "http://hl7.org/fhir/sid/icd-10-cm"
+    cpt = "http://www.ama-assn.org/go/cpt"
+    conditions = [
+        {
+            "resourceType": "Condition",
+            "id": f"c{n}",
+            "subject": {"reference": "Patient/p1"},
+            "code": _coding(icd, code),
+            "onsetDateTime": (ON - timedelta(days=3 + 40 * n)).isoformat(),
+        }
+        for n, code in enumerate(
+            ["M54.50", "I10", "E11.9", "J45.909", "K21.9", "E78.5", "F41.1", "G47.00"]
+        )
+    ]
+
+    def history(resource_type: str, count: int, code: str, field: str) -> list[dict[str, Any]]:
+        found = []
+        for n in range(count):
+            resource: dict[str, Any] = {
+                "resourceType": resource_type,
+                "id": f"{resource_type.lower()}{n}",
+                "subject": {"reference": "Patient/p1"},
+                "status": "completed" if resource_type != "ServiceRequest" else "active",
+            }
+            day = (ON - timedelta(days=30 + 17 * n)).isoformat()
+            if resource_type == "Encounter":
+                resource["class"] = {"code": "AMB"}
+                resource["period"] = {"start": day}
+                resource["status"] = "finished"
+            elif resource_type == "MedicationRequest":
+                resource["intent"] = "order"
+                resource["medicationCodeableConcept"] = _coding(
+                    "http://www.nlm.nih.gov/research/umls/rxnorm", "197361"
+                )
+                resource["authoredOn"] = day
+            else:
+                resource["code"] = _coding(cpt, code)
+                resource[field] = day
+                if resource_type == "ServiceRequest":
+                    resource["intent"] = "order"
+            found.append(resource)
+        return found
+
+    return {
+        "patient": {
+            "resourceType": "Patient",
+            "id": "p1",
+            "gender": "female",
+            "birthDate": "1968-03-14",
+        },
+        "encounter": {
+            "resourceType": "Encounter",
+            "id": "enc1",
+            "status": "in-progress",
+            "class": {"code": "AMB"},
+            "period": {"start": ON.isoformat()},
+            "subject": {"reference": "Patient/p1"},
+        },
+        "conditions": _bundle("Condition", conditions),
+        "historyEncounters": _bundle("Encounter", history("Encounter", 20, "", "")),
+        "historyProcedures": _bundle(
+            "Procedure", history("Procedure", 10, "45378", "performedDateTime")
+        ),
+        "historyServiceRequests": _bundle(
+            "ServiceRequest", history("ServiceRequest", 30, "80053", "authoredOn")
+        ),
+        "historyMedicationRequests": _bundle(
+            "MedicationRequest", history("MedicationRequest", 15, "", "")
+        ),
+    }
+
+
+def hook_body(number: int, shared_prefetch: dict[str, Any]) -> dict[str, Any]:
+    # Even calls: a lumbar MRI in week one of back pain (a card); odd: an office visit code.
+    code = "72148" if number % 2 == 0 else "99213"
+    order = {
+        "resourceType": "ServiceRequest",
+        "id": f"draft{number}",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "code": _coding("http://www.ama-assn.org/go/cpt", code),
+        "authoredOn": ON.isoformat(),
+    }
+    return {
+        "hook": "order-sign",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {
+            "userId": "Practitioner/prac-1",
+            "patientId": "p1",
+            "encounterId": "enc1",
+            "draftOrders": {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": order}],
+            },
+        },
+        "prefetch": shared_prefetch,
+    }
+
+
+class Signer:
+    def __init__(self, key: ECKey, audience: str) -> None:
+        self._key = key
+        self._audience = audience
+
+    def token(self) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "sub": "bench-ehr",
+            "aud": self._audience,
+            "iat": now,
+            "exp": now + 240,
+            "jti": uuid.uuid4().hex,
+        }
+        header = {"alg": "ES384", "typ": "JWT", "kid": self._key.kid}
+        return jwt.encode(header, claims, self._key, algorithms=["ES384"])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+async def run_calls(
+    url: str, signer: Signer, bodies: list[bytes], concurrency: int
+) -> tuple[list[float], float, int]:
+    """Send every body (``concurrency`` at a time); latencies in ms, wall seconds, cards seen."""
+    latencies: list[float] = []
+    cards = 0
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        nonlocal cards
+        while not queue.empty():
+            body = queue.get_nowait()
+            headers = {
+                "Authorization": f"Bearer {signer.token()}",
+                "Content-Type": "application/json",
+            }
+            started = time.perf_counter()
+            response = await http.post(url, content=body, headers=headers)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise BenchError(f"HTTP {response.status_code}: {response.text[:500]}")
+            cards += len(response.json()["cards"])
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(trust_env=False, timeout=30) as http:
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+    return latencies, time.perf_counter() - started, cards
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--app-dir", type=Path, default=REPO)
+    parser.add_argument(
+        "--server",
+        help="a PostgreSQL server (postgresql://postgres@127.0.0.1:5432): the app's database is "
+        "a throwaway one there instead of SQLite",
+    )
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        database = (
+            stack.enter_context(throwaway_database(server_url(args.server), keep=False))
+            if args.server
+            else None
+        )
+        run(args, database)
+
+
+def run(args: argparse.Namespace, database: str | None) -> None:
+    started_at = datetime.now(UTC)
+    key = ECKey.generate_key("P-384", parameters={"kid": "bench-1", "use": "sig"}, private=True)
+    with tempfile.TemporaryDirectory(prefix="valueloop-bench-cds-") as folder:
+        work = Path(folder)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **clean_env(),
+            "VALUELOOP_MODE": "demo",
+            "VALUELOOP_DATABASE_URL": database or f"sqlite:///{work / 'bench.db'}",
+            "VALUELOOP_DATA_DIR": str(work / "data"),
+            "VALUELOOP_BASE_URL": base,
+            "VALUELOOP_LOG_LEVEL": "WARNING",
+            "VALUELOOP_WORKER": "off",
+        }
+        jwks = work / "jwks.json"
+        jwks.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+        valueloop(["migrate"], env, args.app_dir)
+        valueloop(
+            ["cds-clients", "add", ISSUER, "--jwks-file", str(jwks), "--name", "Bench EHR"],
+            env,
+            args.app_dir,
+        )
+        shared = prefetch()
+        bodies = [
+            json.dumps(hook_body(n, shared)).encode() for n in range(args.requests + args.warmup)
+        ]
+        url = f"{base}/cds-services/{SERVICE}"
+        signer = Signer(key, url)
+        with serving(port=port, env=env, app_dir=args.app_dir, log_path=work / "app.log") as app:
+            asyncio.run(run_calls(url, signer, bodies[: args.warmup], 1))
+            cpu_before = cpu_seconds(app.pid)
+            one, one_wall, one_cards = asyncio.run(run_calls(url, signer, bodies[args.warmup :], 1))
+            cpu_one = cpu_seconds(app.pid) - cpu_before
+            cpu_before = cpu_seconds(app.pid)
+            many, many_wall, _ = asyncio.run(
+                run_calls(url, signer, bodies[args.warmup :], args.concurrency)
+            )
+            cpu_many = cpu_seconds(app.pid) - cpu_before
+    size_kb = len(bodies[0]) / 1024
+    lines = [
+        f"## CDS Hooks order-sign with prefetch, {started_at:%Y-%m-%d %H:%M} UTC",
+        f"- app: `valueloop serve`, demo mode, {'PostgreSQL' if database else 'SQLite'}, one "
+        f"process; request body {size_kb:.0f} KB "
+        f"(patient, encounter, 8 conditions, 75 history resources); half the orders get a card "
+        f"({one_cards} cards in {len(one)} calls)",
+        f"- machine: {os.cpu_count()} cores; client in this process (httpx), JWT signed per call",
+        "",
+        "| run | calls | p50 ms | p95 ms | p99 ms | calls/s | app CPU per call ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| one at a time | {len(one)} | {statistics.median(one):.1f} | "
+        f"{percentile(one, 95):.1f} | {percentile(one, 99):.1f} | {len(one) / one_wall:.0f} | "
+        f"{1000 * cpu_one / len(one):.2f} |",
+        f"| {args.concurrency} at once | {len(many)} | {statistics.median(many):.1f} | "
+        f"{percentile(many, 95):.1f} | {percentile(many, 99):.1f} | "
+        f"{len(many) / many_wall:.0f} | {1000 * cpu_many / len(many):.2f} |",
+        "",
+        "Target (issue #15): p95 <= 20 ms of our own time per call with prefetch. One at a time, "
+        "the latency is our own time plus loopback HTTP; no EHR is called.",
+    ]
+    write_report("cds", started_at, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
