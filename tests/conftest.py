@@ -37,6 +37,8 @@ pytest_plugins = ["tests.sim_ehr"]
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
+    "cds_feedback",  # links flags
+    "cds_card",
     "outbox_delivery",
     "webhook_endpoint",
     "notification_opt_out",
@@ -52,8 +54,6 @@ TABLES = (
     "registered_ehr",
     "staff",
     "price_list",
-    "cds_feedback",
-    "cds_card",
     "cds_jwt_seen",
     "cds_client",
 )

@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cds import repository
 from app.cds.cards import OVERRIDE_REASONS
+from app.cds.catches import record_catch
 from app.cds.errors import UnknownCard, UnusableFeedback
 from app.cds.schemas import FeedbackItem, FeedbackRequest
 from app.cds.service import definition
+from app.config import Settings
 
 _REASONS = {(reason.system, reason.code): reason for reason in OVERRIDE_REASONS}
 
@@ -45,8 +47,10 @@ async def record(
     *,
     client_iss: str,
     now: datetime,
+    settings: Settings,
 ) -> int:
-    """Store each outcome (all or none); how many were new (a repeat is stored once)."""
+    """Store each outcome (all or none); how many were new (a repeat is stored once). An
+    accepted suggestion becomes a "caught before" flag in the registry (once per card)."""
     definition(service_id)
     stored = 0
     for item in request.feedback:
@@ -56,6 +60,7 @@ async def record(
             raise UnknownCard(f"Service {service_id} gave this client no card {item.card}.")
         accepted, code, display = _checked(item, card.suggestion_id)
         comment = item.overrideReason.userComment if item.overrideReason else None
+        flag_id = await record_catch(session, card, settings=settings) if accepted else None
         stored += await repository.add_feedback(
             session,
             {
@@ -67,6 +72,7 @@ async def record(
                 "user_comment": comment,
                 "outcome_at": item.outcomeTimestamp,
                 "received_at": now,
+                "flag_id": flag_id,
             },
         )
     return stored

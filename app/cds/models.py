@@ -79,6 +79,8 @@ class IssuedCard(SQLModel, table=True):
     client_iss: str = Field(max_length=ISS_MAX_LENGTH)
     suggestion_id: uuid.UUID
     issued_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # What a "caught before" flag needs if the suggestion is accepted (app/cds/catches.py).
+    snapshot: dict[str, Any] = Field(sa_type=sa.JSON)
 
 
 class CardFeedback(SQLModel, table=True):
@@ -98,3 +100,5 @@ class CardFeedback(SQLModel, table=True):
     user_comment: str | None = Field(default=None, max_length=2000)
     outcome_at: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # The "caught before" flag an accepted suggestion became.
+    flag_id: uuid.UUID | None = Field(default=None, foreign_key="flag.id")

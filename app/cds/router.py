@@ -65,9 +65,12 @@ async def give_feedback(
     caller: CdsCaller,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
 ) -> dict[str, int]:
     """What became of the cards: accepted, or overridden with a reason (stored once each)."""
-    stored = await feedback.record(session, service_id, body, client_iss=caller.iss, now=utcnow())
+    stored = await feedback.record(
+        session, service_id, body, client_iss=caller.iss, now=utcnow(), settings=settings
+    )
     audit.for_request(
         request, session, actor_kind="cds_client", actor_id=caller.iss, actor_role="cds_client"
     ).record(

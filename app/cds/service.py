@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import lowvalue
 from app.cds import repository
 from app.cds.cards import card_for
+from app.cds.catches import snapshot_of
 from app.cds.errors import UnknownService, UnusableHookRequest
 from app.cds.models import IssuedCard
 from app.cds.schemas import Card, CardsResponse, Discovery, HookRequest, ServiceDefinition
@@ -147,21 +148,20 @@ async def _completed_prefetch(request: HookRequest, fhir: FhirClient | None) -> 
 
 async def _decisions(
     request: HookRequest, fhir: FhirClient | None, settings: Settings
-) -> list[lowvalue.Decision]:
-    """Every rule's decision on the draft orders, with the history it could get."""
+) -> tuple[list[lowvalue.Decision], dict[str, Any]]:
+    """Every rule's decision on the draft orders, with the history it could get, and the
+    prefetch as completed from the EHR."""
     # What the library reads, as sent (prefetch and draft orders stay the JSON they came as):
     # dumping the whole request again would copy every prefetched resource for nothing.
-    body = {
-        "context": {"draftOrders": request.context.draftOrders},
-        "prefetch": await _completed_prefetch(request, fhir),
-    }
+    prefetch = await _completed_prefetch(request, fhir)
+    body = {"context": {"draftOrders": request.context.draftOrders}, "prefetch": prefetch}
     try:
         case = lowvalue.case_from_cds_request(body)
     except lowvalue.CaseError as exc:
         raise UnusableHookRequest(str(exc)) from exc
     variants: Mapping[str, lowvalue.VariantName] = settings.cds_rule_variants
     if fhir is None:
-        return lowvalue.evaluate(case, variants=variants)
+        return lowvalue.evaluate(case, variants=variants), prefetch
     try:
         decisions, _ = await lowvalue.evaluate_with_history(
             case, FhirHistory(fhir), variants=variants
@@ -169,8 +169,8 @@ async def _decisions(
     except FhirError as exc:
         # The rules that wanted history stay undecided, so silent; the others still speak.
         logger.warning("CDS call: the EHR's history could not be read: %s", exc)
-        return lowvalue.evaluate(case, variants=variants)
-    return decisions
+        return lowvalue.evaluate(case, variants=variants), prefetch
+    return decisions, prefetch
 
 
 def _issued(
@@ -181,6 +181,7 @@ def _issued(
     *,
     client_iss: str,
     issued_at: datetime,
+    snapshot: dict[str, Any],
 ) -> IssuedCard:
     """The record of a card given: ids only, no clinical text."""
     return IssuedCard(
@@ -196,6 +197,7 @@ def _issued(
         suggestion_id=card.suggestions[0].uuid,
         client_iss=client_iss,
         issued_at=issued_at,
+        snapshot=snapshot,
     )
 
 
@@ -215,7 +217,8 @@ async def cards_for(
         raise UnusableHookRequest(
             f"Service {service_id} answers the {service.hook} hook, not {request.hook}."
         )
-    decisions = await _decisions(request, await _fhir_for(request, session, http), settings)
+    fhir = await _fhir_for(request, session, http)
+    decisions, prefetch = await _decisions(request, fhir, settings)
     catalog = lowvalue.default_catalog()
     indicator = "warning" if service.hook == "order-sign" else "info"
     given = [
@@ -235,7 +238,15 @@ async def cards_for(
     repository.add_cards(
         session,
         [
-            _issued(service_id, request, decision, card, client_iss=client_iss, issued_at=now)
+            _issued(
+                service_id,
+                request,
+                decision,
+                card,
+                client_iss=client_iss,
+                issued_at=now,
+                snapshot=snapshot_of(request, prefetch, decision),
+            )
             for decision, card in given
         ],
     )

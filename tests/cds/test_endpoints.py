@@ -16,6 +16,7 @@ from app.audit.models import AuditEvent
 from app.cds import clients
 from app.cds.models import CardFeedback, IssuedCard
 from app.config import Mode
+from app.flags.models import Flag
 from tests.cds.jwt_factory import ISS, Signer
 from tests.cds.test_cards import conditions, hook_request
 from tests.lowvalue.factories import service_request
@@ -232,3 +233,30 @@ async def test_a_prefetch_larger_than_an_api_write_is_accepted_up_to_its_own_lim
 
     assert accepted.status_code == 200, accepted.text
     assert refused.status_code == 413
+
+
+async def test_an_accepted_suggestion_becomes_one_caught_before_flag_and_an_override_none(
+    client, signer, session_factory
+):
+    accepted_card, overridden_card = await a_card(client, signer), await a_card(client, signer)
+    suggestion = accepted_card["suggestions"][0]["uuid"]
+    accepted = outcome(accepted_card, "accepted", acceptedSuggestions=[{"id": suggestion}])
+    overridden = outcome(
+        overridden_card,
+        "overridden",
+        overrideReason={"reason": overridden_card["overrideReasons"][1]},
+    )
+
+    assert (await feedback(client, signer, accepted, overridden)).status_code == 200
+    again = {**accepted, "outcomeTimestamp": datetime.now(UTC).isoformat()}  # reported twice
+    assert (await feedback(client, signer, again)).status_code == 200
+
+    async with session_factory() as session:
+        [flag] = (await session.scalars(sa.select(Flag))).all()
+        links = {r.flag_id for r in (await session.scalars(sa.select(CardFeedback))).all()}
+    assert (flag.timing, flag.tags, flag.reason) == ("before", ["cds-catch"], "not_indicated")
+    assert flag.reporter_fhir_user == "Practitioner/prac-1"
+    assert (flag.order_code_system, flag.order_code) == ("http://www.ama-assn.org/go/cpt", "72148")
+    assert flag.estimated_cost_cents == 20764  # the Medicare reference price of 72148
+    assert "low-back-pain-imaging" in (flag.note or "")
+    assert links == {flag.id, None}

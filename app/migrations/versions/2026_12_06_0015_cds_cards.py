@@ -9,9 +9,12 @@ Reviewed by hand.
 - ``cds_card``: one row per card given: its uuid (the feedback names it), which service, rule
   and rule version, the draft order and the chart it was about (ids only, no clinical text),
   the user, and the CDS client that asked. A feedback for a card we never gave is refused.
+- ``cds_card.snapshot``: what a "caught before" flag needs if the suggestion is accepted (the
+  order's code, status and date, the patient's age band and sex, the encounter's class and
+  start: the minimum the in-EHR flag keeps).
 - ``cds_feedback``: each outcome reported for a card (accepted, overridden with a reason and
   comment), once per card and outcome time: a client that sends the same feedback twice
-  stores it once.
+  stores it once; an accepted suggestion links the flag it became.
 """
 
 from collections.abc import Sequence
@@ -40,6 +43,7 @@ def upgrade() -> None:
         sa.Column("client_iss", sa.String(500), nullable=False),
         sa.Column("suggestion_id", sa.Uuid(), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("snapshot", sa.JSON(), nullable=False),
     )
     op.create_index("ix_cds_card_issued_at", "cds_card", ["issued_at"])
     op.create_table(
@@ -58,6 +62,7 @@ def upgrade() -> None:
         sa.Column("user_comment", sa.String(2000), nullable=True),
         sa.Column("outcome_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("flag_id", sa.Uuid(), sa.ForeignKey("flag.id"), nullable=True),
         sa.UniqueConstraint("card_id", "outcome_at", name="uq_cds_feedback_card_time"),
     )
     op.create_index("ix_cds_feedback_received_at", "cds_feedback", ["received_at"])
