@@ -1,5 +1,5 @@
-"""What every ``valueloop`` command shares: settings read with a readable error, a failure
-exit, and a session on the configured database.
+"""What every ``valueloop`` command shares: settings read with a readable error, failure
+exits, a JSON file read with a clear refusal, and a session on the configured database.
 
 Its own module so the commands each domain contributes (staff, prices, webhooks, the worker)
 use the same helpers without importing the ``valueloop`` entry point that registers them.
@@ -7,8 +7,11 @@ use the same helpers without importing the ``valueloop`` entry point that regist
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import typer
 from pydantic import ValidationError
@@ -33,6 +36,23 @@ def fail(message: str) -> typer.Exit:
     """Print ``message`` on stderr; the caller raises the returned exit (status 1)."""
     typer.echo(message, err=True)
     return typer.Exit(1)
+
+
+def bad_input(message: str) -> typer.Exit:
+    """Print ``message`` on stderr; the caller raises the returned exit (status 2: the input
+    was refused, nothing was done)."""
+    typer.echo(message, err=True)
+    return typer.Exit(2)
+
+
+def read_json_file(path: Path) -> Any:
+    """A JSON file's content, or exit 2 saying why it cannot be read or is not JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise bad_input(f"Cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad_input(f"{path} is not JSON ({exc})") from None
 
 
 @asynccontextmanager

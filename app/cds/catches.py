@@ -9,6 +9,7 @@ minimum the in-EHR flag keeps; no notes, no names.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -48,8 +49,7 @@ def _age_band(birth_date: str | None, on: date) -> str | None:
         born = date.fromisoformat(str(birth_date)[:10])
     except ValueError:
         return None
-    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    return AgeBand.for_age(max(years, 0)).value
+    return AgeBand.on(born, on).value
 
 
 def snapshot_of(
@@ -104,7 +104,7 @@ def _aware(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def record_catch(session: AsyncSession, card: IssuedCard, *, settings: Settings) -> Any:
+async def record_catch(session: AsyncSession, card: IssuedCard, *, settings: Settings) -> uuid.UUID:
     """The "caught before" flag for an accepted card (once: its key is the card's)."""
     facts = card.snapshot
     order, patient, encounter = facts["order"], facts["patient"], facts["encounter"]

@@ -12,6 +12,7 @@ from typing import Annotated, get_args
 
 import typer
 
+from app.commands import bad_input, read_json_file
 from lowvalue import (
     LowValueError,
     VariantName,
@@ -25,18 +26,13 @@ rules_cli = typer.Typer(
 )
 
 
-def _bad_input(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(2)
-
-
 def _variants(choices: list[str]) -> dict[str, VariantName]:
     allowed = get_args(VariantName)
     parsed: dict[str, VariantName] = {}
     for choice in choices:
         rule_id, _, variant = choice.partition("=")
         if not rule_id or variant not in allowed:
-            raise _bad_input(f"--variant {choice!r}: write RULE_ID=sensitive or RULE_ID=specific")
+            raise bad_input(f"--variant {choice!r}: write RULE_ID=sensitive or RULE_ID=specific")
         parsed[rule_id] = variant  # type: ignore[assignment]  # checked against allowed above
     return parsed
 
@@ -53,17 +49,12 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print every decision as JSON.")] = False,
 ) -> None:
     """Show each rule's decision on the request's draft orders, with its trace."""
-    try:
-        body = json.loads(case_file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _bad_input(f"Cannot read {case_file}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _bad_input(f"{case_file} is not JSON ({exc})") from None
+    body = read_json_file(case_file)
     chosen = _variants(variant or [])
     try:
         decisions = evaluate(case_from_cds_request(body), variants=chosen)
     except LowValueError as exc:
-        raise _bad_input(f"{case_file}: {exc}") from None
+        raise bad_input(f"{case_file}: {exc}") from None
     if as_json:
         typer.echo(json.dumps({"decisions": [d.to_json() for d in decisions]}, indent=2))
         return

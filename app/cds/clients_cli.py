@@ -4,14 +4,13 @@ services. Bad input exits with status 2 and one line."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from app.commands import database_session, settings_or_exit
+from app.commands import bad_input, database_session, read_json_file, settings_or_exit
 
 cds_clients_cli = typer.Typer(
     help="Register the CDS clients allowed to call the CDS Hooks services (signed JWTs).",
@@ -20,29 +19,19 @@ cds_clients_cli = typer.Typer(
 T = TypeVar("T")
 
 
-def _bad_input(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(2)
-
-
 def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     from app.errors import AppError
 
     try:
         return asyncio.run(work())
     except AppError as exc:
-        raise _bad_input(exc.detail) from None
+        raise bad_input(exc.detail) from None
 
 
 def _read_jwks(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _bad_input(f"Cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _bad_input(f"{path} is not JSON ({exc})") from None
+    document = read_json_file(path)
     if not isinstance(document, dict):
-        raise _bad_input(f'{path} is not a JWK Set: expected {{"keys": [...]}}')
+        raise bad_input(f'{path} is not a JWK Set: expected {{"keys": [...]}}')
     return document
 
 
@@ -61,7 +50,7 @@ def add(
     from app.cds import clients
 
     if (jwks_url is None) == (jwks_file is None):
-        raise _bad_input("Give either --jwks-url URL or --jwks-file PATH (one of the two).")
+        raise bad_input("Give either --jwks-url URL or --jwks-file PATH (one of the two).")
     jwks = _read_jwks(jwks_file) if jwks_file is not None else None
     settings = settings_or_exit()
 

@@ -30,10 +30,7 @@ from app.launch.models import AppSession
 
 def age_band(patient: Patient, today: date) -> AgeBand | None:
     born = patient.birthDate
-    if not isinstance(born, date):
-        return None
-    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return AgeBand.for_age(max(years, 0))
+    return AgeBand.on(born, today) if isinstance(born, date) else None
 
 
 def department(encounter: Encounter | None) -> str | None:

@@ -8,6 +8,7 @@ labels are what people read.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 
@@ -172,6 +173,12 @@ class AgeBand(StrEnum):
     FROM_65 = "65-74"
     FROM_75 = "75-84"
     FROM_85 = "85+"
+
+    @classmethod
+    def on(cls, born: date, day: date) -> AgeBand:
+        """The band of someone born on ``born``, as old as they are on ``day``."""
+        years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return cls.for_age(max(years, 0))
 
     @classmethod
     def for_age(cls, years: int) -> AgeBand:

@@ -7,14 +7,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import LOOPBACK_HOSTS, Mode, Settings
+from app.config import Mode, Settings
 from app.kit import crypto
 from app.kit.crypto import SecretBox
 from app.kit.time import utcnow
+from app.kit.urls import outbound_url_problem
 from app.notifications import repository, webhooks
 from app.notifications.errors import (
     AlreadyDelivered,
@@ -34,16 +34,8 @@ def normalize_url(url: str, *, mode: Mode) -> str:
     """An endpoint URL: absolute, and https except on this machine or in demo mode (the body
     and its signature must not cross a network in clear)."""
     value = url.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InvalidWebhook(f"{value!r} is not an absolute http(s) URL.", field="url")
-    if parts.scheme != "https" and mode is not Mode.DEMO and parts.hostname not in LOOPBACK_HOSTS:
-        raise InvalidWebhook(
-            f"{value!r}: a webhook endpoint must use https (http only on this machine).",
-            field="url",
-        )
-    if parts.fragment:
-        raise InvalidWebhook(f"{value!r}: an endpoint URL has no #fragment.", field="url")
+    if (problem := outbound_url_problem(value, mode=mode)) is not None:
+        raise InvalidWebhook(problem, field="url")
     return value
 
 
