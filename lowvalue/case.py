@@ -14,6 +14,7 @@ resources are still read, but their absence proves nothing.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -62,8 +63,21 @@ def as_date(value: object) -> date | None:
     return None
 
 
-def parse_resource(data: object, *, expected: type[R] | None = None, what: str = "") -> Resource:
-    """A JSON resource (or an R4B model) as its R4B model; CaseError naming the element."""
+def parse_resource(
+    data: object,
+    *,
+    expected: type[R] | None = None,
+    what: str = "",
+    notes: list[str] | None = None,
+) -> Resource:
+    """A JSON resource (or an R4B model) as its R4B model; CaseError naming the element.
+
+    Elements the R4 model does not define are left out rather than refused, and named in
+    ``notes`` when given: EHRs send them (the CDS Hooks order-sign R4 example itself carries
+    the STU3 ``Dosage.doseQuantity``), and no rule reads an element R4 does not have, so
+    ignoring it cannot change a decision. Anything else invalid (a missing required element,
+    a wrong type) is still a CaseError: that resource cannot be read safely.
+    """
     if isinstance(data, Resource):
         model: Resource = data
     else:
@@ -71,7 +85,7 @@ def parse_resource(data: object, *, expected: type[R] | None = None, what: str =
             raise CaseError(f"{what or 'a resource'} is not a FHIR resource (no resourceType)")
         try:
             cls = get_fhir_model_class(data["resourceType"])
-            model = cast(Resource, cls.model_validate(data))
+            model = _validated(cls, data, what or data["resourceType"], notes)
         except ValueError as exc:
             raise CaseError(
                 f"{what or data['resourceType']} is not valid FHIR R4: {_summary(exc)}"
@@ -82,6 +96,38 @@ def parse_resource(data: object, *, expected: type[R] | None = None, what: str =
             f"not a {model.get_resource_type()}"
         )
     return model
+
+
+def _validated(
+    cls: type[Any], data: dict[str, Any], what: str, notes: list[str] | None
+) -> Resource:
+    """``data`` as ``cls``, leaving out elements the model does not define (see
+    :func:`parse_resource`); the ValidationError when anything else is wrong."""
+    try:
+        return cast("Resource", cls.model_validate(data))
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        if not errors or any(error["type"] != "extra_forbidden" for error in errors):
+            raise
+        unknown = [error["loc"] for error in errors]
+    pruned = copy.deepcopy(data)
+    for location in unknown:
+        _drop(pruned, location)
+    model = cast("Resource", cls.model_validate(pruned))
+    if notes is not None:
+        paths = ", ".join(".".join(str(part) for part in location) for location in unknown)
+        notes.append(f"{what}: left out elements FHIR R4 does not define ({paths})")
+    return model
+
+
+def _drop(data: Any, location: tuple[int | str, ...]) -> None:
+    """Remove the element at ``location`` (a pydantic error location: JSON keys and list
+    indexes) from ``data``."""
+    *parents, last = location
+    for part in parents:
+        data = data[part]
+    if isinstance(data, dict):
+        data.pop(last, None)
 
 
 def _summary(exc: ValueError) -> str:
@@ -122,6 +168,9 @@ class Case:
     conditions: tuple[Condition, ...] = ()
     history: tuple[Resource, ...] = ()
     searched: tuple[HistoryRequest, ...] = ()
+    # What was read with a remark: draft orders of types no rule reads (a NutritionOrder),
+    # elements left out. Sentences naming types and element paths, never values.
+    notes: tuple[str, ...] = ()
 
     @property
     def patient_id(self) -> str:
@@ -159,31 +208,38 @@ def case_from_resources(
     searched: Sequence[HistoryRequest] = (),
 ) -> Case:
     """A case from R4B models or JSON dicts; CaseError when one is not the resource it should
-    be. Orders must be ServiceRequests or MedicationRequests."""
+    be. Draft orders of a type no rule reads (NutritionOrder, DeviceRequest,
+    VisionPrescription...) are left unjudged and named in ``notes``: the rules read
+    ServiceRequest and MedicationRequest."""
     if not orders:
         raise CaseError("the case has no draft orders")
-    parsed_patient = parse_resource(patient, expected=Patient, what="the patient")
+    notes: list[str] = []
+    parsed_patient = parse_resource(patient, expected=Patient, what="the patient", notes=notes)
     parsed_orders = []
     for index, order in enumerate(orders):
-        model = parse_resource(order, what=f"draft order {index + 1}")
+        model = parse_resource(order, what=f"draft order {index + 1}", notes=notes)
         if not isinstance(model, ServiceRequest | MedicationRequest):
-            raise CaseError(
-                f"draft order {index + 1} is a {model.get_resource_type()}; "
-                "the rules read ServiceRequest and MedicationRequest"
+            notes.append(
+                f"draft order {index + 1} is a {model.get_resource_type()}: no rule reads "
+                "that type, so it was not judged"
             )
+            continue
         parsed_orders.append(model)
     return Case(
         patient=parsed_patient,  # type: ignore[arg-type]
         orders=tuple(parsed_orders),
         encounter=None
         if encounter is None
-        else parse_resource(encounter, expected=Encounter, what="the encounter"),  # type: ignore[arg-type]
+        else parse_resource(encounter, expected=Encounter, what="the encounter", notes=notes),  # type: ignore[arg-type]
         conditions=tuple(
-            parse_resource(c, expected=Condition, what="a condition")  # type: ignore[misc]
+            parse_resource(c, expected=Condition, what="a condition", notes=notes)  # type: ignore[misc]
             for c in conditions
         ),
-        history=tuple(parse_resource(item, what="a history resource") for item in history),
+        history=tuple(
+            parse_resource(item, what="a history resource", notes=notes) for item in history
+        ),
         searched=tuple(searched),
+        notes=tuple(notes),
     )
 
 

@@ -15,16 +15,21 @@ undecided, and so does a missing birth date.
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Iterable, Mapping
 from datetime import date
 
 from lowvalue.case import Case, Order, evaluation_date
 from lowvalue.catalog import Catalog, PatientLimits, Rule, VariantName, default_catalog
 from lowvalue.clauses import Verdict, check_clause, codings, order_codings
+from lowvalue.errors import LowValueError
 from lowvalue.history import HistoryRequest
 from lowvalue.trace import Decision, Outcome, Step, StepResult
 
 __all__ = ["evaluate", "evaluate_rule", "needed"]
+
+logger = logging.getLogger(__name__)
 
 
 def evaluate(
@@ -43,10 +48,45 @@ def evaluate(
         catalog.rule(rule_id).parts(variant)  # raises VariantError when it does not exist
     chosen = variants or {}
     return [
-        evaluate_rule(rule, case, order, variant=chosen.get(rule.id))
+        _guarded(rule, case, order, variant=chosen.get(rule.id))
         for order in case.orders
         for rule in catalog.rules
     ]
+
+
+def _guarded(rule: Rule, case: Case, order: Order, *, variant: VariantName | None) -> Decision:
+    """One rule's decision, or, when the rule itself fails, an undecided one that says so.
+
+    A fault in one rule (its data, or an EHR resource shaped in a way it did not foresee) must
+    not take the other rules' answers with it: the caller still gets every other decision,
+    and this one stays silent (undecided is never shown as low-value). The log names the
+    rule and where it failed, never the exception's message, which may quote the chart.
+    """
+    try:
+        return evaluate_rule(rule, case, order, variant=variant)
+    except LowValueError:
+        raise  # the case's fault (an order with no date), not the rule's: the caller says so
+    except Exception as exc:  # a rule's fault must not fail the others (see docstring)
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+        logger.error(
+            "Rule %s v%s failed on a %s: %s at %s",
+            rule.id,
+            rule.version,
+            order.get_resource_type(),
+            type(exc).__name__,
+            where,
+        )
+        return Decision(
+            rule_id=rule.id,
+            rule_version=rule.version,
+            title=rule.title,
+            order=f"{order.get_resource_type()}/{order.id or '?'}",
+            evaluated_on=evaluation_date(order, case.encounter),
+            outcome=Outcome.COULD_NOT_DECIDE,
+            sources=rule.sources,
+            failure=f"{type(exc).__name__} at {where}",
+        )
 
 
 def needed(decisions: Iterable[Decision]) -> list[HistoryRequest]:

@@ -71,6 +71,9 @@ class Decision:
     exempted_by: str | None = None
     steps: tuple[Step, ...] = ()
     sources: tuple[Source, ...] = field(default=())
+    # Set when the rule itself failed (the exception's type and where, never its message):
+    # the decision is then undecided and silent, and the others stand.
+    failure: str | None = None
 
     @property
     def applicable(self) -> bool:
@@ -107,6 +110,7 @@ class Decision:
             "needs": [request.query for request in self.needs],
             "steps": [step.to_json() for step in self.steps],
             "sources": [source.model_dump() for source in self.sources],
+            "failure": self.failure,
         }
 
 
@@ -129,6 +133,8 @@ def render_text(decision: Decision) -> str:
         name = step.clause if step.part in {"order", "setting", "patient"} else step.part
         name = f"{name} {step.clause}" if step.part in {"when", "unless"} else name
         lines.append(f"  - {name}: {step.result.value}; {step.detail}")
+    if decision.failure:
+        lines.append(f"  the rule failed ({decision.failure}); the other rules still answered")
     if decision.exempted_by:
         lines.append(f"  exempted by: {decision.exempted_by}")
     for request in decision.needs:
