@@ -155,24 +155,31 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
             slug="malformed-json",
             instance=request.url.path,
         )
-    fields = [
+    return invalid_request_response(validation_fields(exc), instance=request.url.path)
+
+
+def validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Each field at fault as ``{"field", "in", "message"}``, without the values sent."""
+    return [
         {
             "field": _field_path(error.get("loc", ())),
             "in": str(error.get("loc", ("body",))[0]),
             "message": _readable_message(error),
         }
-        for error in errors
+        for error in exc.errors()
     ]
-    return invalid_request_response(fields, instance=request.url.path)
+
+
+def fields_summary(fields: list[dict[str, str]]) -> str:
+    return "; ".join(f"{item['field']}: {item['message']}" for item in fields[:5])
 
 
 def invalid_request_response(fields: list[dict[str, str]], *, instance: str) -> JSONResponse:
     """422 naming each field at fault: ``{"field", "in", "message"}`` per field."""
-    summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields[:5])
     return problem_response(
         422,
         "Invalid request",
-        summary,
+        fields_summary(fields),
         slug="validation-error",
         instance=instance,
         extensions={"errors": fields},

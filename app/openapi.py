@@ -41,6 +41,7 @@ from app import health
 from app.auth import router as tokens_router
 from app.auth.dependencies import current_principal, require
 from app.auth.permissions import Permission, roles_with
+from app.cds import router as cds_router
 from app.clinician import dependencies as clinician_dependencies
 from app.clinician import router as clinician_router
 from app.db import get_session
@@ -162,7 +163,20 @@ _HANDLER_RESPONSES: dict[Callable[..., Any], Responses] = {
     },
     prices_router.load_prices: {415: ["The body is not CSV (`text/csv`, UTF-8)."]},
     health.readyz: {503: ["Not ready: the database is unreachable or not migrated."]},
+    cds_router.call_service: {
+        400: [
+            "Malformed CDS Hooks request: `errors` names each field.",
+            "A hook this service does not answer, no Patient, or a draft order that is not "
+            "valid FHIR R4.",
+        ],
+        412: ["The EHR's FHIR server could not be read."],
+    },
+    cds_router.give_feedback: {400: ["Malformed feedback: `errors` names each field."]},
 }
+
+
+# CDS Hooks answers a body it cannot read with 400, not 422 (app/cds/router.CdsHooksRoute).
+_CDS_HOOKS_ROUTES = {cds_router.call_service}
 
 
 def install_error_responses(app: FastAPI) -> None:
@@ -283,7 +297,7 @@ def _route_responses(
             add(400, "The cursor is damaged; start again from the first page.")
     if "requestBody" in operation:
         add(400, "The body is not valid JSON.")
-    if parameters or "requestBody" in operation:
+    if (parameters or "requestBody" in operation) and endpoint not in _CDS_HOOKS_ROUTES:
         add(422, "Invalid request: `errors` says what is wrong with each field.")
     if endpoint is not None:
         merge(_HANDLER_RESPONSES.get(endpoint, {}))

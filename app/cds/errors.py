@@ -16,13 +16,17 @@ AppError
 │       ├── MissingCdsClaim               ``iss``, ``aud``, ``exp``, ``iat`` or ``jti``
 │       └── ReplayedCdsToken              a ``jti`` this client has used before
 ├── CdsClientKeysUnavailable (503)       the client's JWKS URL cannot be read now
+├── BadRequest (400)
+│   ├── MalformedCdsRequest               a body without the CDS Hooks shape
+│   └── UnusableHookRequest               a malformed call: its shape, hook or resources
+├── PreconditionFailed (412)
+│   └── EhrDataUnavailable                the EHR's FHIR server could not be read
 ├── NotFound (404)
 │   ├── CdsClientNotFound
 │   ├── UnknownService                   no CDS service with that id
 │   └── UnknownCard                      no card this service gave this client
 └── UnprocessableContent (422)
     ├── InvalidCdsClient                  a registration we cannot accept
-    ├── UnusableHookRequest               the call cannot be judged (shape, hook, FHIR server)
     └── UnusableFeedback                  feedback that does not fit its card
 """
 
@@ -30,7 +34,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import AppError, NotFound, Unauthorized, UnprocessableContent
+from app.errors import (
+    AppError,
+    BadRequest,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+    UnprocessableContent,
+)
 
 
 class CdsUnauthorized(Unauthorized):
@@ -131,9 +142,29 @@ class UnknownService(NotFound):
     title = "No such CDS service"
 
 
-class UnusableHookRequest(UnprocessableContent):
+class MalformedCdsRequest(BadRequest):
+    """A body that does not have the CDS Hooks 2.0 shape (a required field missing, a field
+    of the wrong type); ``errors`` names each field, as the API's 422s do."""
+
+    slug = "malformed-cds-request"
+    title = "Malformed CDS Hooks request"
+
+
+class UnusableHookRequest(BadRequest):
+    """A hook call that is not one we can read (CDS Hooks 2.0 lists 400 for a malformed
+    request): a field missing or of the wrong shape, a resource that is not valid FHIR R4."""
+
     slug = "unusable-hook-request"
     title = "The hook request cannot be judged"
+
+
+class EhrDataUnavailable(PreconditionFailed):
+    """CDS Hooks 2.0 "HTTP Response": 412 when the service "is unable to retrieve the
+    necessary FHIR data to execute its decision support, either through a prefetch request
+    or directly calling the FHIR server"."""
+
+    slug = "cds-ehr-data-unavailable"
+    title = "The EHR's FHIR data could not be read"
 
 
 class UnknownCard(NotFound):

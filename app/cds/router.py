@@ -5,20 +5,49 @@ exchanges"), is from a CDS client that proved who it is with a signed JWT (app/c
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 
 from app.audit import service as audit
 from app.audit.repository import PATIENT_ENTITY
 from app.cds import feedback, service
 from app.cds.dependencies import CdsCaller
+from app.cds.errors import MalformedCdsRequest
 from app.cds.schemas import CardsResponse, Discovery, FeedbackRequest, HookRequest
 from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
+from app.errors import fields_summary, validation_fields
 from app.kit.time import utcnow
 
-router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+
+class CdsHooksRoute(APIRoute):
+    """A CDS Hooks body that does not validate is a 400 (CDS Hooks 2.0 answers malformed
+    requests with 400), not the API's 422; the fields at fault are named the same way.
+
+    The caller's JWT is checked first (a dependency), so only a trusted client learns which
+    fields were wrong.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                if any(error.get("type") == "json_invalid" for error in exc.errors()):
+                    raise  # the app's "Malformed JSON" 400 says it best
+                fields = validation_fields(exc)
+                raise MalformedCdsRequest(fields_summary(fields), errors=fields) from None
+
+        return handle
+
+
+router = APIRouter(prefix="/cds-services", tags=["cds-hooks"], route_class=CdsHooksRoute)
 
 ServiceId = Annotated[
     str, Path(max_length=64, description="A service id from the discovery document.")

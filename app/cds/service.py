@@ -23,7 +23,7 @@ import lowvalue
 from app.cds import repository
 from app.cds.cards import card_for
 from app.cds.catches import snapshot_of
-from app.cds.errors import UnknownService, UnusableHookRequest
+from app.cds.errors import EhrDataUnavailable, UnknownService, UnusableHookRequest
 from app.cds.models import IssuedCard
 from app.cds.schemas import Card, CardsResponse, Discovery, HookRequest, ServiceDefinition
 from app.config import Settings
@@ -135,7 +135,7 @@ async def _completed_prefetch(request: HookRequest, fhir: FhirClient | None) -> 
     try:
         results = await fhir.gather(*reads.values())
     except FhirError as exc:
-        raise UnusableHookRequest(f"The EHR's FHIR server could not be read: {exc}") from exc
+        raise EhrDataUnavailable(f"The EHR's FHIR server could not be read: {exc}") from exc
     for key, result in zip(reads, results, strict=True):
         if isinstance(result, SearchResult):
             # A search cut short proves no absence: then it carries no self link.
@@ -159,6 +159,8 @@ async def _decisions(
         case = lowvalue.case_from_cds_request(body)
     except lowvalue.CaseError as exc:
         raise UnusableHookRequest(str(exc)) from exc
+    if case.notes:  # types and element paths only, never values
+        logger.info("CDS call %s: %s", request.hookInstance, "; ".join(case.notes))
     variants: Mapping[str, lowvalue.VariantName] = settings.cds_rule_variants
     if fhir is None:
         return lowvalue.evaluate(case, variants=variants), prefetch

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.cds import service
-from app.cds.errors import UnusableHookRequest
+from app.cds.errors import EhrDataUnavailable
 from app.cds.schemas import FhirAuthorization, HookRequest
 from app.ehrs.errors import UnknownIssuer
 from tests.cds.test_cards import conditions, hook_request
@@ -148,7 +148,7 @@ async def test_a_token_the_ehr_refuses_is_a_clear_refusal(ehr, session_factory, 
         back_pain_charts(ehr.sim)[0], ehr.sim, prefetch=None, token="not-a-token-the-ehr-issued"
     )
 
-    with pytest.raises(UnusableHookRequest, match="FHIR server could not be read"):
+    with pytest.raises(EhrDataUnavailable, match="FHIR server could not be read"):
         await rules_carded(session_factory, settings, call)
 
 
