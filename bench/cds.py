@@ -8,8 +8,10 @@ The real app (`valueloop serve`, demo mode, SQLite in a temporary folder, outbox
 on a free loopback port, with a CDS client registered from a JWKS file. Every call is signed
 with a fresh JWT (ES384, a new jti) the way an EHR sends it, and carries a full prefetch: the
 patient, the encounter, 8 conditions and the four history searches (about 80 resources), so no
-FHIR server is read and the time measured is ours alone. Half the draft orders are low-value
-(a card comes back), half are not. Synthetic data only; all traffic stays on 127.0.0.1.
+FHIR server is read and the time measured is ours alone. Each call signs four draft orders; on
+every other call one of them is low-value (a card comes back). First, as the floor, the same
+signed call with nothing to judge (an empty answer). Synthetic data only; all traffic stays on
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -127,18 +129,32 @@ def prefetch() -> dict[str, Any]:
     }
 
 
-def hook_body(number: int, shared_prefetch: dict[str, Any]) -> dict[str, Any]:
-    # Even calls: a lumbar MRI in week one of back pain (a card); odd: an office visit code.
-    code = "72148" if number % 2 == 0 else "99213"
-    order = {
+def _order(number: int, index: int, code: str) -> dict[str, Any]:
+    return {
         "resourceType": "ServiceRequest",
-        "id": f"draft{number}",
+        "id": f"draft{number}-{index}",
         "status": "draft",
         "intent": "order",
         "subject": {"reference": "Patient/p1"},
         "code": _coding("http://www.ama-assn.org/go/cpt", code),
         "authoredOn": ON.isoformat(),
     }
+
+
+def _medication(number: int) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": f"draft{number}-med",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        # lisinopril (ATC C09AA03): a medication order no rule is about.
+        "medicationCodeableConcept": _coding("http://www.whocc.no/atc", "C09AA03"),
+        "authoredOn": ON.isoformat(),
+    }
+
+
+def _call(number: int, orders: list[dict[str, Any]], prefetch: dict[str, Any]) -> dict[str, Any]:
     return {
         "hook": "order-sign",
         "hookInstance": str(uuid.uuid4()),
@@ -149,11 +165,40 @@ def hook_body(number: int, shared_prefetch: dict[str, Any]) -> dict[str, Any]:
             "draftOrders": {
                 "resourceType": "Bundle",
                 "type": "collection",
-                "entry": [{"resource": order}],
+                "entry": [{"resource": order} for order in orders],
             },
         },
-        "prefetch": shared_prefetch,
+        "prefetch": prefetch,
     }
+
+
+def hook_body(number: int, shared_prefetch: dict[str, Any]) -> dict[str, Any]:
+    """Four draft orders, as a visit's order set is signed: on even calls a lumbar MRI in week
+    one of back pain (a card), on odd ones an office visit; a blood count and a medication
+    no rule is about; and a HbA1c."""
+    first = "72148" if number % 2 == 0 else "99213"
+    orders = [
+        _order(number, 0, first),
+        _order(number, 1, "85025"),
+        _order(number, 2, "83036"),
+        _medication(number),
+    ]
+    return _call(number, orders, shared_prefetch)
+
+
+def floor_body(number: int, patient: dict[str, Any]) -> dict[str, Any]:
+    """The floor: the same signed call with the least to judge (the patient alone, one diet
+    order no rule reads), answered with no cards. What is left is the JWT check, the replay
+    record, HTTP and JSON: the cost of any CDS response from this server."""
+    diet = {
+        "resourceType": "NutritionOrder",
+        "id": f"diet{number}",
+        "status": "draft",
+        "intent": "order",
+        "patient": {"reference": "Patient/p1"},
+        "dateTime": ON.isoformat(),
+    }
+    return _call(number, [diet], {"patient": patient})
 
 
 class Signer:
@@ -262,13 +307,21 @@ def run(args: argparse.Namespace, database: str | None) -> None:
             args.app_dir,
         )
         shared = prefetch()
-        bodies = [
-            json.dumps(hook_body(n, shared)).encode() for n in range(args.requests + args.warmup)
-        ]
+        total = args.requests + args.warmup
+        bodies = [json.dumps(hook_body(n, shared)).encode() for n in range(total)]
+        floors = [json.dumps(floor_body(n, shared["patient"])).encode() for n in range(total)]
         url = f"{base}/cds-services/{SERVICE}"
         signer = Signer(key, url)
         with serving(port=port, env=env, app_dir=args.app_dir, log_path=work / "app.log") as app:
             asyncio.run(run_calls(url, signer, bodies[: args.warmup], 1))
+            asyncio.run(run_calls(url, signer, floors[: args.warmup], 1))
+            cpu_before = cpu_seconds(app.pid)
+            floor, floor_wall, floor_cards = asyncio.run(
+                run_calls(url, signer, floors[args.warmup :], 1)
+            )
+            cpu_floor = cpu_seconds(app.pid) - cpu_before
+            if floor_cards:
+                raise BenchError("the floor call got cards: it must be an empty answer")
             cpu_before = cpu_seconds(app.pid)
             one, one_wall, one_cards = asyncio.run(run_calls(url, signer, bodies[args.warmup :], 1))
             cpu_one = cpu_seconds(app.pid) - cpu_before
@@ -278,22 +331,31 @@ def run(args: argparse.Namespace, database: str | None) -> None:
             )
             cpu_many = cpu_seconds(app.pid) - cpu_before
     size_kb = len(bodies[0]) / 1024
+
+    def row(name: str, samples: list[float], wall: float, cpu: float) -> str:
+        return (
+            f"| {name} | {len(samples)} | {statistics.median(samples):.1f} | "
+            f"{percentile(samples, 95):.1f} | {percentile(samples, 99):.1f} | "
+            f"{len(samples) / wall:.0f} | {1000 * cpu / len(samples):.2f} |"
+        )
+
     lines = [
         f"## CDS Hooks order-sign with prefetch, {started_at:%Y-%m-%d %H:%M} UTC",
         f"- app: `valueloop serve`, demo mode, {'PostgreSQL' if database else 'SQLite'}, one "
         f"process; request body {size_kb:.0f} KB "
-        f"(patient, encounter, 8 conditions, 75 history resources); half the orders get a card "
-        f"({one_cards} cards in {len(one)} calls)",
+        f"(4 draft orders; patient, encounter, 8 conditions, 75 history resources); "
+        f"{one_cards} cards in {len(one)} calls",
         f"- machine: {os.cpu_count()} cores; client in this process (httpx), JWT signed per call",
         "",
         "| run | calls | p50 ms | p95 ms | p99 ms | calls/s | app CPU per call ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
-        f"| one at a time | {len(one)} | {statistics.median(one):.1f} | "
-        f"{percentile(one, 95):.1f} | {percentile(one, 99):.1f} | {len(one) / one_wall:.0f} | "
-        f"{1000 * cpu_one / len(one):.2f} |",
-        f"| {args.concurrency} at once | {len(many)} | {statistics.median(many):.1f} | "
-        f"{percentile(many, 95):.1f} | {percentile(many, 99):.1f} | "
-        f"{len(many) / many_wall:.0f} | {1000 * cpu_many / len(many):.2f} |",
+        row("floor: empty answer, one at a time", floor, floor_wall, cpu_floor),
+        row("order-sign, one at a time", one, one_wall, cpu_one),
+        row(f"order-sign, {args.concurrency} at once", many, many_wall, cpu_many),
+        "",
+        f"Judging the orders adds {statistics.median(one) - statistics.median(floor):.1f} ms "
+        f"at p50 and {1000 * (cpu_one / len(one) - cpu_floor / len(floor)):.2f} ms of CPU per "
+        "call to the floor (the JWT check, the replay record, HTTP and JSON).",
         "",
         "Target (issue #15): p95 <= 20 ms of our own time per call with prefetch. One at a time, "
         "the latency is our own time plus loopback HTTP; no EHR is called.",
