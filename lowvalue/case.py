@@ -29,8 +29,10 @@ from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
+from lowvalue.catalog import Catalog
 from lowvalue.errors import CaseError
 from lowvalue.history import HistoryRequest
+from lowvalue.relevance import history_filter
 
 __all__ = [
     "Case",
@@ -206,11 +208,16 @@ def case_from_resources(
     conditions: Sequence[object] = (),
     history: Sequence[object] = (),
     searched: Sequence[HistoryRequest] = (),
+    only_for: Catalog | None = None,
 ) -> Case:
     """A case from R4B models or JSON dicts; CaseError when one is not the resource it should
     be. Draft orders of a type no rule reads (NutritionOrder, DeviceRequest,
     VisionPrescription...) are left unjudged and named in ``notes``: the rules read
-    ServiceRequest and MedicationRequest."""
+    ServiceRequest and MedicationRequest.
+
+    With ``only_for``, history resources no rule of that catalog could read are left out
+    before they are parsed (``lowvalue.relevance``): the same decisions for that catalog, at
+    a fraction of the CPU."""
     if not orders:
         raise CaseError("the case has no draft orders")
     notes: list[str] = []
@@ -236,11 +243,20 @@ def case_from_resources(
             for c in conditions
         ),
         history=tuple(
-            parse_resource(item, what="a history resource", notes=notes) for item in history
+            parse_resource(item, what="a history resource", notes=notes)
+            for item in _wanted(history, only_for, has_encounter=encounter is not None)
         ),
         searched=tuple(searched),
         notes=tuple(notes),
     )
+
+
+def _wanted(
+    history: Sequence[object], catalog: Catalog | None, *, has_encounter: bool
+) -> Iterable[object]:
+    if catalog is None:
+        return history
+    return filter(history_filter(catalog, has_encounter=has_encounter), history)
 
 
 def _bundle_resources(value: object, what: str) -> list[object]:
@@ -273,8 +289,9 @@ def _self_search(value: object) -> HistoryRequest | None:
     return None
 
 
-def case_from_cds_request(body: object) -> Case:
-    """A case from a CDS Hooks request body (order-select / order-sign shape)."""
+def case_from_cds_request(body: object, *, only_for: Catalog | None = None) -> Case:
+    """A case from a CDS Hooks request body (order-select / order-sign shape); ``only_for``
+    as for :func:`case_from_resources`."""
     if not isinstance(body, Mapping):
         raise CaseError("a CDS Hooks request is a JSON object")
     context, prefetch = body.get("context"), body.get("prefetch") or {}
@@ -304,4 +321,5 @@ def case_from_cds_request(body: object) -> Case:
         else _bundle_resources(conditions, "prefetch.conditions"),
         history=history,
         searched=searched,
+        only_for=only_for,
     )

@@ -156,7 +156,7 @@ async def _decisions(
     prefetch = await _completed_prefetch(request, fhir)
     body = {"context": {"draftOrders": request.context.draftOrders}, "prefetch": prefetch}
     try:
-        case = lowvalue.case_from_cds_request(body)
+        case = lowvalue.case_from_cds_request(body, only_for=lowvalue.default_catalog())
     except lowvalue.CaseError as exc:
         raise UnusableHookRequest(str(exc)) from exc
     if case.notes:  # types and element paths only, never values
