@@ -90,7 +90,7 @@ def test_a_file_that_is_not_json_is_named(catalog_dir):
 def test_unverified_codes_from_the_reference_are_marked_so():
     rule = next(r for r in default_catalog().rules if r.id == "headache-eeg")
 
-    assert [entry.verified for entry in rule.order.codes.codes] == [False]
+    assert [entry.verified for entry in rule.order.codes.codes] == [False, False, False]
 
 
 def test_no_rule_ships_cpt_descriptor_text():
