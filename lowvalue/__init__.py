@@ -26,7 +26,7 @@ never from today, so a historical order is judged as it would have been then.
 
 from lowvalue.case import Case, Order, case_from_cds_request, case_from_resources, evaluation_date
 from lowvalue.catalog import Catalog, Rule, VariantName, default_catalog, load_catalog
-from lowvalue.codes import SYSTEMS, CodeEntry, CodeSet
+from lowvalue.codes import SYSTEMS, Alternative, CodeEntry, CodeSet
 from lowvalue.errors import CaseError, CatalogError, LowValueError, VariantError
 from lowvalue.evaluator import evaluate, evaluate_rule, needed
 from lowvalue.fetching import HistorySource, evaluate_with_history
@@ -35,6 +35,7 @@ from lowvalue.trace import Decision, Outcome, Step, StepResult, render_text
 
 __all__ = [
     "SYSTEMS",
+    "Alternative",
     "Case",
     "CaseError",
     "Catalog",

@@ -21,7 +21,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["SYSTEMS", "CodeEntry", "CodeMatch", "CodeSet", "Coding", "SystemName"]
+__all__ = ["SYSTEMS", "Alternative", "CodeEntry", "CodeMatch", "CodeSet", "Coding", "SystemName"]
 
 SystemName = Literal["cpt", "hcpcs", "loinc", "icd10cm", "rxnorm", "atc"]
 
@@ -58,8 +58,24 @@ class Coding:
     code: str | None
 
 
+class Alternative(BaseModel):
+    """What to order instead of a code, e.g. the generic clinical drug (RxNorm SCD) identical
+    to a branded one (SBD): same ingredient, strength and dose form."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    system: SystemName
+    code: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+
+    def describe(self) -> str:
+        """E.g. ``RxNorm 197321 (alprazolam 1 MG Oral Tablet)``."""
+        return f"{_SHOWN[self.system]} {self.code} ({self.label})"
+
+
 class CodeEntry(BaseModel):
-    """One code, range or prefix of a code set, with the dates it was in force."""
+    """One code, range or prefix of a code set, with the dates it was in force, and for a
+    single code optionally the ``alternative`` to suggest instead."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -73,12 +89,15 @@ class CodeEntry(BaseModel):
     # False for codes the reference file marks "(verify)": a decision resting on one says so.
     verified: bool = True
     note: str | None = None
+    alternative: Alternative | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
         given = [kind for kind in ("code", "range", "prefix") if getattr(self, kind)]
         if len(given) != 1:
             raise ValueError("give exactly one of code, range or prefix")
+        if self.alternative is not None and self.code is None:
+            raise ValueError("an alternative belongs to a single code, not a range or prefix")
         if self.range is not None:
             low, high = self.bounds
             if len(low) != len(high) or low > high:
@@ -138,6 +157,8 @@ class CodeMatch:
             shown += f" (in {self.entry.describe()})"
         elif not self.entry.verified:
             shown += " [unverified]"
+        if self.entry.alternative is not None:
+            shown += f" (instead: {self.entry.alternative.describe()})"
         if not self.in_force:
             dates = f"{self.entry.valid_from or '...'} to {self.entry.valid_until or '...'}"
             shown += f", not in force on {self.on} (valid {dates})"

@@ -3,7 +3,9 @@
 One card per draft order a rule finds low-value; none otherwise (silence is the default: a
 service that adds noise gets switched off). The card names the service and the measure in its
 summary, explains the matched clause and the exemptions checked in its detail, suggests
-removing the draft order, links to ValueLoop on that order, and offers override reasons.
+removing the draft order (or, when the catalog names one, ordering its alternative instead, e.g.
+the identical generic of a branded drug), links to ValueLoop on that order, and offers override
+reasons.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import uuid
 
 from app.cds.schemas import Action, Card, Coding, Link, Source, Suggestion
-from lowvalue import Decision, Rule, StepResult
+from lowvalue import Alternative, Decision, Rule, StepResult
 
 SUMMARY_LIMIT = 140  # CDS Hooks 2.0: summary "SHOULD be <140 characters"
 # The catalog's own code system for a card's topic: code = rule id (lowvalue/data/rules).
@@ -57,6 +59,43 @@ def detail_of(decision: Decision, rule: Rule) -> str:
     return "\n".join(lines)
 
 
+def alternative_of(decision: Decision, rule: Rule) -> Alternative | None:
+    """The catalog's alternative to the order's matched code (the generic of a branded drug).
+
+    A decision names its matched order code only in the order step's words, which
+    ``CodeMatch.describe`` writes as the code followed by ``(instead: <alternative>)``.
+    """
+    order = decision.steps[0] if decision.steps else None
+    if order is None or order.part != "order" or order.result is not StepResult.MATCHED:
+        return None
+    for entry in rule.order.codes.codes:
+        if entry.alternative is None or entry.code is None:
+            continue
+        if f" {entry.code} (instead: {entry.alternative.describe()})" in order.detail:
+            return entry.alternative
+    return None
+
+
+def suggestion_for(decision: Decision, rule: Rule, card_id: uuid.UUID) -> Suggestion:
+    """Remove the draft order; when the catalog names an alternative, say to order it instead
+    (CDS Hooks 2.0 "Action": the delete is the action, the alternative is in its words)."""
+    alternative = alternative_of(decision, rule)
+    if alternative is None:
+        label = "Remove this order"
+        description = f"Remove the draft order {decision.order}."
+    else:
+        label = f"Order instead: {alternative.label}"
+        description = (
+            f"Remove the draft order {decision.order} and order {alternative.describe()} instead."
+        )
+    return Suggestion(
+        label=label,
+        uuid=uuid.uuid5(card_id, "remove"),
+        isRecommended=True,
+        actions=[Action(type="delete", description=description, resourceId=[decision.order])],
+    )
+
+
 def card_for(decision: Decision, rule: Rule, *, base_url: str, indicator: str) -> Card:
     card_id = uuid.uuid4()
     # The SMART link opens ValueLoop on this order; appContext is an opaque string for the
@@ -72,20 +111,7 @@ def card_for(decision: Decision, rule: Rule, *, base_url: str, indicator: str) -
             url=str(rule.sources[0].url),
             topic=Coding(system=RULE_SYSTEM, code=rule.id, display=rule.title),
         ),
-        suggestions=[
-            Suggestion(
-                label="Remove this order",
-                uuid=uuid.uuid5(card_id, "remove"),
-                isRecommended=True,
-                actions=[
-                    Action(
-                        type="delete",
-                        description=f"Remove the draft order {decision.order}.",
-                        resourceId=[decision.order],
-                    )
-                ],
-            )
-        ],
+        suggestions=[suggestion_for(decision, rule, card_id)],
         selectionBehavior="at-most-one",
         overrideReasons=list(OVERRIDE_REASONS),
         links=[

@@ -15,7 +15,13 @@ from app.cds import service
 from app.cds.errors import UnknownService, UnusableHookRequest
 from app.cds.schemas import HookRequest
 from app.config import Settings
-from tests.lowvalue.factories import condition, encounter, patient, service_request
+from tests.lowvalue.factories import (
+    condition,
+    encounter,
+    medication_request,
+    patient,
+    service_request,
+)
 
 BASE = "https://valueloop.hospital.test"
 EHR_ISS = "https://ehr.hospital.test"
@@ -84,6 +90,31 @@ async def test_a_back_pain_mri_in_week_one_gets_one_warning_card_that_explains_i
     assert (link.type, link.url) == ("smart", f"{BASE}/launch")
     assert json.loads(link.appContext or "{}")["order"] == "ServiceRequest/sr1"
     assert {reason.code for reason in card.overrideReasons} >= {"exemption-not-recorded", "other"}
+
+
+async def test_a_branded_drug_card_suggests_its_identical_generic(session_factory, settings):
+    # Xanax 1 mg (RxNorm SBD 214003); its generic is alprazolam 1 mg (SCD 197321).
+    call = hook_request(medication_request("rxnorm", "214003"), conditions=conditions())
+
+    [card] = await cards(session_factory, settings, call, "valueloop-order-sign")
+
+    assert card.source.topic is not None
+    assert card.source.topic.code == "branded-drug-with-generic"
+    [suggestion] = card.suggestions
+    assert suggestion.label == "Order instead: alprazolam 1 MG Oral Tablet"
+    [action] = suggestion.actions
+    assert (action.type, action.resourceId) == ("delete", ["MedicationRequest/mr1"])
+    assert "RxNorm 197321" in action.description
+
+
+async def test_an_order_without_an_alternative_keeps_the_plain_remove_suggestion(
+    session_factory, settings
+):
+    call = hook_request(service_request("cpt", "72148"), conditions=conditions("M54.50"))
+
+    [card] = await cards(session_factory, settings, call, "valueloop-order-sign")
+
+    assert [suggestion.label for suggestion in card.suggestions] == ["Remove this order"]
 
 
 async def test_an_exempted_order_gets_no_card(session_factory, settings):

@@ -28,8 +28,13 @@ def edit(catalog_dir: Path, rule_id: str, change) -> None:
 def test_the_shipped_catalog_loads_with_every_reference_measure():
     ids = {rule.id for rule in default_catalog().rules}
 
-    assert len(ids) == 26
-    assert {"psa-screening-older-men", "benzodiazepines-older-adults", "preop-chest-xray"} <= ids
+    assert len(ids) == 27
+    assert {
+        "psa-screening-older-men",
+        "benzodiazepines-older-adults",
+        "preop-chest-xray",
+        "branded-drug-with-generic",
+    } <= ids
 
 
 def test_a_window_that_ends_before_it_starts_names_the_rule_and_field(catalog_dir):
@@ -90,7 +95,21 @@ def test_a_file_that_is_not_json_is_named(catalog_dir):
 def test_unverified_codes_from_the_reference_are_marked_so():
     rule = next(r for r in default_catalog().rules if r.id == "headache-eeg")
 
-    assert [entry.verified for entry in rule.order.codes.codes] == [False]
+    assert [entry.verified for entry in rule.order.codes.codes] == [False, False, False]
+
+
+def test_an_alternative_on_a_code_range_is_refused(catalog_dir):
+    def add_alternative(data):
+        data["order"]["codes"]["codes"][0]["alternative"] = {
+            "system": "cpt",
+            "code": "99999",
+            "label": "something else",
+        }
+
+    edit(catalog_dir, "sinusitis-ct", add_alternative)
+
+    with pytest.raises(CatalogError, match="an alternative belongs to a single code"):
+        load_catalog(catalog_dir)
 
 
 def test_no_rule_ships_cpt_descriptor_text():

@@ -50,7 +50,7 @@ def test_explain_json_lists_every_rule(tmp_path):
     result = explain(tmp_path, cds_request(service_request("cpt", "84153")), "--json")
 
     decisions = json.loads(result.output)["decisions"]
-    assert len(decisions) == 26
+    assert len(decisions) == 27
     (psa,) = [d for d in decisions if d["rule"] == "psa-screening-older-men"]
     assert (psa["outcome"], psa["variant"]) == ("not-low-value", "specific")
 

@@ -28,7 +28,7 @@ LBP_TODAY = (condition("M54.50", onset=ON - timedelta(days=10)),)
 PRIOR_DXA = procedure("cpt", "77080", on=ON - timedelta(days=400))
 PRIOR_PAP = procedure("cpt", "88142", on=ON - timedelta(days=900))
 
-# rule id: (order, low-value case, exempt or not-matching case)
+# rule id: (order, low-value case, exempt or not-matching case; "order" replaces the order)
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "vitamin-d-testing": (service_request("cpt", "82306"), {}, {"diagnoses": ("N18.3",)}),
     "low-back-pain-imaging": (
@@ -155,11 +155,17 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
         {"age": 70},
         {"age": 60},
     ),
+    "branded-drug-with-generic": (
+        medication_request("rxnorm", "214003"),
+        {},
+        # No exemption: ordering the generic itself is the case the rule leaves alone.
+        {"order": medication_request("rxnorm", "197321")},
+    ),
 }
 
 
-def decision(rule_id: str, order: dict[str, Any], **kwargs: Any):
-    case = make_case(order, **kwargs)
+def decision(rule_id: str, rule_order: dict[str, Any], **kwargs: Any):
+    case = make_case(kwargs.pop("order", rule_order), **kwargs)
     (found,) = [d for d in evaluate(case) if d.rule_id == rule_id]
     return found
 
