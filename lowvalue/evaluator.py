@@ -173,6 +173,7 @@ def _order_step(rule: Rule, order: Order, on: date) -> Step:
         StepResult.MATCHED,
         f"{found.describe()} is in {rule.order.codes.label}",
         unverified_code=not found.entry.verified,
+        match=found,
     )
 
 

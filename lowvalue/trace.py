@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from lowvalue.catalog import Source
+from lowvalue.codes import CodeMatch
 from lowvalue.history import HistoryRequest
 
 __all__ = ["Decision", "Outcome", "Part", "Step", "StepResult", "render_text"]
@@ -45,6 +46,9 @@ class Step:
     detail: str
     needs: tuple[HistoryRequest, ...] = ()
     unverified_code: bool = False
+    # The catalog entry a code matched (order steps): what a caller needs beyond the words,
+    # such as the entry's alternative.
+    match: CodeMatch | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +94,14 @@ class Decision:
         if self.outcome is not Outcome.COULD_NOT_DECIDE:
             return ()
         return tuple(dict.fromkeys(request for step in self.steps for request in step.needs))
+
+    @property
+    def order_match(self) -> CodeMatch | None:
+        """The order's code as the rule matched it, when it did (None otherwise)."""
+        first = self.steps[0] if self.steps else None
+        if first is None or first.part != "order" or first.result is not StepResult.MATCHED:
+            return None
+        return first.match
 
     @property
     def rests_on_unverified_code(self) -> bool:

@@ -59,27 +59,16 @@ def detail_of(decision: Decision, rule: Rule) -> str:
     return "\n".join(lines)
 
 
-def alternative_of(decision: Decision, rule: Rule) -> Alternative | None:
-    """The catalog's alternative to the order's matched code (the generic of a branded drug).
-
-    A decision names its matched order code only in the order step's words, which
-    ``CodeMatch.describe`` writes as the code followed by ``(instead: <alternative>)``.
-    """
-    order = decision.steps[0] if decision.steps else None
-    if order is None or order.part != "order" or order.result is not StepResult.MATCHED:
-        return None
-    for entry in rule.order.codes.codes:
-        if entry.alternative is None or entry.code is None:
-            continue
-        if f" {entry.code} (instead: {entry.alternative.describe()})" in order.detail:
-            return entry.alternative
-    return None
+def alternative_of(decision: Decision) -> Alternative | None:
+    """The catalog's alternative to the order's matched code (the generic of a branded drug)."""
+    match = decision.order_match
+    return match.entry.alternative if match is not None else None
 
 
-def suggestion_for(decision: Decision, rule: Rule, card_id: uuid.UUID) -> Suggestion:
+def suggestion_for(decision: Decision, card_id: uuid.UUID) -> Suggestion:
     """Remove the draft order; when the catalog names an alternative, say to order it instead
     (CDS Hooks 2.0 "Action": the delete is the action, the alternative is in its words)."""
-    alternative = alternative_of(decision, rule)
+    alternative = alternative_of(decision)
     if alternative is None:
         label = "Remove this order"
         description = f"Remove the draft order {decision.order}."
@@ -111,7 +100,7 @@ def card_for(decision: Decision, rule: Rule, *, base_url: str, indicator: str) -
             url=str(rule.sources[0].url),
             topic=Coding(system=RULE_SYSTEM, code=rule.id, display=rule.title),
         ),
-        suggestions=[suggestion_for(decision, rule, card_id)],
+        suggestions=[suggestion_for(decision, card_id)],
         selectionBehavior="at-most-one",
         overrideReasons=list(OVERRIDE_REASONS),
         links=[

@@ -1,7 +1,8 @@
-"""``valueloop rules explain``: run the low-value rules on a CDS Hooks request and show why.
+"""``valueloop rules list`` and ``valueloop rules explain``: the low-value rule catalog.
 
-For people who write or review rules: the decision and trace of every rule that is about one
-of the request's draft orders, as text or as JSON. Bad input exits with status 2 and one line.
+For people who write or review rules: every rule with its version, variants and published
+sources; and the decision and trace of every rule that is about one of a CDS Hooks request's
+draft orders, as text or as JSON. Bad input exits with status 2 and one line.
 """
 
 from __future__ import annotations
@@ -17,13 +18,47 @@ from lowvalue import (
     LowValueError,
     VariantName,
     case_from_cds_request,
+    default_catalog,
     evaluate,
     render_text,
 )
 
 rules_cli = typer.Typer(
-    help="The low-value rule catalog: explain its decisions on a case.", no_args_is_help=True
+    help="The low-value rule catalog: list its rules, explain its decisions on a case.",
+    no_args_is_help=True,
 )
+
+
+@rules_cli.command("list")
+def list_rules(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rules as JSON.")] = False,
+) -> None:
+    """Every rule in the catalog, with its version, variants and published sources."""
+    rules = default_catalog().rules
+    if as_json:
+        listed = [
+            {
+                "id": rule.id,
+                "version": rule.version,
+                "title": rule.title,
+                "order_types": list(rule.order.resource_types),
+                "variants": sorted(rule.variants),
+                "default_variant": rule.default_variant,
+                "sources": [{"title": s.title, "url": str(s.url)} for s in rule.sources],
+            }
+            for rule in rules
+        ]
+        typer.echo(json.dumps({"rules": listed}, indent=2))
+        return
+    for rule in rules:
+        variants = ""
+        if rule.variants:
+            names = ", ".join(sorted(rule.variants))
+            variants = f"; variants {names} (default {rule.default_variant})"
+        typer.echo(f"{rule.id} v{rule.version}: {rule.title}{variants}")
+        for source in rule.sources:
+            typer.echo(f"  source: {source.title} <{source.url}>")
+    typer.echo(f"{len(rules)} rules.")
 
 
 def _variants(choices: list[str]) -> dict[str, VariantName]:

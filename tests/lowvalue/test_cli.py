@@ -1,4 +1,4 @@
-"""``valueloop rules explain``, run as a rule reviewer would."""
+"""``valueloop rules list`` and ``valueloop rules explain``, run as a rule reviewer would."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from app.cli import cli
+from lowvalue import default_catalog
 from tests.lowvalue.factories import encounter, patient, service_request
 
 
@@ -76,3 +77,26 @@ def test_bad_input_exits_2_with_one_line(tmp_path, body, args, message):
     assert message in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_list_prints_every_rule_with_its_version_and_sources():
+    result = CliRunner().invoke(cli, ["rules", "list"])
+
+    assert result.exit_code == 0, result.output
+    catalog = default_catalog()
+    for rule in catalog.rules:
+        assert f"{rule.id} v{rule.version}: {rule.title}" in result.output
+        assert str(rule.sources[0].url) in result.output
+    assert "variants sensitive, specific (default" in result.output
+    assert result.output.rstrip().endswith(f"{len(catalog.rules)} rules.")
+
+
+def test_list_as_json_names_each_rules_variants_and_sources():
+    result = CliRunner().invoke(cli, ["rules", "list", "--json"])
+
+    assert result.exit_code == 0, result.output
+    listed = {rule["id"]: rule for rule in json.loads(result.output)["rules"]}
+    assert set(listed) == {rule.id for rule in default_catalog().rules}
+    psa = listed["psa-screening-older-men"]
+    assert psa["default_variant"] in psa["variants"]
+    assert all(source["url"].startswith("https://") for source in psa["sources"])
