@@ -2,7 +2,8 @@
 
 Launch does what an EHR does: it binds a launch id to the user, patient and encounter, then
 opens the app's launch URL with ``iss`` and ``launch`` either in a 360 px side panel (an
-iframe beside the chart) or in the full window.
+iframe beside the chart) or in the full window. Each encounter's orders, order entry and
+the CDS cards shown at signing are in ``ehr_sim.order_entry``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ehr_sim.clients import ClientRegistration
 from ehr_sim.state import SimState
 from ehr_sim.store import Resource
 
@@ -34,15 +36,20 @@ th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #dde}
 form.inline{display:inline}
 button{font:inherit;padding:.2rem .6rem}
 .note{color:#57606a;font-size:.9rem}
+.notice{background:#fff8c5;border:1px solid #d4a72c;padding:.4rem .6rem;margin:.4rem 0}
+.card{background:#fff;border:1px solid #dde;border-left:6px solid #57606a;padding:.6rem;
+margin:.6rem 0}
+.card.warning{border-left-color:#bf8700}.card.critical{border-left-color:#cf222e}
+.card pre{white-space:pre-wrap;font:inherit;margin:.4rem 0}
 """
 
 
-def _sim(request: Request) -> SimState:
+def sim_state(request: Request) -> SimState:
     state: SimState = request.app.state.sim
     return state
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
         f"<!doctype html><html lang=en><head><meta charset=utf-8>"
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -53,7 +60,7 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     )
 
 
-def _name(patient: Resource) -> str:
+def patient_name(patient: Resource) -> str:
     name = (patient.get("name") or [{}])[0]
     parts = [*name.get("given", []), name.get("family", "")]
     return " ".join(part for part in parts if part) or patient["id"]
@@ -67,7 +74,7 @@ def _mrn(patient: Resource) -> str:
     return ""
 
 
-def _encounter_label(encounter: Resource) -> str:
+def encounter_label(encounter: Resource) -> str:
     kind = (encounter.get("type") or [{}])[0].get("text") or encounter.get("class", {}).get(
         "display", encounter.get("class", {}).get("code", "Encounter")
     )
@@ -77,14 +84,14 @@ def _encounter_label(encounter: Resource) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 async def patient_list(request: Request) -> HTMLResponse:
-    state = _sim(request)
+    state = sim_state(request)
     rows = "".join(
-        f'<tr><td><a href="/chart/patients/{escape(p["id"])}">{escape(_name(p))}</a></td>'
+        f'<tr><td><a href="/chart/patients/{escape(p["id"])}">{escape(patient_name(p))}</a></td>'
         f"<td>{escape(p.get('birthDate', ''))}</td><td>{escape(p.get('gender', ''))}</td>"
         f"<td>{escape(_mrn(p))}</td></tr>"
         for p in state.store.all("Patient")
     )
-    return _page(
+    return page(
         "Patients",
         "<main><h1>Patients</h1><table><thead><tr><th>Name</th><th>Born</th><th>Sex</th>"
         f"<th>MRN</th></tr></thead><tbody>{rows}</tbody></table></main>",
@@ -102,7 +109,7 @@ def _patient_encounters(state: SimState, patient_id: str) -> list[Resource]:
     return encounters
 
 
-def _launch_forms(state: SimState, patient_id: str, encounter_id: str) -> str:
+def launch_forms(state: SimState, patient_id: str, encounter_id: str) -> str:
     forms = []
     for client in state.clients.all():
         if not client.launch_url:
@@ -122,24 +129,26 @@ def _launch_forms(state: SimState, patient_id: str, encounter_id: str) -> str:
 
 @router.get("/chart/patients/{patient_id}", response_class=HTMLResponse)
 async def patient_chart(request: Request, patient_id: str) -> Response:
-    state = _sim(request)
+    state = sim_state(request)
     patient = state.store.get("Patient", patient_id)
     if patient is None:
-        return _page("Not found", "<main><h1>No such patient</h1></main>", status=404)
+        return page("Not found", "<main><h1>No such patient</h1></main>", status=404)
     rows = "".join(
-        f"<tr><td>{escape(_encounter_label(e))}</td>"
-        f"<td>{_launch_forms(state, patient_id, e['id'])}</td></tr>"
+        f"<tr><td>{escape(encounter_label(e))}</td>"
+        f'<td><a href="/chart/encounters/{escape(e["id"])}">Orders</a></td>'
+        f"<td>{launch_forms(state, patient_id, e['id'])}</td></tr>"
         for e in _patient_encounters(state, patient_id)
     )
-    return _page(
-        _name(patient),
-        f"<main><h1>{escape(_name(patient))}</h1><p>Born {escape(patient.get('birthDate', '?'))}"
+    born = escape(patient.get("birthDate", "?"))
+    return page(
+        patient_name(patient),
+        f"<main><h1>{escape(patient_name(patient))}</h1><p>Born {born}"
         f" · MRN {escape(_mrn(patient))}</p><h2>Encounters</h2><table><tbody>{rows}"
         "</tbody></table></main>",
     )
 
 
-def _default_user(state: SimState, encounter: Resource | None) -> str:
+def default_user(state: SimState, encounter: Resource | None) -> str:
     for participant in (encounter or {}).get("participant", []):
         reference = participant.get("individual", {}).get("reference", "")
         if reference.startswith("Practitioner/"):
@@ -157,27 +166,40 @@ async def launch(
     mode: str = Form("panel"),
 ) -> Response:
     """Start an EHR launch (SMART "EHR launch"): bind context, then open the app."""
-    state = _sim(request)
+    state = sim_state(request)
     client = state.clients.get(client_id)
     found_encounter = state.store.get("Encounter", encounter)
     if client is None or not client.launch_url or state.store.get("Patient", patient) is None:
-        return _page("Cannot launch", "<main><h1>Unknown app or patient</h1></main>", status=400)
+        return page("Cannot launch", "<main><h1>Unknown app or patient</h1></main>", status=400)
     context: dict[str, Any] = {
-        "user": _default_user(state, found_encounter),
+        "user": default_user(state, found_encounter),
         "patient": patient,
         "encounter": encounter if found_encounter else None,
         "need_patient_banner": mode == "window",
     }
+    chart = await patient_chart(request, patient)
+    return open_app(state, client, context, mode=mode, chart=bytes(chart.body).decode())
+
+
+def open_app(
+    state: SimState,
+    client: ClientRegistration,
+    context: dict[str, Any],
+    *,
+    mode: str,
+    chart: str,
+) -> Response:
+    """Bind ``context`` to a new launch id and open the app's launch URL with it: in the full
+    window, or in the side panel beside the ``<main>`` of the ``chart`` page given."""
+    assert client.launch_url is not None
     bound = state.grants.create_launch(**context)
     target = (
         f"{client.launch_url}?{urlencode({'iss': state.settings.fhir_base, 'launch': bound.id})}"
     )
     if mode == "window":
         return RedirectResponse(target, status_code=303)
-    chart = await patient_chart(request, patient)
-    chart_html = bytes(chart.body).decode()
-    main = chart_html[chart_html.index("<main>") : chart_html.index("</main>") + 7]
-    return _page(
+    main = chart[chart.index("<main>") : chart.index("</main>") + 7]
+    return page(
         "Chart with app",
         f'<div class="layout"><div class="chart">{main}</div><aside class="panel" '
         f'aria-label="{escape(client.name)}"><iframe title="{escape(client.name)}" '

@@ -35,6 +35,16 @@ def ehr_sim(
     public_url: Annotated[
         str | None, typer.Option(help="Base URL apps use (default http://HOST:PORT).")
     ] = None,
+    cds_service: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A CDS Hooks service the chart calls when orders are signed (its URL, "
+            "e.g. http://127.0.0.1:8000/cds-services/valueloop-order-sign); repeatable."
+        ),
+    ] = None,
+    showcase_patient: Annotated[
+        bool, typer.Option(help="Add the CDS Hooks demo patient (recent low back pain).")
+    ] = False,
 ) -> None:
     """Run the simulated EHR: SMART authorization server, FHIR R4 API and chart page.
 
@@ -51,10 +61,14 @@ def ehr_sim(
             patients=patients,
             faults=Faults(latency_ms=latency_ms),
             access_token_seconds=token_seconds,
+            cds_services=cds_service or [],
+            showcase_patient=showcase_patient,
         )
     except (ValidationError, OSError) as exc:
         typer.echo(f"Cannot start the simulated EHR: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"Simulated EHR (synthetic data only): chart {settings.base_url}/")
     typer.echo(f"FHIR base {settings.fhir_base}  ({len(registry.all())} registered apps)")
+    for url in settings.cds_services:
+        typer.echo(f"Calls CDS service {url} on signing (JWKS {settings.base_url}/cds/jwks)")
     uvicorn.run(create_sim_app(settings, registry), host=host, port=port, log_level="warning")

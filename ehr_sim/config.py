@@ -35,6 +35,13 @@ class SimSettings(BaseSettings):
     launch_seconds: Annotated[int, Field(ge=1)] = 300
     page_size: Annotated[int, Field(ge=1, le=1000)] = 50
     faults: Faults = Field(default_factory=Faults)
+    # CDS Hooks 2.0 services the chart calls when orders are signed (order-sign), by their
+    # service URL (``https://cds.example.org/cds-services/some-id``); discovery is that URL's
+    # parent. Each call is short: the EHR never waits long for advice, and signs without it.
+    cds_services: list[str] = Field(default_factory=list)
+    cds_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 3.0
+    # Add a patient made for the CDS Hooks demo (``ehr_sim.data.showcase``) after the seeded ones.
+    showcase_patient: bool = False
     # The EHR also plays the health system's identity provider for staff sign-in: a practitioner
     # id -> the values of the id_token's "roles" claim (sent with the 'profile' scope).
     staff_roles: dict[str, list[str]] = Field(

@@ -39,7 +39,19 @@ from ehr_sim.scopes import Interaction, permits
 from ehr_sim.state import SimState
 from ehr_sim.store import Resource
 
-__all__ = ["FHIR_JSON", "FHIR_VERSION", "MAX_COUNT", "SEARCH_PARAMS", "FhirError", "router"]
+__all__ = [
+    "FHIR_JSON",
+    "FHIR_VERSION",
+    "MAX_COUNT",
+    "SEARCH_PARAMS",
+    "Access",
+    "FhirError",
+    "parse_search",
+    "patient_access",
+    "readable_resource",
+    "router",
+    "run_search",
+]
 
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
@@ -406,6 +418,17 @@ def _access(grant: AccessGrant, resource_type: str, interaction: Interaction) ->
     if not grant.patient:
         raise Forbidden(f"'{scope.text}' needs a launch patient, and this token has none.")
     return Access(resource_type, _reference_parts(grant.patient, "Patient")[1])
+
+
+def patient_access(resource_type: str, patient: str) -> Access:
+    """What a patient-level read scope allows on ``resource_type``, as ``_access`` grants it:
+    that patient's compartment, or every resource of a type outside the compartment. The
+    EHR's own reads for a patient (CDS Hooks prefetch) use it, so they see what the token
+    the service gets would see."""
+    if resource_type not in SEARCH_PARAMS:
+        raise UnsupportedType(f"This server has no resource type '{resource_type}'.")
+    confined = resource_type == "Patient" or resource_type in _COMPARTMENT
+    return Access(resource_type, patient if confined else None)
 
 
 def read_access(resource_type: str, grant: GrantDep) -> Access:

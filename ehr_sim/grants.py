@@ -29,6 +29,8 @@ class LaunchContext:
     smart_style_url: str | None = None
     intent: str | None = None
     tenant: str | None = None
+    # CDS Hooks 2.0 "Link": a SMART link's appContext, handed to the app with its token.
+    app_context: str | None = None
     created_at: datetime = field(default_factory=_now)
 
 

@@ -151,7 +151,7 @@ async def create_launch(request: Request) -> JSONResponse:
 
     Body: {"user": "Practitioner/..", "patient": "..", "encounter": "..",
     "fhir_context": [{"reference": "ServiceRequest/.."}], "need_patient_banner": true,
-    "smart_style_url": "..", "tenant": ".."}
+    "smart_style_url": "..", "tenant": "..", "app_context": ".."}
     """
     state = _sim(request)
     body = await request.json()
@@ -164,6 +164,7 @@ async def create_launch(request: Request) -> JSONResponse:
         "smart_style_url",
         "intent",
         "tenant",
+        "app_context",
     }
     unknown = set(body) - allowed
     if unknown or not isinstance(body.get("user"), str):
@@ -178,6 +179,8 @@ async def create_launch(request: Request) -> JSONResponse:
         return JSONResponse({"error": f"no Patient {body['patient']}"}, status_code=400)
     if body.get("encounter") and state.store.get("Encounter", body["encounter"]) is None:
         return JSONResponse({"error": f"no Encounter {body['encounter']}"}, status_code=400)
+    if not isinstance(body.get("app_context") or "", str):
+        return JSONResponse({"error": "app_context is a string"}, status_code=400)
     body["fhir_context"] = tuple(body.get("fhir_context") or ())
     launch = state.grants.create_launch(**body)
     return JSONResponse({"launch": launch.id}, status_code=201)
@@ -475,6 +478,10 @@ def _token_response(state: SimState, grant: AccessGrant, *, nonce: str | None) -
         body["smart_style_url"] = context.smart_style_url
     if context.intent:
         body["intent"] = context.intent
+    if context.app_context is not None and "launch" in scopes:
+        # CDS Hooks 2.0 "Link": appContext is "sent to the SMART app as part of the OAuth 2.0
+        # access token response", beside the launch context.
+        body["appContext"] = context.app_context
     if context.tenant:
         body["tenant"] = context.tenant
     if grant.refresh_token:

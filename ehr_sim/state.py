@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
 
 from ehr_sim.clients import ClientRegistry
 from ehr_sim.config import Faults, SimSettings
 from ehr_sim.grants import GrantStore
-from ehr_sim.keys import SigningKeys
+from ehr_sim.keys import CdsSigningKey, SigningKeys
 from ehr_sim.store import ResourceStore
+
+if TYPE_CHECKING:
+    from ehr_sim.cds_client import PendingCard
 
 
 @dataclass
@@ -27,6 +33,14 @@ class SimState:
     signed_in_practitioner: str | None = None
     # Drives ``error_rate``: seeded, so a test that asks for 30% errors sees the same 30%.
     fault_random: random.Random = field(default_factory=random.Random)
+    # The EHR as a CDS Hooks client (ehr_sim.cds_client): the services it calls (from
+    # settings; tests may change them live), its JWT key, their discovered prefetch
+    # templates, and the cards the chart shows until the clinician acts on them.
+    cds_services: list[str] = field(default_factory=list)
+    cds_keys: CdsSigningKey = field(default_factory=CdsSigningKey)
+    cds_transport: httpx.AsyncBaseTransport | None = None
+    cds_discovery: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+    cards: dict[str, PendingCard] = field(default_factory=dict)
 
     def reseed_faults(self) -> None:
         # Reproducible fault injection, not security: a seeded PRNG is the point.

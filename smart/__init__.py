@@ -46,7 +46,7 @@ from smart.client_auth import (
     PrivateKeyJwt,
     PublicClient,
 )
-from smart.context import LaunchContext, launch_context, normalise_reference
+from smart.context import APP_CONTEXT_MAX_LENGTH, LaunchContext, launch_context, normalise_reference
 from smart.discovery import DiscoveryCache, SmartConfiguration, discover
 from smart.errors import (
     AuthorizationDenied,
@@ -73,6 +73,7 @@ from smart.state import (
 from smart.token import TokenResponse, exchange_code, refresh
 
 __all__ = [
+    "APP_CONTEXT_MAX_LENGTH",
     "ASSERTION_TYPE",
     "AcceptedCallback",
     "AuthorizationDenied",

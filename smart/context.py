@@ -3,8 +3,10 @@
 SMART App Launch 2.x, "Launch context arrives with your access_token": ``patient``,
 ``encounter``, ``fhirContext``, ``need_patient_banner``, ``smart_style_url``, ``tenant``,
 ``intent`` sit beside the access token; the user's identity is the ``fhirUser`` claim of the
-(validated) id_token. EHRs differ in the details, so this module reads them forgivingly and
-returns one normalised shape.
+(validated) id_token. A launch from a CDS Hooks card's SMART link adds ``appContext`` (CDS
+Hooks 2.0 "Link": "sent to the SMART app as part of the OAuth 2.0 access token response").
+EHRs differ in the details, so this module reads them forgivingly and returns one normalised
+shape.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from urllib.parse import urlsplit
 from smart.scopes import GrantedScopes, parse_granted
 from smart.token import TokenResponse
 
-__all__ = ["LaunchContext", "launch_context", "normalise_reference"]
+__all__ = ["APP_CONTEXT_MAX_LENGTH", "LaunchContext", "launch_context", "normalise_reference"]
 
 # FHIR R4 datatypes: id is "[A-Za-z0-9\-\.]{1,64}"; a resource type is a capitalised name.
 _REFERENCE = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})$")
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+# appContext is opaque text the EHR relays from a CDS service to the app; an app keeps it only
+# up to a size it is prepared to store. Longer values are dropped whole: a cut JSON is noise.
+APP_CONTEXT_MAX_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,8 @@ class LaunchContext:
     and ``fhir_user_id``; all three are None when no validated id_token named a usable user.
     ``fhir_context`` holds references (``ServiceRequest/1``). ``need_patient_banner`` is
     True unless the EHR said false: showing a banner the EHR already shows is harmless,
-    hiding one the clinician needs is not.
+    hiding one the clinician needs is not. ``app_context`` is the CDS Hooks link's string as
+    the EHR sent it (not parsed here: its shape is the app's own business).
     """
 
     patient: str | None
@@ -47,6 +53,7 @@ class LaunchContext:
     tenant: str | None
     intent: str | None
     granted: GrantedScopes
+    app_context: str | None = None
 
 
 def normalise_reference(value: object, *, fhir_base: str) -> str | None:
@@ -103,6 +110,14 @@ def _optional_string(context: Mapping[str, Any], name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _app_context(value: object) -> str | None:
+    """CDS Hooks 2.0 "Link": ``appContext`` is a string; anything else, or a string longer
+    than ``APP_CONTEXT_MAX_LENGTH``, is ignored."""
+    if not isinstance(value, str) or not value or len(value) > APP_CONTEXT_MAX_LENGTH:
+        return None
+    return value
+
+
 def _http_url(value: object) -> str | None:
     """SMART: smart_style_url is a URL the app fetches; anything but absolute http(s) is
     dropped so the app never fetches ``file:`` or relative paths on the EHR's say-so."""
@@ -143,4 +158,5 @@ def launch_context(
         tenant=_optional_string(raw, "tenant"),
         intent=_optional_string(raw, "intent"),
         granted=parse_granted(token.scope, requested),
+        app_context=_app_context(raw.get("appContext")),
     )

@@ -2,7 +2,8 @@
 
 SMART App Launch 2.x, "Obtain access token" and "Refresh access token". The response carries
 the tokens and, beside them, the launch context (``patient``, ``encounter``, ``fhirContext``,
-``need_patient_banner``...), which we keep verbatim in ``raw_context`` for ``context.py``.
+``need_patient_banner``, a CDS Hooks link's ``appContext``...), which we keep verbatim in
+``raw_context`` for ``context.py``.
 
 No retries here: a code is single-use, so replaying an exchange after a timeout can only
 fail, and whether a failed refresh is worth repeating is the app's call.

@@ -307,3 +307,22 @@ def test_close_times_and_status_stays_are_backfilled_from_the_timeline(empty_dat
             assert waits[flag["id"]] == pytest.approx(flag["close_wait_seconds"], abs=0.01)
     expected = sorted(e["status_seconds"] for e in events if e["status_seconds"] is not None)
     assert stays == pytest.approx(expected, abs=0.01)
+
+
+def test_the_launch_app_context_column_comes_and_goes_with_0018(empty_database_url):
+    def app_session_columns() -> dict[str, Any]:
+        engine = create_sync_engine_for(empty_database_url)
+        try:
+            with engine.connect() as connection:
+                columns = sa.inspect(connection).get_columns("app_session")
+        finally:
+            engine.dispose()
+        return {column["name"]: column for column in columns}
+
+    upgrade(empty_database_url, "0018")
+    column = app_session_columns()["app_context"]
+    downgrade(empty_database_url, "0015")
+
+    assert column["nullable"] is True
+    assert column["type"].length == 2048
+    assert "app_context" not in app_session_columns()

@@ -11,6 +11,7 @@ reasons.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from app.cds.schemas import Action, Card, Coding, Link, Source, Suggestion
@@ -85,11 +86,36 @@ def suggestion_for(decision: Decision, card_id: uuid.UUID) -> Suggestion:
     )
 
 
+def app_context_of(order: str, rule_id: str, card_id: uuid.UUID) -> str:
+    """The SMART link's appContext: opaque to the EHR, which passes it to ValueLoop at launch
+    (CDS Hooks 2.0 "Link"), so the app opens on the card's order."""
+    return json.dumps({"order": order, "rule": rule_id, "card": str(card_id)})
+
+
+_ORDER_TYPES = ("ServiceRequest", "MedicationRequest")
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+def order_in_app_context(app_context: str | None) -> str | None:
+    """The order ('Type/id') of an appContext in the shape ``app_context_of`` writes; None
+    for anything else (another service's appContext, or text that is not ours)."""
+    try:
+        value = json.loads(app_context) if app_context else None
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not {"order", "rule", "card"} <= value.keys():
+        return None
+    order = value["order"]
+    if not isinstance(order, str):
+        return None
+    resource_type, _, fhir_id = order.partition("/")
+    return order if resource_type in _ORDER_TYPES and _FHIR_ID.match(fhir_id) else None
+
+
 def card_for(decision: Decision, rule: Rule, *, base_url: str, indicator: str) -> Card:
     card_id = uuid.uuid4()
-    # The SMART link opens ValueLoop on this order; appContext is an opaque string for the
-    # app (CDS Hooks 2.0 "Link": the EHR passes it to the app at launch).
-    app_context = json.dumps({"order": decision.order, "rule": rule.id, "card": str(card_id)})
+    # The SMART link opens ValueLoop on this order.
+    app_context = app_context_of(decision.order, rule.id, card_id)
     return Card(
         uuid=card_id,
         summary=summary_of(rule),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 
 from fastapi import APIRouter
 
 from app.audit.service import AuditAction
+from app.cds.cards import order_in_app_context
 from app.clinician import service
 from app.clinician.context import keep_learned, load_context
 from app.clinician.dependencies import AppSessionDep, ClinicianAccessDep, ClinicianAuditor
+from app.clinician.orders import OrderSummary
 from app.clinician.schemas import (
     ClinicianFlagIn,
     ContextOut,
@@ -79,7 +82,7 @@ async def launch_context(
         warnings=data.warnings,
         smart_style_url=current.smart_style_url,
         style=StyleOut.model_validate(hints, from_attributes=True) if hints else None,
-        focus_order=_focus_order(current),
+        focus_order=_focus_order(current, data.orders),
     )
 
 
@@ -89,10 +92,18 @@ def _signed_in(current: AppSession) -> SignedInOut:
     )
 
 
-def _focus_order(current: AppSession) -> str | None:
-    """An order the EHR launched ValueLoop on (fhirContext), as 'Type/id'."""
-    orders = ("ServiceRequest/", "MedicationRequest/")
-    return next((ref for ref in current.fhir_context if ref.startswith(orders)), None)
+def _focus_order(current: AppSession, orders: Sequence[OrderSummary]) -> str | None:
+    """An order the EHR launched ValueLoop on, as 'Type/id': fhirContext first, else the
+    order named by our own appContext (a launch from a CDS card's link) when it is one of
+    this launch's orders, all of them the launch patient's: another patient's order named
+    in an appContext is ignored."""
+    kinds = ("ServiceRequest/", "MedicationRequest/")
+    named = next((ref for ref in current.fhir_context if ref.startswith(kinds)), None)
+    if named is not None:
+        return named
+    from_card = order_in_app_context(current.app_context)
+    shown = {f"{order.resource_type}/{order.fhir_id}" for order in orders}
+    return from_card if from_card in shown else None
 
 
 @router.post("/flags", status_code=201)

@@ -71,6 +71,9 @@ class AppSession(SQLModel, table=True):
     need_patient_banner: bool = Field(default=True)
     smart_style_url: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
     tenant: str | None = Field(default=None, max_length=200)
+    # A launch from a CDS card's SMART link: the link's appContext, as the EHR relayed it
+    # (``smart.LaunchContext.app_context``); ``app.cds.cards`` knows its shape.
+    app_context: str | None = Field(default=None, max_length=smart.APP_CONTEXT_MAX_LENGTH)
     access_token_encrypted: str = Field(max_length=8000)
     refresh_token_encrypted: str | None = Field(default=None, max_length=8000)
     access_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

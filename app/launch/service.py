@@ -255,6 +255,7 @@ def _app_session(
         need_patient_banner=context.need_patient_banner,
         smart_style_url=context.smart_style_url,
         tenant=context.tenant,
+        app_context=context.app_context,
         access_token_encrypted=box.encrypt(token.access_token),
         refresh_token_encrypted=box.encrypt(token.refresh_token) if token.refresh_token else None,
         access_expires_at=token.expires_at,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from app.cds import service
+from app.cds.cards import app_context_of, order_in_app_context
 from app.cds.errors import UnknownService, UnusableHookRequest
 from app.cds.schemas import HookRequest
 from app.config import Settings
@@ -201,3 +202,26 @@ async def test_the_organizations_variant_choice_changes_the_answer(session_facto
     [card] = await cards(session_factory, sensitive, call, "valueloop-order-sign")
     assert card.source.topic is not None
     assert card.source.topic.code == "psa-screening-older-men"
+
+
+def test_the_order_is_read_back_from_the_app_context_the_card_writes():
+    app_context = app_context_of("ServiceRequest/sr-1", "low-back-pain-imaging", uuid.uuid4())
+
+    assert order_in_app_context(app_context) == "ServiceRequest/sr-1"
+
+
+@pytest.mark.parametrize(
+    "app_context",
+    [
+        None,
+        "",
+        "not json",
+        '["ServiceRequest/sr-1"]',
+        '{"order": "ServiceRequest/sr-1"}',  # another service's shape
+        '{"order": "Patient/p1", "rule": "r", "card": "c"}',
+        '{"order": "ServiceRequest/a b", "rule": "r", "card": "c"}',
+        '{"order": 12, "rule": "r", "card": "c"}',
+    ],
+)
+def test_an_app_context_that_is_not_ours_names_no_order(app_context):
+    assert order_in_app_context(app_context) is None

@@ -66,6 +66,9 @@ def test_ehr_sim_serves_fhir_and_discovery_on_the_given_port():
             "5",
             "--client",
             json.dumps(client),
+            "--cds-service",
+            "http://127.0.0.1:8000/cds-services/valueloop-order-sign",
+            "--showcase-patient",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -88,6 +91,9 @@ def test_ehr_sim_serves_fhir_and_discovery_on_the_given_port():
         assert "Launch ValueLoop" in httpx.get(
             f"{base}/chart/patients/pt-0001", timeout=5
         ).text or (httpx.get(f"{base}/", timeout=5).status_code == 200)
+        showcase = httpx.get(f"{base}/chart/encounters/enc-showcase-back-pain", timeout=5).text
+        assert "CDS services: http://127.0.0.1:8000/cds-services/valueloop-order-sign" in showcase
+        assert httpx.get(f"{base}/cds/jwks", timeout=5).json()["keys"][0]["alg"] == "ES384"
     finally:
         process.terminate()
         process.communicate(timeout=10)  # also closes the pipes

@@ -257,6 +257,18 @@ def test_ehr_launch_passes_fhir_context_for_an_order(sim, http):
     assert body["fhirContext"] == [{"reference": "ServiceRequest/sr-1"}]
 
 
+def test_a_launch_bound_with_app_context_passes_it_in_the_token_response(sim, http):
+    pkce = Pkce.new()
+    app_context = '{"order": "ServiceRequest/sr-1"}'
+    launch = ehr_launch(sim, http, app_context=app_context)
+
+    body = exchange(sim, http, code_for(sim, http, pkce, launch=launch), pkce).json()
+    plain = exchange(sim, http, code_for(sim, http, pkce, launch=ehr_launch(sim, http)), pkce)
+
+    assert body["appContext"] == app_context
+    assert "appContext" not in plain.json()
+
+
 def test_authorize_also_accepts_post(sim, http):
     pkce = Pkce.new()
     form = {

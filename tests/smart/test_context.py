@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from smart import LaunchContext, launch_context, normalise_reference
+from smart import APP_CONTEXT_MAX_LENGTH, LaunchContext, launch_context, normalise_reference
 from tests.smart.factories import ISS, token_response
 
 REQUESTED = ("launch", "openid", "fhirUser", "patient/ServiceRequest.rs")
@@ -134,3 +134,22 @@ def test_granted_scopes_follow_a_narrower_grant():
 
 def test_normalise_reference_is_usable_on_its_own():
     assert normalise_reference(f"{ISS}/Encounter/e-1", fhir_base=ISS + "/") == "Encounter/e-1"
+
+
+def test_a_cds_links_app_context_is_kept_as_the_string_sent():
+    app_context = '{"order": "ServiceRequest/sr-1", "rule": "r", "card": "c"}'
+
+    assert context_from({"appContext": app_context}).app_context == app_context
+    assert context_from({}).app_context is None
+
+
+@pytest.mark.parametrize("value", [{"order": "ServiceRequest/sr-1"}, ["x"], 12, True, ""])
+def test_an_app_context_that_is_not_a_string_is_ignored(value):
+    assert context_from({"appContext": value}).app_context is None
+
+
+def test_an_app_context_over_the_length_limit_is_dropped_whole():
+    longest = "x" * APP_CONTEXT_MAX_LENGTH
+
+    assert context_from({"appContext": longest}).app_context == longest
+    assert context_from({"appContext": longest + "x"}).app_context is None
