@@ -152,8 +152,10 @@ def test_reply_waits_are_backfilled_from_the_reply_times(empty_database_url):
     try:
         with engine.begin() as connection:
             # The rows as release 0006 wrote them: no stored wait, no reporter email, no owners
-            # (free-text names then; owners are people since 0009), no close times.
+            # (free-text names then; owners are people since 0009), no close times, no rules'
+            # agreement.
             later = {
+                "rule_agreement",
                 "reply_wait_seconds",
                 "reporter_email",
                 "owner_lead_id",
@@ -326,3 +328,48 @@ def test_the_launch_app_context_column_comes_and_goes_with_0018(empty_database_u
     assert column["nullable"] is True
     assert column["type"].length == 2048
     assert "app_context" not in app_session_columns()
+
+
+def test_flags_from_before_rule_agreement_say_no_rule_was_run_and_new_ones_keep_it(
+    empty_database_url,
+):
+    from app.demo.synthetic import SyntheticRegistry
+    from app.flags.models import Flag
+
+    upgrade(empty_database_url, "0015")
+    flags, _ = next(SyntheticRegistry(seed=4).batches(10))
+    agreed = [{"rule_id": "psa-screening-older-men", "rule_version": "2026.1", "title": "PSA"}]
+    engine = create_sync_engine_for(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("flag")}
+            columns -= {"owner_lead_id", "owner_operational_lead_id"}
+            old, new = flags[:5], flags[5:]
+            connection.execute(
+                sa.insert(Flag), [{k: v for k, v in row.items() if k in columns} for row in old]
+            )
+        upgrade(empty_database_url)
+        with engine.begin() as connection:
+            rows = [
+                {**row, "owner_lead_id": None, "owner_operational_lead_id": None} for row in new
+            ]
+            rows[0]["rule_agreement"], rows[1]["rule_agreement"] = agreed, []
+            connection.execute(sa.insert(Flag), rows)
+        with engine.connect() as connection:
+            table = sa.inspect(Flag).local_table
+            stored = dict(connection.execute(sa.select(table.c.id, table.c.rule_agreement)).all())
+            # NULL, not JSON null: "no rule was run" is an absence a query can find.
+            unchecked = connection.execute(
+                sa.select(sa.func.count()).where(table.c.rule_agreement.is_(None))
+            ).scalar_one()
+        downgrade(empty_database_url, "0015")
+        with engine.connect() as connection:
+            after = {c["name"] for c in sa.inspect(connection).get_columns("flag")}
+    finally:
+        engine.dispose()
+
+    assert [stored[row["id"]] for row in old] == [None] * 5
+    assert stored[new[0]["id"]] == agreed
+    assert stored[new[1]["id"]] == []
+    assert unchecked == 5 + 3
+    assert "rule_agreement" not in after

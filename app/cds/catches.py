@@ -20,7 +20,7 @@ from app.cds.models import IssuedCard
 from app.cds.schemas import HookRequest
 from app.config import Settings
 from app.flags import service as registry
-from app.flags.catalog import AgeBand, Anonymity, Reason, ReporterRole, Timing
+from app.flags.catalog import AgeBand, Anonymity, ReporterRole, Timing
 from app.flags.costs import cents_to_amount
 from app.flags.schemas import (
     CodingIn,
@@ -32,9 +32,10 @@ from app.flags.schemas import (
     ReporterIn,
 )
 from app.prices import service as prices
+from app.rules.agreement import agreement_for
+from app.rules.reasons import reason_for
 
 CATCH_TAG = "cds-catch"
-_REPEAT_RULES = frozenset({"dxa-repeat-within-two-years"})
 
 
 def _first_coding(concept: Any) -> dict[str, Any]:
@@ -144,7 +145,7 @@ async def record_catch(session: AsyncSession, card: IssuedCard, *, settings: Set
             authored_on=_aware(order["authored_on"]),
         ),
         timing=Timing.BEFORE,
-        reason=Reason.REPEAT_DUPLICATE if card.rule_id in _REPEAT_RULES else Reason.NOT_INDICATED,
+        reason=reason_for(card.rule_id),
         note=(
             f"Caught at order signing by the ValueLoop rule {card.rule_id} "
             f"(version {card.rule_version}); the clinician accepted the suggestion to remove "
@@ -156,6 +157,8 @@ async def record_catch(session: AsyncSession, card: IssuedCard, *, settings: Set
         if price
         else None,
         tags=[CATCH_TAG],
+        # The rule that caught it agreed, by definition: recorded as an in-EHR flag's is.
+        rule_agreement=[agreement_for(card.rule_id, card.rule_version)],
     )
     created = await registry.create_flag(session, data, secret_key=settings.resolved_secret_key())
     return created.flag.id

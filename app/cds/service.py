@@ -10,7 +10,6 @@ undecided shows nothing: a card is never a guess.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import Any
@@ -29,6 +28,7 @@ from app.cds.schemas import Card, CardsResponse, Discovery, HookRequest, Service
 from app.config import Settings
 from app.ehrs import service as ehrs
 from app.kit.time import utcnow
+from app.rules.history import FhirHistory
 from fhir_client import FhirClient, FhirError, SearchResult
 
 logger = logging.getLogger(__name__)
@@ -76,20 +76,6 @@ def definition(service_id: str) -> ServiceDefinition:
     if found is None:
         raise UnknownService(f"No CDS service {service_id!r}; GET /cds-services lists them.")
     return found
-
-
-class FhirHistory:
-    """A ``lowvalue.HistorySource`` on the EHR's FHIR server."""
-
-    def __init__(self, fhir: FhirClient) -> None:
-        self._fhir = fhir
-
-    async def search(self, request: lowvalue.HistoryRequest) -> list[Resource]:
-        params: defaultdict[str, list[str]] = defaultdict(list)
-        for name, value in request.params:
-            params[name].append(value)
-        found = await self._fhir.search(request.resource_type, params)
-        return list(found.resources)
 
 
 def _as_json(resource: Resource) -> dict[str, Any]:

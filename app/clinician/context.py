@@ -3,7 +3,7 @@ EHR: the patient banner, the encounter, its orders, and the facts a flag snapsho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import fhir_client
 from app.clinician.access import ClinicianAccess
 from app.clinician.errors import OrderNotInLaunch
+from app.clinician.markers import judge_orders
 from app.clinician.orders import (
     OrderSummary,
     OrderView,
@@ -22,6 +23,7 @@ from app.clinician.orders import (
     concept_text,
     summarize_order,
 )
+from app.clinician.schemas import LowValueMarker
 from app.flags.catalog import AgeBand
 from app.launch import repository
 from app.launch.identity import email_address, person_name
@@ -95,15 +97,33 @@ class FlagContext(BaseModel):
     """What a flag snapshots of the launch's patient and encounter (minimum necessary).
 
     Taken from the EHR when the page reads the launch's context and kept in the app session
-    (``AppSession.flag_context``), so submitting a flag re-reads only the order itself.
+    (``AppSession.flag_context``), so submitting a flag re-reads only the order itself. With it
+    is what the low-value rules found of each order then: the server's own evaluation, so a
+    flag's rule agreement never comes from the client and costs no second evaluation.
     """
 
     age_band: AgeBand | None
     sex: str | None
     encounter: EncounterFacts | None
+    # Per order ("Type/id") the low-value rules ran on, the (rule id, rule version) pairs that
+    # found it low-value: a flag records them as the rules' agreement (app.rules.agreement).
+    # None when the rules did not run (the session read no context).
+    low_value_rules: dict[str, list[tuple[str, str]]] | None = None
+
+    def rules_agreed(self, resource_type: str, fhir_id: str) -> list[tuple[str, str]] | None:
+        """The rules that found this order low-value when the page read it; None when no rule
+        ran on it (an order the page did not show, or no context read)."""
+        if self.low_value_rules is None:
+            return None
+        return self.low_value_rules.get(f"{resource_type}/{fhir_id}")
 
     @classmethod
-    def read_from(cls, patient: Patient, encounter: Encounter | None) -> FlagContext:
+    def read_from(
+        cls,
+        patient: Patient,
+        encounter: Encounter | None,
+        low_value_rules: dict[str, list[tuple[str, str]]] | None = None,
+    ) -> FlagContext:
         band = age_band(patient, today_utc())
         return cls(
             age_band=band,
@@ -118,6 +138,7 @@ class FlagContext(BaseModel):
                 start=encounter.period.start if encounter.period else None,
                 end=encounter.period.end if encounter.period else None,
             ),
+            low_value_rules=low_value_rules,
         )
 
 
@@ -129,14 +150,18 @@ class ClinicianContext:
     warnings: list[str]
     flag_context: FlagContext
     user: fhir_client.FhirUser | None = None
+    # Per order ("Type/id"), the rules that judge it low-value; unmarked orders are absent.
+    markers: dict[str, list[LowValueMarker]] = field(default_factory=dict)
 
 
 async def load_context(access: ClinicianAccess) -> ClinicianContext:
-    """The patient, encounter and its orders, read concurrently from the EHR."""
+    """The patient, encounter and its orders, read concurrently from the EHR, and the orders
+    the low-value rules judge low-value."""
     app_session = access.app_session
     assert app_session.patient_id is not None
+    client = await access.fhir()
     data = await fhir_client.fetch_launch_context(
-        await access.fhir(),
+        client,
         patient_id=app_session.patient_id,
         encounter_id=app_session.encounter_id,
         readable=access.readable,
@@ -147,7 +172,8 @@ async def load_context(access: ClinicianAccess) -> ClinicianContext:
         for order in (*data.service_requests, *data.medication_requests)
     ]
     orders.sort(key=lambda o: o.authored_on or datetime.min.replace(tzinfo=UTC), reverse=True)
-    facts = FlagContext.read_from(data.patient, data.encounter)
+    judged = await judge_orders(client, data, access.settings.cds_rule_variants)
+    facts = FlagContext.read_from(data.patient, data.encounter, judged.found())
     encounter = facts.encounter
     return ClinicianContext(
         patient={
@@ -166,6 +192,7 @@ async def load_context(access: ClinicianAccess) -> ClinicianContext:
         warnings=list(data.warnings),
         flag_context=facts,
         user=data.user,
+        markers=judged.markers(),
     )
 
 

@@ -75,7 +75,10 @@ async def launch_context(
         encounter=EncounterOut(**data.encounter) if data.encounter else None,
         orders=[
             OrderOut.model_validate(order, from_attributes=True).model_copy(
-                update={"flagged_by_you": (order.resource_type, order.fhir_id) in flagged}
+                update={
+                    "flagged_by_you": (order.resource_type, order.fhir_id) in flagged,
+                    "low_value": data.markers.get(f"{order.resource_type}/{order.fhir_id}"),
+                }
             )
             for order in data.orders
         ],

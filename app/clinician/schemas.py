@@ -50,8 +50,25 @@ class EncounterOut(BaseModel):
     status: str | None
 
 
+class LowValueMarker(BaseModel):
+    """A low-value rule that judges the order low-value (``lowvalue/``, as CDS Hooks cards)."""
+
+    rule_id: str
+    label: str = Field(description="The rule's short title.")
+    reason: str = Field(description="Why the rule calls it low-value, in plain words.")
+    source_title: str
+    source_url: str = Field(description="The published measure the rule comes from.")
+    flag_reason: Reason = Field(description="The flag reason this rule stands for.")
+
+
 class OrderOut(BaseModel):
     flagged_by_you: bool = Field(default=False, description="You flagged it in an earlier launch.")
+    # An order no rule judges carries nothing extra: the key is left out, not null.
+    low_value: list[LowValueMarker] | None = Field(
+        default=None,
+        exclude_if=lambda markers: markers is None,
+        description="The rules that judge this order low-value; absent when none does.",
+    )
     resource_type: str
     fhir_id: str
     display: str

@@ -28,6 +28,7 @@ from app.flags.schemas import (
 from app.kit.time import utcnow
 from app.launch.models import AppSession
 from app.prices import service as prices
+from app.rules.agreement import agreement_of
 from app.upstream_errors import ORDER_NOT_READABLE, order_not_readable
 
 
@@ -100,6 +101,9 @@ def _flag_create(
         estimated_cost=None
         if price is None
         else CostEstimate(amount=price.amount, source=price.source, year=price.year),
+        rule_agreement=agreement_of(
+            facts.rules_agreed(request.resource_type.value, request.order_id)
+        ),
     )
 
 

@@ -137,6 +137,12 @@ class Flag(SQLModel, table=True):
     status: str = Field(max_length=20)
     priority: str = Field(max_length=10)
     tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # The low-value rules that judged the order low-value at flag time (app.rules.agreement):
+    # [{rule_id, rule_version, title, source_title, source_url}]; [] when the rules ran and
+    # none did; NULL when none was run (flags from before, or without a context read).
+    rule_agreement: list[dict[str, Any]] | None = Field(
+        default=None, sa_type=sa.JSON(none_as_null=True)
+    )
     # People from the staff directory (app.staff). Set only when the owner is a dyad:
     # owner_operational_lead_id; owner_lead_id is then the clinical lead.
     owner_lead_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id")

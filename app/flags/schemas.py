@@ -122,6 +122,20 @@ class CostEstimate(Input):
     year: Annotated[int, Field(ge=1990, le=2100)]
 
 
+HttpsUrl = Annotated[str, Field(max_length=REFERENCE_MAX_LENGTH, pattern=r"^https://\S+$")]
+
+
+class RuleAgreementIn(Input):
+    """A low-value rule (``lowvalue/``) that judged the flagged order low-value when it was
+    flagged: its id and version, with its title and first source as they read then."""
+
+    rule_id: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9-]+$")]
+    rule_version: Annotated[str, Field(min_length=1, max_length=32)]
+    title: Name
+    source_title: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    source_url: HttpsUrl | None = None
+
+
 class FlagCreate(Input):
     """A clinician's flag with the snapshot of EHR context it needs, and nothing more."""
 
@@ -141,6 +155,9 @@ class FlagCreate(Input):
     estimated_cost: CostEstimate | None = None
     priority: Priority = Priority.NORMAL
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = Field(default_factory=list)
+    # Set by the server from its own evaluation, never taken from a client: None when no rule
+    # was run on the order, [] when the rules ran and none found it low-value.
+    rule_agreement: Annotated[list[RuleAgreementIn], Field(max_length=50)] | None = None
 
     @model_validator(mode="after")
     def _other_needs_a_note(self) -> FlagCreate:
@@ -328,12 +345,25 @@ class FlagSummary(BaseModel):
     first_reply_at: datetime | None
 
 
+class RuleAgreement(BaseModel):
+    rule_id: str
+    rule_version: str
+    title: str
+    source_title: str | None
+    source_url: str | None
+
+
 class FlagDetail(FlagSummary):
     issuer: str
     patient: Patient
     encounter: Encounter
     note: str | None
     duplicate_of: uuid.UUID | None
+    rule_agreement: list[RuleAgreement] | None = Field(
+        default=None,
+        description="The low-value rules that judged the order low-value when it was flagged; "
+        "[] when the rules ran and none did, null when no rule was run on it.",
+    )
     allowed_transitions: list[Status]
     timeline: list[TimelineEvent]
 

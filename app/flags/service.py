@@ -41,7 +41,9 @@ def _fingerprint(data: FlagCreate) -> str:
     """What makes a retry "the same request". For anonymous flags the reporter's identity is
     left out: the fingerprint is stored, and must not let anyone re-identify the reporter by
     hashing candidate practitioners."""
-    exclude: dict[str, Any] = {"idempotency_key": True}
+    # The rule agreement is the server's own finding, not the client's request: a retry made
+    # after the rules could read more history is still the same request.
+    exclude: dict[str, Any] = {"idempotency_key": True, "rule_agreement": True}
     if not identity_kept(data.anonymity):
         exclude["reporter"] = {"fhir_user", "display", "email", "department"}
     payload = data.model_dump(mode="json", exclude=exclude)
@@ -116,6 +118,9 @@ def flag_row(
         status=Status.SUBMITTED,
         priority=data.priority,
         tags=list(data.tags),
+        rule_agreement=None
+        if data.rule_agreement is None
+        else [agreement.model_dump(mode="json") for agreement in data.rule_agreement],
     )
 
 

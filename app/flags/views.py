@@ -156,6 +156,7 @@ def detail(flag: Flag, events: Sequence[FlagEvent], people: People) -> FlagDetai
             ),
             "note": flag.note,
             "duplicate_of": flag.duplicate_of_id,
+            "rule_agreement": flag.rule_agreement,
             "allowed_transitions": allowed_from(Status(flag.status)),
             "timeline": [timeline_event(event) for event in events],
         }

@@ -32,7 +32,9 @@ from app.launch.secrets import token_box
 from app.upstream_errors import LaunchStep, launch_failed
 
 # What ValueLoop reads, and nothing more (minimum necessary). Medication: real EHRs name the
-# drug of a MedicationRequest by medicationReference.
+# drug of a MedicationRequest by medicationReference. Procedure and Observation: the history
+# some low-value rules look back over (a prior DXA, a booked surgery, a past screening),
+# searched only when such a rule judges one of the launch's orders (app/clinician/markers.py).
 RESOURCES = (
     "Patient",
     "Encounter",
@@ -40,6 +42,8 @@ RESOURCES = (
     "MedicationRequest",
     "Medication",
     "Condition",
+    "Procedure",
+    "Observation",
 )
 # Who is signed in, read as the fhirUser resource (user-level: a clinician's own record is not
 # in the patient's compartment). An EHR that does not grant them leaves the id_token's claims.

@@ -41,6 +41,22 @@ function renderSignedIn(user) {
   line.hidden = false;
 }
 
+// The EHR launched ValueLoop on one order (fhirContext, e.g. from a CDS card's link): scroll to
+// it and open its flag form, focus inside, with no extra click. An order already flagged is
+// only scrolled to. Returns the order whose form was opened, if any.
+function openFocusOrder(list, context) {
+  if (!context.focus_order) return null;
+  const order = context.orders.find((o) => `${o.resource_type}/${o.fhir_id}` === context.focus_order);
+  const li = order && list.querySelector(`li[data-order-id="${CSS.escape(context.focus_order)}"]`);
+  if (!li) return null;
+  const opened = li.dataset.flagged !== "true";
+  if (opened) openFlagForm(li, order, li.querySelector('button[data-action="flag"]'));
+  // After focusing: the order's name and marker at the top, its reasons below them in view
+  // (focusing alone may leave the chosen reason under the form's sticky Submit bar).
+  li.scrollIntoView({ block: "start" });
+  return opened ? order : null;
+}
+
 async function load() {
   setState("loading");
   try {
@@ -49,12 +65,15 @@ async function load() {
     renderSignedIn(context.signed_in);
     renderBanner(app.querySelector('[data-slot="banner"]'), context.patient);
     renderWarnings(app.querySelector('[data-slot="warnings"]'), context.warnings);
-    renderOrders(app.querySelector("ul.orders"), context.orders, openFlagForm);
+    const list = app.querySelector("ul.orders");
+    renderOrders(list, context.orders, openFlagForm);
     setState(context.orders.length ? "ready" : "empty");
+    const focused = openFocusOrder(list, context);
     announce(
-      context.orders.length
+      (context.orders.length
         ? `${context.orders.length} orders in this encounter.`
-        : "There are no orders in this encounter.",
+        : "There are no orders in this encounter.") +
+        (focused ? ` The flag form for ${focused.display} is open.` : ""),
     );
   } catch (error) {
     if (error.expired) {

@@ -42,6 +42,13 @@ function buildForm(entry) {
   form.setAttribute("aria-label", `Flag ${entry.order.display}`);
   form.id = `flag-${base}`;
   if (lastRole) form.elements.reporter_role.value = lastRole;
+  // An order a low-value rule marks starts on the reason that rule stands for; the clinician
+  // can still pick another.
+  const suggested = (entry.order.low_value || [])[0];
+  if (suggested) {
+    const radio = form.querySelector(`input[name="reason"][value="${CSS.escape(suggested.flag_reason)}"]`);
+    if (radio) radio.checked = true;
+  }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submit(entry);

@@ -35,6 +35,43 @@ export function renderWarnings(list, warnings) {
 }
 
 /**
+ * What the low-value rules say of an order (context order.low_value, absent when none judges
+ * it): the rule's short label, its reason in plain words, and the published evidence one
+ * click away in a new tab. The page stays quiet otherwise.
+ */
+function renderMarkers(markerId, markers) {
+  return el(
+    "div",
+    { class: "low-value", id: markerId, "data-testid": "low-value" },
+    markers.map((marker) =>
+      el(
+        "div",
+        { class: "low-value-rule", "data-rule-id": marker.rule_id },
+        el(
+          "p",
+          { class: "low-value-label" },
+          el("span", { class: "low-value-tag", text: "Likely low-value" }),
+          " ",
+          marker.label,
+        ),
+        el("p", { class: "low-value-reason", text: marker.reason }),
+        el(
+          "a",
+          {
+            class: "low-value-evidence",
+            href: marker.source_url,
+            target: "_blank",
+            rel: "noopener noreferrer",
+          },
+          `Evidence: ${marker.source_title}`,
+          el("span", { class: "visually-hidden", text: " (opens in a new tab)" }),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
  * One <li> per order. onFlag(li, order, button) opens the flag form in place, so the
  * clinician never leaves the order they were looking at.
  */
@@ -42,6 +79,8 @@ export function renderOrders(list, orders, onFlag) {
   list.replaceChildren(
     ...orders.map((order) => {
       const id = `${order.resource_type}/${order.fhir_id}`;
+      const marked = Array.isArray(order.low_value) && order.low_value.length > 0;
+      const markerId = `low-value-${id.replace(/[^A-Za-z0-9_-]/g, "-")}`;
       const button = el("button", {
         type: "button",
         class: "flag-button",
@@ -71,8 +110,14 @@ export function renderOrders(list, orders, onFlag) {
           ),
           button,
         ),
+        marked ? renderMarkers(markerId, order.low_value) : null,
         el("div", { class: "order-slot", "data-slot": "order" }),
       );
+      if (marked) {
+        li.dataset.lowValue = "true";
+        // The Flag button says why the rules think so, for whoever reaches it by keyboard.
+        button.setAttribute("aria-describedby", markerId);
+      }
       button.addEventListener("click", () => onFlag(li, order, button));
       if (order.flagged_by_you) {
         // Flagged in an earlier launch: say so instead of offering a second flag.

@@ -38,6 +38,35 @@ function costFact(cost) {
   return el("span", {}, costText(cost), basis ? el("span", { class: "fact-note", text: ` (${basis})` }) : null);
 }
 
+/**
+ * Whether a low-value rule agreed with the reporter when the order was flagged (recorded by the
+ * server from its own evaluation): each rule's title with its published source, or that none
+ * did. A flag no rule was run on (made before rules were checked) leaves the fact out.
+ */
+function ruleFact(agreement) {
+  if (agreement === null || agreement === undefined) return null;
+  if (!agreement.length) {
+    return fact("Rules", el("span", { "data-testid": "rule-agreement", text: "No rule judged this order" }));
+  }
+  const rules = agreement.map((rule) =>
+    el(
+      "span",
+      { class: "rule-agreed" },
+      `A rule agreed: ${rule.title}`,
+      rule.source_url
+        ? [
+            " (",
+            el("a", { href: rule.source_url, target: "_blank", rel: "noopener noreferrer" },
+              rule.source_title || "source",
+              el("span", { class: "visually-hidden", text: " (opens in a new tab)" })),
+            ")",
+          ]
+        : null,
+    ),
+  );
+  return fact("Rules", el("span", { "data-testid": "rule-agreement" }, rules));
+}
+
 /** h1, code, badges and the key facts a reviewer decides by. */
 export function renderHeader(header, flag, catalog, hrefForFlag) {
   header.querySelector("h1").textContent = displayOf(flag);
@@ -66,6 +95,7 @@ export function renderHeader(header, flag, catalog, hrefForFlag) {
       ? fact("Duplicate of", el("a", { href: hrefForFlag(flag.duplicate_of), text: `Flag ${flag.duplicate_of.slice(0, 8)}` }))
       : null,
     flag.tags && flag.tags.length ? fact("Tags", flag.tags.join(", ")) : null,
+    ruleFact(flag.rule_agreement),
   ];
   // replaceChildren would turn a null into the text "null": leave the absent facts out.
   header.querySelector('[data-slot="facts"]').replaceChildren(...facts.filter(Boolean));

@@ -1,0 +1,29 @@
+"""A "caught before" flag records the rule that caught it, as an in-EHR flag records the rules
+that agreed with it (``flag.rule_agreement``)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app.flags.models import Flag
+from tests.cds.test_endpoints import a_card, feedback, outcome, signer  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("clean_tables")
+
+
+async def test_a_catch_flag_records_the_rule_that_caught_it(client, signer, session_factory):  # noqa: F811
+    card = await a_card(client, signer)
+    accepted = outcome(
+        card, "accepted", acceptedSuggestions=[{"id": card["suggestions"][0]["uuid"]}]
+    )
+
+    assert (await feedback(client, signer, accepted)).status_code == 200
+
+    async with session_factory() as session:
+        [flag] = (await session.scalars(sa.select(Flag))).all()
+    [agreed] = flag.rule_agreement or []
+    assert agreed["rule_id"] == "low-back-pain-imaging"
+    assert agreed["rule_version"]
+    assert agreed["title"] == card["source"]["topic"]["display"]
+    assert agreed["source_url"] == card["source"]["url"]
