@@ -107,6 +107,11 @@ def test_a_card_at_signing_opens_valueloop_on_the_order_and_its_acceptance_is_a_
     frame = page.frame_locator('aside.panel iframe[title="ValueLoop"]')
     frame.locator('main#app[data-state="ready"]').wait_for()
     assert any(f'"order": "{reference}"' in kept for kept in app_contexts(stack))
+    # Opened on that order: its flag form is open with no click, on the rule's reason.
+    [shown] = [o["display"] for o in context["orders"] if o["fhir_id"] == draft["id"]]
+    form = frame.get_by_role("form", name=f"Flag {shown}")
+    form.wait_for()
+    assert form.locator("input[name=reason]:checked").count() == 1
 
     page.get_by_role("region", name="CDS card: ValueLoop: likely low-value care").get_by_role(
         "button", name="Accept suggestion"
