@@ -27,7 +27,13 @@ never from today, so a historical order is judged as it would have been then.
 from lowvalue.case import Case, Order, case_from_cds_request, case_from_resources, evaluation_date
 from lowvalue.catalog import Catalog, Rule, VariantName, default_catalog, load_catalog
 from lowvalue.codes import SYSTEMS, Alternative, CodeEntry, CodeSet
-from lowvalue.errors import CaseError, CatalogError, LowValueError, VariantError
+from lowvalue.errors import (
+    CaseError,
+    CatalogError,
+    IncompleteHistory,
+    LowValueError,
+    VariantError,
+)
 from lowvalue.evaluator import evaluate, evaluate_rule, needed
 from lowvalue.fetching import HistorySource, evaluate_with_history
 from lowvalue.history import HistoryRequest
@@ -45,6 +51,7 @@ __all__ = [
     "Decision",
     "HistoryRequest",
     "HistorySource",
+    "IncompleteHistory",
     "LowValueError",
     "Order",
     "Outcome",

@@ -188,6 +188,12 @@ class Case:
         )
         return replace(self, history=self.history + parsed, searched=(*self.searched, request))
 
+    def with_resources(self, resources: Iterable[object]) -> Case:
+        """This case plus history resources that answer no search in full (a search cut
+        short): they can show that something happened, never that it did not."""
+        parsed = tuple(parse_resource(item, what="a history resource") for item in resources)
+        return replace(self, history=self.history + parsed)
+
     def encounter_on(self, on: date) -> Encounter | None:
         """The case's encounter, else a history Encounter whose period holds ``on``."""
         if self.encounter is not None:

@@ -3,7 +3,8 @@
 LowValueError                 anything below; catch it to handle "the rules could not run"
 ├── CatalogError              the rule catalog is wrong: names the file, the rule and the field
 ├── CaseError                 the case cannot be evaluated: not FHIR R4, or no evaluation date
-└── VariantError              a variant choice names an unknown rule or variant
+├── VariantError              a variant choice names an unknown rule or variant
+└── IncompleteHistory         raised by a HistorySource: a search answered only in part
 
 A rule that cannot decide is not an error: it is a decision (``Outcome.COULD_NOT_DECIDE``)
 that says what history it needs. Errors are for inputs no rule can be run on.
@@ -14,7 +15,12 @@ not the value, because these messages end up in logs and on a terminal.
 
 from __future__ import annotations
 
-__all__ = ["CaseError", "CatalogError", "LowValueError", "VariantError"]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fhir.resources.R4B.resource import Resource
+
+__all__ = ["CaseError", "CatalogError", "IncompleteHistory", "LowValueError", "VariantError"]
 
 
 class LowValueError(Exception):
@@ -42,3 +48,13 @@ class CaseError(LowValueError):
 
 class VariantError(LowValueError):
     """A variant choice names a rule the catalog lacks, or a variant the rule does not offer."""
+
+
+class IncompleteHistory(LowValueError):
+    """What a :class:`HistorySource` raises for a search it could answer only in part (a page
+    limit reached, a server that stopped paging): the resources it did get still count as
+    seen, but their absence proves nothing, so the rules that rest on it stay undecided."""
+
+    def __init__(self, resources: list[Resource], why: str = "the search was cut short") -> None:
+        self.resources = resources
+        super().__init__(why)

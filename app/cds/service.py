@@ -28,7 +28,7 @@ from app.cds.schemas import Card, CardsResponse, Discovery, HookRequest, Service
 from app.config import Settings
 from app.ehrs import service as ehrs
 from app.kit.time import utcnow
-from app.rules.history import FhirHistory
+from app.rules.history import FhirHistory, history_failure_logger
 from fhir_client import FhirClient, FhirError, SearchResult
 
 logger = logging.getLogger(__name__)
@@ -150,14 +150,13 @@ async def _decisions(
     variants: Mapping[str, lowvalue.VariantName] = settings.cds_rule_variants
     if fhir is None:
         return lowvalue.evaluate(case, variants=variants), prefetch
-    try:
-        decisions, _ = await lowvalue.evaluate_with_history(
-            case, FhirHistory(fhir), variants=variants
-        )
-    except FhirError as exc:
-        # The rules that wanted history stay undecided, so silent; the others still speak.
-        logger.warning("CDS call: the EHR's history could not be read: %s", exc)
-        return lowvalue.evaluate(case, variants=variants), prefetch
+    decisions, _ = await lowvalue.evaluate_with_history(
+        case,
+        FhirHistory(fhir),
+        variants=variants,
+        # The rules that wanted a failed search stay undecided, so silent; the others speak.
+        on_failure=history_failure_logger(logger, "CDS call"),
+    )
     return decisions, prefetch
 
 

@@ -3,9 +3,9 @@
 The same catalog, evaluator and organization variants (``settings.cds_rule_variants``) as the
 CDS Hooks service, so the page marks an order exactly when a card would be given for it. Rules
 short of history read it from the EHR, only when one asks and all searches at once
-(``lowvalue.evaluate_with_history``). A search that fails leaves the rules that wanted history
-undecided, so their orders are not marked: a marker is never a guess, and the page never
-fails for want of one.
+(``lowvalue.evaluate_with_history``). A search that fails, or that the client stopped paging,
+leaves the rules that wanted it undecided, so their orders are not marked: a marker is never a
+guess, and the page never fails for want of one.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from fhir.resources.R4B.encounter import Encounter
 
 import lowvalue
 from app.clinician.schemas import LowValueMarker
-from app.rules.history import FhirHistory
+from app.rules.history import FhirHistory, history_failure_logger
 from app.rules.reasons import reason_for
-from fhir_client import FhirClient, FhirError, FhirHttpError, LaunchContextData
+from fhir_client import FhirClient, LaunchContextData
 
 logger = logging.getLogger(__name__)
 
@@ -83,21 +83,13 @@ async def judge_orders(
     case = lowvalue.case_from_resources(
         patient=data.patient, orders=orders, encounter=data.encounter, conditions=data.conditions
     )
-    try:
-        decisions, _ = await lowvalue.evaluate_with_history(
-            case, FhirHistory(fhir), variants=variants
-        )
-    except FhirError as exc:
-        # Without their history those rules stay undecided (unmarked); the others still speak.
-        # The error's kind and status only: its text may name the patient's searches.
-        status = exc.status if isinstance(exc, FhirHttpError) else None
-        logger.warning(
-            "In-EHR page: the rules' history could not be read (%s%s); orders that need it "
-            "are not marked.",
-            type(exc).__name__,
-            f", HTTP {status}" if status else "",
-        )
-        decisions = lowvalue.evaluate(case, variants=variants)
+    decisions, _ = await lowvalue.evaluate_with_history(
+        case,
+        FhirHistory(fhir),
+        variants=variants,
+        # A failed search leaves only the rules that wanted it unmarked; the others speak.
+        on_failure=history_failure_logger(logger, "In-EHR page"),
+    )
     low_value: dict[str, list[lowvalue.Decision]] = {
         f"{order.get_resource_type()}/{order.id}": [] for order in orders
     }
