@@ -20,7 +20,7 @@ from fhir.resources.R4B.resource import Resource
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import lowvalue
-from app.cds import repository
+from app.cds import counts, repository
 from app.cds.cards import card_for
 from app.cds.catches import snapshot_of
 from app.cds.errors import UnknownService, UnusableHookRequest
@@ -148,9 +148,9 @@ async def _completed_prefetch(request: HookRequest, fhir: FhirClient | None) -> 
 
 async def _decisions(
     request: HookRequest, fhir: FhirClient | None, settings: Settings
-) -> tuple[list[lowvalue.Decision], dict[str, Any]]:
-    """Every rule's decision on the draft orders, with the history it could get, and the
-    prefetch as completed from the EHR."""
+) -> tuple[list[lowvalue.Decision], dict[str, Any], lowvalue.Case]:
+    """Every rule's decision on the draft orders, with the history it could get, the
+    prefetch as completed from the EHR, and the case the draft orders were read into."""
     # What the library reads, as sent (prefetch and draft orders stay the JSON they came as):
     # dumping the whole request again would copy every prefetched resource for nothing.
     prefetch = await _completed_prefetch(request, fhir)
@@ -161,7 +161,7 @@ async def _decisions(
         raise UnusableHookRequest(str(exc)) from exc
     variants: Mapping[str, lowvalue.VariantName] = settings.cds_rule_variants
     if fhir is None:
-        return lowvalue.evaluate(case, variants=variants), prefetch
+        return lowvalue.evaluate(case, variants=variants), prefetch, case
     try:
         decisions, _ = await lowvalue.evaluate_with_history(
             case, FhirHistory(fhir), variants=variants
@@ -169,8 +169,8 @@ async def _decisions(
     except FhirError as exc:
         # The rules that wanted history stay undecided, so silent; the others still speak.
         logger.warning("CDS call: the EHR's history could not be read: %s", exc)
-        return lowvalue.evaluate(case, variants=variants), prefetch
-    return decisions, prefetch
+        return lowvalue.evaluate(case, variants=variants), prefetch, case
+    return decisions, prefetch, case
 
 
 def _issued(
@@ -182,6 +182,7 @@ def _issued(
     client_iss: str,
     issued_at: datetime,
     snapshot: dict[str, Any],
+    order_code: counts.OrderCode | None,
 ) -> IssuedCard:
     """The record of a card given: ids only, no clinical text."""
     return IssuedCard(
@@ -198,6 +199,8 @@ def _issued(
         client_iss=client_iss,
         issued_at=issued_at,
         snapshot=snapshot,
+        order_code_system=order_code[0] if order_code else None,
+        order_code=order_code[1] if order_code else None,
     )
 
 
@@ -211,19 +214,22 @@ async def cards_for(
     client_iss: str,
 ) -> CardsResponse:
     """The cards a hook call gets: one per draft order a rule finds low-value. Each card given
-    is recorded (ids only), so its feedback can be checked and counted."""
+    is recorded (ids only), so its feedback can be checked and counted; the day's counts of
+    orders evaluated and cards shown grow in the same transaction (app/cds/counts.py)."""
     service = definition(service_id)
     if request.hook != service.hook:
         raise UnusableHookRequest(
             f"Service {service_id} answers the {service.hook} hook, not {request.hook}."
         )
     fhir = await _fhir_for(request, session, http)
-    decisions, prefetch = await _decisions(request, fhir, settings)
+    decisions, prefetch, case = await _decisions(request, fhir, settings)
     catalog = lowvalue.default_catalog()
+    codes = counts.order_codes(case, decisions, catalog)
     indicator = "warning" if service.hook == "order-sign" else "info"
     given = [
         (
             decision,
+            code,
             card_for(
                 decision,
                 catalog.rule(decision.rule_id),
@@ -231,7 +237,7 @@ async def cards_for(
                 indicator=indicator,
             ),
         )
-        for decision in decisions
+        for decision, code in zip(decisions, codes, strict=True)
         if decision.outcome is lowvalue.Outcome.LOW_VALUE
     ]
     now = utcnow()
@@ -246,8 +252,10 @@ async def cards_for(
                 client_iss=client_iss,
                 issued_at=now,
                 snapshot=snapshot_of(request, prefetch, decision),
+                order_code=code,
             )
-            for decision, card in given
+            for decision, code, card in given
         ],
     )
-    return CardsResponse(cards=[card for _, card in given])
+    await counts.count_call(session, service_id, now.date(), decisions, codes)
+    return CardsResponse(cards=[card for _, _, card in given])
