@@ -3,6 +3,7 @@ feedback, and the daily counts."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,25 +118,32 @@ async def claim_feedback_count(session: AsyncSession, card_id: uuid.UUID) -> boo
 _COUNTERS = ("evaluated", "shown", "accepted", "overridden")
 
 
-async def add_counts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Add ``rows`` (the key and each counter's increment) to the daily counts, in one
-    statement: ``INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + excluded.n``.
-
-    Concurrent calls cannot lose an increment: PostgreSQL turns a conflicting insert into an
-    update of the row it waited for, and SQLite writes one at a time. The keys must be
-    distinct (PostgreSQL refuses to update one row twice in a statement) and sorted, so two
-    calls lock the rows they share in the same order and cannot deadlock.
-    """
-    if not rows:
-        return
+@functools.cache
+def _add_counts_statement(dialect: str) -> Any:
+    """Built once per dialect: the statement is the same every call, only its values change
+    (building it anew and compiling it cost more than running it, on the CDS latency path)."""
     table = CdsDailyCount.__table__  # type: ignore[attr-defined]
-    dialect_insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
-    statement = dialect_insert(table).values(list(rows))
-    statement = statement.on_conflict_do_update(
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = dialect_insert(table)
+    return statement.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),
         set_={name: table.c[name] + statement.excluded[name] for name in _COUNTERS},
     )
-    await session.execute(statement)
+
+
+async def add_counts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add ``rows`` (the key and each counter's increment) to the daily counts, in one
+    statement: ``INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + excluded.n``, run once per
+    row in one round trip (executemany).
+
+    Concurrent calls cannot lose an increment: PostgreSQL turns a conflicting insert into an
+    update of the row it waited for, and SQLite writes one at a time. The rows must come
+    sorted by key, so two calls lock the rows they share in the same order and cannot
+    deadlock.
+    """
+    if not rows:
+        return
+    await session.execute(_add_counts_statement(dialect_name(session)), list(rows))
 
 
 # --- reading the counts (the Insights page) ---------------------------------------------------
