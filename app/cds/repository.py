@@ -137,9 +137,10 @@ async def add_counts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> N
     row in one round trip (executemany).
 
     Concurrent calls cannot lose an increment: PostgreSQL turns a conflicting insert into an
-    update of the row it waited for, and SQLite writes one at a time. The rows must come
-    sorted by key, so two calls lock the rows they share in the same order and cannot
-    deadlock.
+    update of the row it waited for, and SQLite writes one at a time. The keys must be
+    distinct (the driver may send the rows as one multi-row INSERT, and PostgreSQL refuses
+    to update one row twice in a statement) and sorted, so two calls lock the rows they
+    share in the same order and cannot deadlock.
     """
     if not rows:
         return
