@@ -2,7 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, OidcSignIn, StaffSession
-from app.cds.models import CardFeedback, CdsClient, CdsJwtSeen, IssuedCard
+from app.cds.models import CardFeedback, CdsClient, CdsDailyCount, CdsJwtSeen, IssuedCard
 from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
@@ -18,6 +18,7 @@ __all__ = [
     "AuditEvent",
     "CardFeedback",
     "CdsClient",
+    "CdsDailyCount",
     "CdsJwtSeen",
     "Flag",
     "FlagEvent",

@@ -39,6 +39,7 @@ DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
     "cds_feedback",  # links flags
     "cds_card",
+    "cds_daily_count",
     "outbox_delivery",
     "webhook_endpoint",
     "notification_opt_out",

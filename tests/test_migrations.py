@@ -38,6 +38,7 @@ TABLES = {
     "cds_client",
     "cds_jwt_seen",
     "cds_card",
+    "cds_daily_count",
     "cds_feedback",
     "flag",
     "flag_event",

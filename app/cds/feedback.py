@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cds import repository
 from app.cds.cards import OVERRIDE_REASONS
 from app.cds.catches import record_catch
+from app.cds.counts import count_outcomes
 from app.cds.errors import UnknownCard, UnusableFeedback
+from app.cds.models import IssuedCard
 from app.cds.schemas import FeedbackItem, FeedbackRequest
 from app.cds.service import definition
 from app.config import Settings
@@ -50,16 +52,23 @@ async def record(
     settings: Settings,
 ) -> int:
     """Store each outcome (all or none); how many were new (a repeat is stored once). An
-    accepted suggestion becomes a "caught before" flag in the registry (once per card)."""
+    accepted suggestion becomes a "caught before" flag in the registry (once per card). Each
+    card's first outcome is added to the daily counts (app/cds/counts.py), once per card.
+
+    Outcomes are taken card by card, earliest first: the earliest counts, and two batches
+    naming the same cards lock them in the same order (no deadlock between them).
+    """
     definition(service_id)
     stored = 0
-    for item in request.feedback:
+    counted: list[tuple[IssuedCard, str]] = []
+    for item in sorted(request.feedback, key=lambda item: (item.card, item.outcomeTimestamp)):
         card = await repository.issued_card(session, item.card)
         # Another client's card is as unknown as one never given: nothing about it leaks.
         if card is None or card.client_iss != client_iss or card.service_id != service_id:
             raise UnknownCard(f"Service {service_id} gave this client no card {item.card}.")
         accepted, code, display = _checked(item, card.suggestion_id)
         comment = item.overrideReason.userComment if item.overrideReason else None
+        first = await repository.claim_feedback_count(session, card.id)
         flag_id = await record_catch(session, card, settings=settings) if accepted else None
         stored += await repository.add_feedback(
             session,
@@ -73,6 +82,10 @@ async def record(
                 "outcome_at": item.outcomeTimestamp,
                 "received_at": now,
                 "flag_id": flag_id,
+                "counted": first,
             },
         )
+        if first:
+            counted.append((card, item.outcome))
+    await count_outcomes(session, counted)
     return stored

@@ -10,7 +10,7 @@ allow-list entry: its ``iss`` and where its public keys are (a JWKS URL, which i
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from app.db import BigIntId, UTCDateTime
 ISS_MAX_LENGTH = 500
 URL_MAX_LENGTH = 500
 JTI_MAX_LENGTH = 200
+CODE_MAX_LENGTH = 100  # as flag.order_code
 
 
 class CdsClient(SQLModel, table=True):
@@ -81,6 +82,13 @@ class IssuedCard(SQLModel, table=True):
     issued_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # What a "caught before" flag needs if the suggestion is accepted (app/cds/catches.py).
     snapshot: dict[str, Any] = Field(sa_type=sa.JSON)
+    # The code of the draft order the rule's order clause matched: the daily counts' key, so
+    # the card's feedback is counted on the same row as the card (None: given before counting).
+    order_code_system: str | None = Field(default=None, max_length=ISS_MAX_LENGTH)
+    order_code: str | None = Field(default=None, max_length=CODE_MAX_LENGTH)
+    # Set by the first feedback counted for this card, in the same statement that tests it:
+    # a card counts once as accepted or overridden, however often (or at once) it is reported.
+    feedback_counted: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class CardFeedback(SQLModel, table=True):
@@ -101,4 +109,35 @@ class CardFeedback(SQLModel, table=True):
     outcome_at: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # The "caught before" flag an accepted suggestion became.
-    flag_id: uuid.UUID | None = Field(default=None, foreign_key="flag.id")
+    # Indexed: the Insights page tells catches from clinician flags by this link.
+    flag_id: uuid.UUID | None = Field(default=None, foreign_key="flag.id", index=True)
+    # The outcome that counted for its card in the daily counts (one per card at most): the
+    # override reasons are read from these, so they add up to the overridden count.
+    counted: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class CdsDailyCount(SQLModel, table=True):
+    """How often a rule met an order code on one day (UTC), and what became of its cards.
+
+    Counts only: no patient, encounter, user or order id, so the table can be kept, read and
+    exported without touching PHI. It is the measure of whether a later change to an order
+    set worked: the same rule and code, before and after the change went live.
+
+    - ``evaluated``: draft orders whose code the rule's order clause matched (the rule was then
+      judged on that order, whatever the outcome);
+    - ``shown``: cards given;
+    - ``accepted`` / ``overridden``: cards with that outcome, each card once (its first
+      outcome), on the day the card was given, so a day's rates are about that day's cards.
+    """
+
+    __tablename__ = "cds_daily_count"
+
+    day: date = Field(primary_key=True)
+    service_id: str = Field(max_length=64, primary_key=True)
+    rule_id: str = Field(max_length=100, primary_key=True)
+    order_code_system: str = Field(max_length=ISS_MAX_LENGTH, primary_key=True)
+    order_code: str = Field(max_length=CODE_MAX_LENGTH, primary_key=True)
+    evaluated: int = Field(default=0, sa_type=sa.BigInteger)
+    shown: int = Field(default=0, sa_type=sa.BigInteger)
+    accepted: int = Field(default=0, sa_type=sa.BigInteger)
+    overridden: int = Field(default=0, sa_type=sa.BigInteger)

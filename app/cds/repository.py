@@ -1,19 +1,24 @@
-"""Every query on CDS clients and the token ids they have used."""
+"""Every query on CDS clients and the token ids they have used, the cards given and their
+feedback, and the daily counts."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
-from app.cds.models import CardFeedback, CdsClient, CdsJwtSeen, IssuedCard
+from app.cds.models import CardFeedback, CdsClient, CdsDailyCount, CdsJwtSeen, IssuedCard
 from app.db import dialect_name
+from app.flags.models import Flag
 
 
 async def client_by_iss(session: AsyncSession, iss: str) -> CdsClient | None:
@@ -84,3 +89,162 @@ async def add_feedback(session: AsyncSession, row: dict[str, Any]) -> bool:
     # RETURNING, not rowcount: psycopg's count for ON CONFLICT DO NOTHING is not to be trusted.
     result = await session.execute(statement.values(**row).returning(table.c.id))
     return result.first() is not None
+
+
+async def claim_feedback_count(session: AsyncSession, card_id: uuid.UUID) -> bool:
+    """Mark the card's feedback as counted; False when it already was (or the card, given
+    before counting began, has no order code to count it on).
+
+    One statement that tests and sets: on PostgreSQL a second transaction claiming the same
+    card waits for the first one's row lock, then sees the flag set and updates nothing, so
+    concurrent feedback for one card counts once; SQLite runs one writer at a time.
+    """
+    table = IssuedCard.__table__  # type: ignore[attr-defined]
+    statement = (
+        sa.update(table)
+        .where(
+            table.c.id == card_id,
+            table.c.feedback_counted == sa.false(),
+            table.c.order_code.is_not(None),
+        )
+        .values(feedback_counted=True)
+        .returning(table.c.id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+# --- the daily counts -------------------------------------------------------------------------
+
+_COUNTERS = ("evaluated", "shown", "accepted", "overridden")
+
+
+@functools.cache
+def _add_counts_statement(dialect: str) -> Any:
+    """Built once per dialect: the statement is the same every call, only its values change
+    (building it anew and compiling it cost more than running it, on the CDS latency path)."""
+    table = CdsDailyCount.__table__  # type: ignore[attr-defined]
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = dialect_insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={name: table.c[name] + statement.excluded[name] for name in _COUNTERS},
+    )
+
+
+async def add_counts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add ``rows`` (the key and each counter's increment) to the daily counts, in one
+    statement: ``INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + excluded.n``, run once per
+    row in one round trip (executemany).
+
+    Concurrent calls cannot lose an increment: PostgreSQL turns a conflicting insert into an
+    update of the row it waited for, and SQLite writes one at a time. The keys must be
+    distinct (the driver may send the rows as one multi-row INSERT, and PostgreSQL refuses
+    to update one row twice in a statement) and sorted, so two calls lock the rows they
+    share in the same order and cannot deadlock.
+    """
+    if not rows:
+        return
+    await session.execute(_add_counts_statement(dialect_name(session)), list(rows))
+
+
+# --- reading the counts (the Insights page) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleCounts:
+    evaluated: int = 0
+    shown: int = 0
+    accepted: int = 0
+    overridden: int = 0
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _within(column: Any, first: date | None, last: date | None, *, stamps: bool) -> list[Any]:
+    """``column`` (a day, or a UTC timestamp when ``stamps``) from ``first`` to ``last``
+    inclusive; the last day there is bounds nothing (it has no next day)."""
+    where = []
+    if first is not None:
+        where.append(column >= (_start_of(first) if stamps else first))
+    if last is not None and (not stamps or last < date.max):
+        where.append(column < _start_of(last + timedelta(days=1)) if stamps else column <= last)
+    return where
+
+
+_SUMS = [sa.func.coalesce(sa.func.sum(col(getattr(CdsDailyCount, n))), 0) for n in _COUNTERS]
+
+
+async def counts_by_rule(
+    session: AsyncSession, first: date | None, last: date | None
+) -> dict[str, RuleCounts]:
+    """Each rule's counts over the days ``first`` to ``last`` (None: unbounded)."""
+    rule = col(CdsDailyCount.rule_id)
+    statement = (
+        sa.select(rule, *_SUMS)
+        .where(*_within(col(CdsDailyCount.day), first, last, stamps=False))
+        .group_by(rule)
+    )
+    return {row[0]: RuleCounts(*row[1:]) for row in (await session.execute(statement)).all()}
+
+
+async def counts_by_day(
+    session: AsyncSession,
+    first: date | None,
+    last: date | None,
+    *,
+    rule_id: str | None,
+    order_system: str | None,
+    order_code: str | None,
+) -> dict[date, RuleCounts]:
+    """The counts per day, for one rule and one order code when given (else all)."""
+    day = col(CdsDailyCount.day)
+    where = _within(day, first, last, stamps=False)
+    for column, value in (
+        (col(CdsDailyCount.rule_id), rule_id),
+        (col(CdsDailyCount.order_code_system), order_system),
+        (col(CdsDailyCount.order_code), order_code),
+    ):
+        if value is not None:
+            where.append(column == value)
+    statement = sa.select(day, *_SUMS).where(*where).group_by(day).order_by(day)
+    return {row[0]: RuleCounts(*row[1:]) for row in (await session.execute(statement)).all()}
+
+
+async def override_reasons(
+    session: AsyncSession, first: date | None, last: date | None
+) -> list[tuple[str, str | None, str | None, int]]:
+    """(rule, reason code, its display, cards) for the counted overrides of the cards shown
+    from ``first`` to ``last``: the same cards, on the same days, as the overridden count."""
+    rule = col(IssuedCard.rule_id)
+    code = col(CardFeedback.override_code)
+    statement = (
+        sa.select(rule, code, sa.func.max(col(CardFeedback.override_display)), sa.func.count())
+        .select_from(CardFeedback)
+        .join(IssuedCard, col(IssuedCard.id) == col(CardFeedback.card_id))
+        .where(
+            col(CardFeedback.counted).is_(True),
+            col(CardFeedback.outcome) == "overridden",
+            *_within(col(IssuedCard.issued_at), first, last, stamps=True),
+        )
+        .group_by(rule, code)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in (await session.execute(statement)).all()]
+
+
+async def catches_by_rule(
+    session: AsyncSession, flag_conditions: Sequence[ColumnElement[bool]]
+) -> dict[str, int]:
+    """How many "caught before" flags each rule's accepted cards made, among the flags that
+    meet ``flag_conditions``."""
+    rule = col(IssuedCard.rule_id)
+    statement = (
+        sa.select(rule, sa.func.count(sa.distinct(col(Flag.id))))
+        .select_from(CardFeedback)
+        .join(IssuedCard, col(IssuedCard.id) == col(CardFeedback.card_id))
+        .join(Flag, col(Flag.id) == col(CardFeedback.flag_id))
+        .where(*flag_conditions)
+        .group_by(rule)
+    )
+    return {row[0]: row[1] for row in (await session.execute(statement)).all()}

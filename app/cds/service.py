@@ -19,7 +19,7 @@ from fhir.resources.R4B.resource import Resource
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import lowvalue
-from app.cds import repository
+from app.cds import counts, repository
 from app.cds.cards import card_for
 from app.cds.catches import snapshot_of
 from app.cds.errors import EhrDataUnavailable, UnknownService, UnusableHookRequest
@@ -169,6 +169,7 @@ def _issued(
     client_iss: str,
     issued_at: datetime,
     snapshot: dict[str, Any],
+    order_code: counts.OrderCode | None,
 ) -> IssuedCard:
     """The record of a card given: ids only, no clinical text."""
     return IssuedCard(
@@ -185,6 +186,8 @@ def _issued(
         client_iss=client_iss,
         issued_at=issued_at,
         snapshot=snapshot,
+        order_code_system=order_code[0] if order_code else None,
+        order_code=order_code[1] if order_code else None,
     )
 
 
@@ -198,7 +201,8 @@ async def cards_for(
     client_iss: str,
 ) -> CardsResponse:
     """The cards a hook call gets: one per draft order a rule finds low-value. Each card given
-    is recorded (ids only), so its feedback can be checked and counted."""
+    is recorded (ids only), so its feedback can be checked and counted; the day's counts of
+    orders evaluated and cards shown grow in the same transaction (app/cds/counts.py)."""
     service = definition(service_id)
     if request.hook != service.hook:
         raise UnusableHookRequest(
@@ -207,10 +211,12 @@ async def cards_for(
     fhir = await _fhir_for(request, session, http)
     decisions, prefetch = await _decisions(request, fhir, settings)
     catalog = lowvalue.default_catalog()
+    codes = counts.order_codes(decisions)
     indicator = "warning" if service.hook == "order-sign" else "info"
     given = [
         (
             decision,
+            code,
             card_for(
                 decision,
                 catalog.rule(decision.rule_id),
@@ -218,7 +224,7 @@ async def cards_for(
                 indicator=indicator,
             ),
         )
-        for decision in decisions
+        for decision, code in zip(decisions, codes, strict=True)
         if decision.outcome is lowvalue.Outcome.LOW_VALUE
     ]
     now = utcnow()
@@ -233,8 +239,10 @@ async def cards_for(
                 client_iss=client_iss,
                 issued_at=now,
                 snapshot=snapshot_of(request, prefetch, decision),
+                order_code=code,
             )
-            for decision, card in given
+            for decision, code, card in given
         ],
     )
-    return CardsResponse(cards=[card for _, card in given])
+    await counts.count_call(session, service_id, now.date(), decisions, codes)
+    return CardsResponse(cards=[card for _, _, card in given])

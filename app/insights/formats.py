@@ -14,7 +14,16 @@ from enum import StrEnum
 from typing import Any
 
 from app.insights.export import neutralise_formula
-from app.insights.schemas import Breakdown, CloseTimes, CycleTime, Outcomes, ReplyTimes, WeeklyTrend
+from app.insights.schemas import (
+    Breakdown,
+    CdsDaily,
+    CdsRules,
+    CloseTimes,
+    CycleTime,
+    Outcomes,
+    ReplyTimes,
+    WeeklyTrend,
+)
 from app.kit.charts import Bar, bar_chart, pareto_chart
 
 
@@ -193,4 +202,47 @@ def cycle_time_svg(cycle: CycleTime) -> str:
         value_axis="Hours",
         format_value=_hours_text,
         empty_text="No status changes in this range",
+    )
+
+
+def cds_rules_csv(cds: CdsRules) -> str:
+    """One row per rule; the override reasons in one cell as ``code=count`` pairs."""
+    return _csv(
+        [
+            "rule_id",
+            "title",
+            "orders_evaluated",
+            "cards_shown",
+            "accepted",
+            "overridden",
+            "acceptance_rate",
+            "override_reasons",
+            "clinician_flags",
+            "catches",
+        ],
+        (
+            [
+                row.rule_id,
+                row.title,
+                row.evaluated,
+                row.shown,
+                row.accepted,
+                row.overridden,
+                row.acceptance_rate,
+                "; ".join(f"{r.code or 'none'}={r.count}" for r in row.override_reasons),
+                row.clinician_flags,
+                row.catches,
+            ]
+            for row in cds.rules
+        ),
+    )
+
+
+def cds_daily_csv(daily: CdsDaily) -> str:
+    return _csv(
+        ["day", "orders_evaluated", "cards_shown", "accepted", "overridden"],
+        (
+            [day.day.isoformat(), day.evaluated, day.shown, day.accepted, day.overridden]
+            for day in daily.days
+        ),
     )

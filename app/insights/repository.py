@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
+from app.cds.models import CardFeedback
 from app.db import dialect_name
 from app.flags.anonymity import identity_kept_condition
 from app.flags.filters import FlagFilters, conditions
@@ -104,6 +105,27 @@ async def counts_by_week(
         .order_by(week)
     )
     return [(row[0], row[1], row[2] or 0) for row in (await session.execute(statement)).all()]
+
+
+async def clinician_flags_by_order_code(
+    session: AsyncSession, filters: FlagFilters
+) -> list[tuple[str, str | None, str, int]]:
+    """(order resource type, code system, code, flags) of the coded flags clinicians raised:
+    catches (flags an accepted CDS card made) are left out, being the rules' own."""
+    kind, system, code = (
+        col(Flag.order_resource_type),
+        col(Flag.order_code_system),
+        col(Flag.order_code),
+    )
+    caught = sa.exists().where(col(CardFeedback.flag_id) == col(Flag.id))
+    statement = (
+        sa.select(kind, system, code, sa.func.count())
+        .where(*conditions(filters), code.is_not(None), ~caught)
+        .group_by(kind, system, code)
+    )
+    rows = (await session.execute(statement)).all()
+    # The code is never NULL here (filtered above); the column's type cannot say so.
+    return [(r[0], r[1], r[2] or "", r[3]) for r in rows]
 
 
 @dataclass(frozen=True)

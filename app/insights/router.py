@@ -18,12 +18,15 @@ from app.auth.dependencies import CanExportFlags, CanReadFlags
 from app.db import SessionDep
 from app.errors import UnprocessableContent
 from app.flags.dependencies import FiltersDep
-from app.insights import formats, statistics
+from app.insights import cds, formats, statistics
+from app.insights.dependencies import OrderCodeDep, PeriodDep
 from app.insights.export import ExportFormat, stream_export
 from app.insights.formats import CSV_MEDIA_TYPE, SVG_MEDIA_TYPE, StatsFormat
 from app.insights.repository import Dimension
 from app.insights.schemas import (
     Breakdown,
+    CdsDaily,
+    CdsRules,
     CloseTimes,
     CycleTime,
     LoopStats,
@@ -167,6 +170,31 @@ async def cycle_time(
     return _represented(
         result, fmt, name="cycle-time", as_csv=formats.cycle_time_csv, as_svg=formats.cycle_time_svg
     )
+
+
+@router.get("/stats/cds", response_model=CdsRules, responses=_STATS_RESPONSES)
+async def cds_rules(
+    session: SessionDep, _: CanReadFlags, period: PeriodDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
+    """Per CDS rule: orders evaluated, cards shown, accepted, overridden (with reasons),
+    beside clinician flags on the orders it covers and the catches it made."""
+    result = await cds.by_rule(session, period)
+    return _represented(result, fmt, name="cds-rules", as_csv=formats.cds_rules_csv, as_svg=None)
+
+
+@router.get("/stats/cds/daily", response_model=CdsDaily, responses=_STATS_RESPONSES)
+async def cds_daily(
+    session: SessionDep,
+    _: CanReadFlags,
+    filters: OrderCodeDep,
+    rule: Annotated[
+        str | None, Query(max_length=100, description="A rule id from GET /api/v1/stats/cds.")
+    ] = None,
+    fmt: FormatQuery = StatsFormat.JSON,
+) -> Any:
+    """CDS counts per day, for one rule and order code if given: did an order-set change work?"""
+    result = await cds.daily(session, filters, rule)
+    return _represented(result, fmt, name="cds-daily", as_csv=formats.cds_daily_csv, as_svg=None)
 
 
 @router.get(

@@ -114,3 +114,65 @@ class CycleTime(BaseModel):
     date_from: date | None
     date_to: date | None
     statuses: list[StatusStay]
+
+
+class OverrideReasonCount(BaseModel):
+    """How many cards were overridden with one reason: the reason's code and ValueLoop's own
+    display of it, never the user's comment (free text may hold PHI)."""
+
+    code: str | None = Field(description="A urn:valueloop:cds-override-reason code; null: none.")
+    label: str
+    count: int
+
+
+class CdsRuleRow(BaseModel):
+    rule_id: str
+    title: str
+    source_title: str
+    source_url: str
+    evaluated: int = Field(description="Draft orders whose code the rule's order clause matched.")
+    shown: int = Field(description="Cards given.")
+    accepted: int = Field(description="Cards accepted (each card's first outcome, once).")
+    overridden: int = Field(description="Cards overridden (each card's first outcome, once).")
+    acceptance_rate: float | None = Field(
+        description="accepted / shown (a card without feedback counts as not accepted); "
+        "null when no card was shown."
+    )
+    override_reasons: list[OverrideReasonCount]
+    clinician_flags: int = Field(
+        description="Flags clinicians raised, in the period, on orders whose code is in the "
+        "rule's code set."
+    )
+    catches: int = Field(
+        description="'Caught before' flags, created in the period, from this rule's cards."
+    )
+
+
+class CdsRules(BaseModel):
+    """The CDS rules' hits beside the flags clinicians raised on the orders they cover.
+
+    Counts (evaluated, shown, accepted, overridden, override reasons) are by the day the card
+    was shown (UTC); flags and catches by the day they were created."""
+
+    date_from: date | None
+    date_to: date | None
+    rules: list[CdsRuleRow]
+
+
+class CdsDay(BaseModel):
+    day: date
+    evaluated: int
+    shown: int
+    accepted: int
+    overridden: int
+
+
+class CdsDaily(BaseModel):
+    """The CDS counts per day, for one rule and one order code when asked: zero on a day
+    without any (a change to an order set shows as a step in this series)."""
+
+    date_from: date | None
+    date_to: date | None
+    rule_id: str | None
+    order_code: str | None = Field(description="'system|code' or 'code', as asked.")
+    days: list[CdsDay]

@@ -7,12 +7,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.flags.models import Flag
-from tests.cds.test_endpoints import a_card, feedback, outcome, signer  # noqa: F401 (fixture)
+from tests.cds.test_endpoints import a_card, feedback, outcome
 
 pytestmark = pytest.mark.usefixtures("clean_tables")
 
 
-async def test_a_catch_flag_records_the_rule_that_caught_it(client, signer, session_factory):  # noqa: F811
+async def test_a_catch_flag_records_the_rule_that_caught_it(client, signer, session_factory):
     card = await a_card(client, signer)
     accepted = outcome(
         card, "accepted", acceptedSuggestions=[{"id": card["suggestions"][0]["uuid"]}]

@@ -27,15 +27,6 @@ SERVICE = "valueloop-order-sign"
 BASE = "http://127.0.0.1:8000"  # the tests' settings.base_url: the JWT's audience
 
 
-@pytest.fixture
-async def signer(session_factory) -> Signer:
-    signer = Signer.es384()
-    async with session_factory() as session:
-        await clients.register(session, iss=ISS, mode=Mode.DEMO, jwks=signer.jwks(), name="EHR")
-        await session.commit()
-    return signer
-
-
 def bearer(signer: Signer, path: str) -> dict[str, str]:
     now = int(time.time())
     token = signer.sign(aud=f"{BASE}{path}", iat=now, exp=now + 120)

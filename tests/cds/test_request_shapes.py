@@ -17,7 +17,7 @@ import pytest
 from lowvalue import SYSTEMS
 from lowvalue import evaluator as evaluator_module
 from tests.cds.jwt_factory import Signer
-from tests.cds.test_endpoints import bearer, signer  # noqa: F401 (fixture)
+from tests.cds.test_endpoints import bearer
 from tests.lowvalue.factories import (
     ON,
     condition,
@@ -108,7 +108,7 @@ def spec_shaped_call(*orders: dict[str, Any], **overrides: Any) -> dict[str, Any
     return body
 
 
-async def test_a_call_shaped_like_the_specifications_example_is_answered(client, signer):  # noqa: F811
+async def test_a_call_shaped_like_the_specifications_example_is_answered(client, signer):
     body = spec_shaped_call(nutrition_order(), antibiotic_as_ehrs_send_it())
 
     response = await client.post(PATH, json=body, headers=bearer(signer, PATH))
@@ -121,7 +121,7 @@ async def test_a_call_shaped_like_the_specifications_example_is_answered(client,
     assert card["suggestions"][0]["actions"][0]["resourceId"] == ["MedicationRequest/med-1"]
 
 
-async def test_a_call_with_only_orders_no_rule_reads_gets_no_cards(client, signer):  # noqa: F811
+async def test_a_call_with_only_orders_no_rule_reads_gets_no_cards(client, signer):
     body = spec_shaped_call(nutrition_order())
 
     response = await client.post(PATH, json=body, headers=bearer(signer, PATH))
@@ -179,7 +179,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize(("make", "named"), MALFORMED.values(), ids=MALFORMED.keys())
-async def test_a_malformed_call_is_a_400_that_says_what_is_wrong(client, signer, make, named):  # noqa: F811
+async def test_a_malformed_call_is_a_400_that_says_what_is_wrong(client, signer, make, named):
     response = await client.post(PATH, json=make(), headers=bearer(signer, PATH))
 
     assert response.status_code == 400, response.text
@@ -196,7 +196,7 @@ async def test_a_malformed_call_without_a_jwt_learns_nothing_about_its_fields(cl
     assert "hookInstance" not in response.text
 
 
-async def test_a_body_that_is_not_json_is_a_400(client, signer):  # noqa: F811
+async def test_a_body_that_is_not_json_is_a_400(client, signer):
     response = await client.post(
         PATH,
         content=b'{"hook": "order-sign",',
@@ -209,7 +209,7 @@ async def test_a_body_that_is_not_json_is_a_400(client, signer):  # noqa: F811
 
 async def test_a_failing_rule_leaves_the_other_cards_and_logs_no_patient_data(
     client,
-    signer: Signer,  # noqa: F811
+    signer: Signer,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ):

@@ -15,19 +15,24 @@ with the API's number in ``data-value``. The page's state is its URL (insights/s
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
 
 from app.auth.models import Role
+from app.cds.models import CardFeedback, CdsDailyCount, IssuedCard
+from app.db import create_sync_engine_for
 from tests.e2e.conftest import Stack, staff_api
 from tests.e2e.test_dashboard import api_get, open_flag, open_queue, query_of, shot
 
 pytestmark = pytest.mark.browser
 
+CPT = "http://www.ama-assn.org/go/cpt"
 MAX_BARS = 15  # app/kit/charts.py: beyond this the tail is one "Other" bar
 
 
@@ -157,6 +162,7 @@ def test_insights_charts_match_the_api(admin_page: Any, stack: Stack, screenshot
             "close-times",
             "cycle-time",
             "outcomes",
+            "cds-rules",  # the synthetic flags include orders the rules cover
         ),
         "ready",
     )
@@ -220,6 +226,125 @@ def test_insights_charts_match_the_api(admin_page: Any, stack: Stack, screenshot
     )
     check_pareto(page, stack, "service", "cost")
     assert "sort=cost" in (figure.locator("a.csv-link").get_attribute("href") or "")
+
+
+# --- Caught at ordering --------------------------------------------------------------------------
+
+
+def add_cds_counts(stack: Stack) -> None:
+    """A day of CDS counts for the EEG-for-headache rule (Jan 2020, away from other data):
+    evaluated 9, shown 6, accepted 2, overridden 3 (shared decision 2, no reason 1)."""
+    day = datetime(2020, 1, 6, 9, 0, tzinfo=UTC)
+    cards = [
+        IssuedCard(
+            id=uuid.uuid4(),
+            service_id="valueloop-order-sign",
+            hook_instance=uuid.uuid4(),
+            rule_id="headache-eeg",
+            rule_version="1",
+            order_ref="ServiceRequest/sr-e2e",
+            patient_id="p-e2e",
+            user_id="Practitioner/e2e",
+            client_iss="https://ehr.e2e.test",
+            suggestion_id=uuid.uuid4(),
+            issued_at=day,
+            snapshot={},
+            order_code_system=CPT,
+            order_code="95816",
+            feedback_counted=True,
+        )
+        for _ in range(3)
+    ]
+    reasons = [("shared-decision", "Shared decision with the patient")] * 2 + [(None, None)]
+    engine = create_sync_engine_for(stack.database_url)
+    try:
+        with Session(engine) as session:
+            session.add(
+                CdsDailyCount(
+                    day=day.date(),
+                    service_id="valueloop-order-sign",
+                    rule_id="headache-eeg",
+                    order_code_system=CPT,
+                    order_code="95816",
+                    evaluated=9,
+                    shown=6,
+                    accepted=2,
+                    overridden=3,
+                )
+            )
+            session.add_all(cards)
+            session.flush()
+            session.add_all(
+                CardFeedback(
+                    card_id=card.id,
+                    outcome="overridden",
+                    accepted_suggestion=False,
+                    override_code=code,
+                    override_display=display,
+                    user_comment="Comment that must stay off the page",
+                    outcome_at=day,
+                    received_at=day,
+                    counted=True,
+                )
+                for card, (code, display) in zip(cards, reasons, strict=True)
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def test_caught_at_ordering_shows_each_rules_hits_beside_clinician_flags(
+    admin_page: Any, stack: Stack, screenshots: Path
+) -> None:
+    add_cds_counts(stack)
+    page = admin_page
+    page.goto(f"{stack.base_url}/dashboard/insights?range=all")
+    wait_insights(page)
+
+    data = api_get(stack, "/stats/cds")
+    shown = [
+        row
+        for row in data["rules"]
+        if row["evaluated"] + row["shown"] + row["clinician_flags"] + row["catches"] > 0
+    ]
+    rows = table_of(page, "cds-rules")
+    assert [r["key"] for r in rows] == [row["rule_id"] for row in shown]
+    assert [r["values"][:7] for r in rows] == [
+        [
+            str(row[c]) if row[c] is not None else None
+            for c in (
+                "clinician_flags",
+                "catches",
+                "evaluated",
+                "shown",
+                "accepted",
+                "overridden",
+                "acceptance_rate",
+            )
+        ]
+        for row in shown
+    ]
+    eeg = page.locator('figure[data-chart="cds-rules"] tr[data-key="headache-eeg"]')
+    assert [float(v) for v in rows[0]["values"][2:7]] == [9, 6, 2, 3, round(2 / 6, 4)]
+    assert rows[0]["key"] == "headache-eeg"  # the most cards shown comes first
+    assert eeg.locator("li").all_inner_texts() == [
+        "Shared decision with the patient: 2",
+        "No reason given: 1",
+    ]
+    assert "Comment that must stay off the page" not in page.content()
+    assert eeg.get_by_role("link").get_attribute("href") == rows_source(data, "headache-eeg")
+
+    page.set_viewport_size({"width": 360, "height": 900})
+    figure = page.locator('figure[data-chart="cds-rules"]')
+    assert figure.bounding_box()["width"] <= 360
+    assert figure.locator('[data-slot="table"]').get_attribute("role") == "region"
+    figure.screenshot(path=str(screenshots / "dashboard-caught-at-ordering-narrow.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def rows_source(data: dict[str, Any], rule_id: str) -> str:
+    [row] = [row for row in data["rules"] if row["rule_id"] == rule_id]
+    return str(row["source_url"])
 
 
 # --- Admin ---------------------------------------------------------------------------------------

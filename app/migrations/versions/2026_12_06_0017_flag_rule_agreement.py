@@ -1,7 +1,7 @@
 """Keep, per flag, which low-value rules judged the order low-value when it was flagged.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06
 
 Reviewed by hand. ``flag.rule_agreement`` is a JSON list of the rules (id, version, title,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

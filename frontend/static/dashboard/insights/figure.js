@@ -52,7 +52,8 @@ function toggleGroup(label, options, current, onPick) {
  *   id, title, note, path (under /api/v1), params(state) for the endpoint's own parameters,
  *   sorts (optional [[value, text]] switching params.sort), svg (whether format=svg exists),
  *   columns [{header, value(row), format(raw), numeric, rowHeader}], rows(data), key(row),
- *   summary(data, state) -> text, emptyText, caption(state), wide (a full row: many bars).
+ *   summary(data, state) -> text, emptyText, caption(state), wide (a full row: many bars),
+ *   filters(filters) (optional: the page's filters this endpoint takes; all by default).
  */
 export class InsightFigure {
   constructor(config, { onSort } = {}) {
@@ -161,7 +162,7 @@ export class InsightFigure {
    */
   async load(filters, state) {
     this.last = { filters, state };
-    const params = { ...this.config.params(state), ...filters };
+    const params = { ...this.config.params(state), ...(this.config.filters ? this.config.filters(filters) : filters) };
     if (this.sortGroup) this.sortGroup.select(params.sort);
     const path = `${this.config.path}${query(params)}`;
     if (path === this.url) return;

@@ -13,6 +13,7 @@ import {
   formatCost, formatCount, formatDay, formatHours, formatShare, plural,
 } from "./format.js";
 import { KpiTiles } from "./kpis.js";
+import { caughtAtOrdering } from "./ordering.js";
 import {
   apiFilters, describeRange, PRESETS, readState, resolveDates, writeState,
 } from "./state.js";
@@ -114,6 +115,7 @@ const FIGURES = {
     pareto("department", "Flags by department", "Department", { one: "department", many: "departments" },
       "Where the encounter took place."),
   ],
+  ordering: [caughtAtOrdering],
   loop: [
     {
       id: "weekly",
