@@ -221,9 +221,9 @@ def case_from_resources(
     VisionPrescription...) are left unjudged and named in ``notes``: the rules read
     ServiceRequest and MedicationRequest.
 
-    With ``only_for``, history resources no rule of that catalog could read are left out
-    before they are parsed (``lowvalue.relevance``): the same decisions for that catalog, at
-    a fraction of the CPU."""
+    With ``only_for``, conditions and history resources no rule of that catalog could read
+    are left out before they are parsed (``lowvalue.relevance``): the same decisions for
+    that catalog, at a fraction of the CPU."""
     if not orders:
         raise CaseError("the case has no draft orders")
     notes: list[str] = []
@@ -246,7 +246,7 @@ def case_from_resources(
         else parse_resource(encounter, expected=Encounter, what="the encounter", notes=notes),  # type: ignore[arg-type]
         conditions=tuple(
             parse_resource(c, expected=Condition, what="a condition", notes=notes)  # type: ignore[misc]
-            for c in conditions
+            for c in _wanted(conditions, only_for, has_encounter=encounter is not None)
         ),
         history=tuple(
             parse_resource(item, what="a history resource", notes=notes)

@@ -17,11 +17,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["SYSTEMS", "Alternative", "CodeEntry", "CodeMatch", "CodeSet", "Coding", "SystemName"]
+__all__ = [
+    "SYSTEMS",
+    "SYSTEM_NAMES",
+    "Alternative",
+    "CodeEntry",
+    "CodeMatch",
+    "CodeSet",
+    "Coding",
+    "SystemName",
+]
 
 SystemName = Literal["cpt", "hcpcs", "loinc", "icd10cm", "rxnorm", "atc"]
 
@@ -42,6 +52,10 @@ _SHOWN: dict[str, str] = {
     "rxnorm": "RxNorm",
     "atc": "ATC",
 }
+
+
+# The short name of a coding system URI.
+SYSTEM_NAMES = {uri: name for name, uri in SYSTEMS.items()}
 
 
 def normalise(system: str, code: str) -> str:
@@ -106,9 +120,10 @@ class CodeEntry(BaseModel):
             raise ValueError("valid_from is after valid_until")
         return self
 
-    @property
+    @cached_property
     def bounds(self) -> tuple[str, str]:
-        """The normalised low and high ends (a code or a prefix is its own range)."""
+        """The normalised low and high ends (a code or a prefix is its own range); computed
+        once per entry (the entries are frozen), as every match compares against them."""
         if self.range is not None:
             low, _, high = self.range.partition("-")
             return normalise(self.system, low), normalise(self.system, high)
@@ -117,7 +132,10 @@ class CodeEntry(BaseModel):
 
     def contains(self, code: str) -> bool:
         """Whether ``code`` (in this entry's system) is this code, in this range or prefix."""
-        code = normalise(self.system, code)
+        return self.contains_normalised(normalise(self.system, code))
+
+    def contains_normalised(self, code: str) -> bool:
+        """``contains`` for a code already normalised for this entry's system."""
         low, high = self.bounds
         if self.code is not None:
             return code == low
@@ -173,17 +191,28 @@ class CodeSet(BaseModel):
     label: str = Field(min_length=1)
     codes: tuple[CodeEntry, ...] = Field(min_length=1)
 
+    @cached_property
+    def by_system(self) -> dict[str, tuple[CodeEntry, ...]]:
+        """The entries per system, in catalog order (computed once: the set is frozen)."""
+        grouped: dict[str, list[CodeEntry]] = {}
+        for entry in self.codes:
+            grouped.setdefault(entry.system, []).append(entry)
+        return {system: tuple(entries) for system, entries in grouped.items()}
+
     def match(self, codings: Iterable[Coding], on: date) -> CodeMatch | None:
         """The first coding in force on ``on``; failing that, one that was out of force (so a
         trace can say a retired code was seen); None when nothing matches at all."""
         stale: CodeMatch | None = None
-        by_uri = {uri: name for name, uri in SYSTEMS.items()}
         for coding in codings:
-            system = by_uri.get(coding.system or "")
+            system = SYSTEM_NAMES.get(coding.system or "")
             if system is None or not coding.code:
                 continue
-            for entry in self.codes:
-                if entry.system == system and entry.contains(coding.code):
+            entries = self.by_system.get(system)
+            if not entries:
+                continue
+            code = normalise(system, coding.code)
+            for entry in entries:
+                if entry.contains_normalised(code):
                     found = CodeMatch(coding.code.strip(), entry, on)
                     if found.in_force:
                         return found

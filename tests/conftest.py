@@ -65,10 +65,12 @@ def _forget_cached_configuration() -> None:
     """Each test starts from empty tables, so from nothing remembered of the last test's webhook
     endpoints, prices or CDS clients' keys (app/kit/expiring.py and app/cds/jwks.py keep them
     a few minutes at most per process)."""
+    from app.cds.clients import KNOWN_CLIENTS
     from app.cds.jwks import JWKS_CACHE
     from app.notifications.webhooks import ACTIVE_ENDPOINTS
     from app.prices.service import PRICES_IN_EFFECT
 
+    KNOWN_CLIENTS.clear()
     ACTIVE_ENDPOINTS.clear()
     PRICES_IN_EFFECT.clear()
     JWKS_CACHE.clear()

@@ -1,5 +1,6 @@
 """The CDS clients allowed to call ValueLoop's CDS Hooks services: register, list, switch off,
-remove. Functions here flush; they never commit.
+remove; and the copy of them each process keeps for a few seconds (``KNOWN_CLIENTS``).
+Functions here flush; they never commit.
 
 CDS Hooks 2.0, "Trusting CDS Clients": services "SHOULD maintain an allowlist of the ``iss``
 and ``jku`` fields to only the CDS Clients they trust". Registration is that allow-list: the
@@ -9,18 +10,52 @@ the JWK Set itself, "communicated out-of-band" as the spec puts it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cds import repository
 from app.cds.errors import CdsClientNotFound, InvalidCdsClient
-from app.cds.jwks import JWKS_CACHE, InvalidJwks, public_keys
+from app.cds.jwks import JWKS_CACHE, InvalidJwks, PublicKey, public_keys
 from app.cds.models import ISS_MAX_LENGTH, URL_MAX_LENGTH, CdsClient
 from app.config import Mode
+from app.kit.expiring import ExpiringCache
 from app.kit.time import utcnow
 from app.kit.urls import outbound_url_problem
+
+
+@dataclass(frozen=True)
+class KnownClient:
+    """What a call needs of a registered CDS client: read on every call, so kept per process
+    for a few seconds (``KNOWN_CLIENTS``), with an inline JWK Set already parsed. Whether the
+    client is still registered and active is checked again, in the same statement, when its
+    token's jti is spent (``repository.spend_jti``): a deactivation takes effect at once."""
+
+    id: uuid.UUID
+    iss: str
+    name: str
+    active: bool
+    jwks_url: str | None
+    inline_keys: Mapping[str, PublicKey]
+
+    @classmethod
+    def of(cls, client: CdsClient) -> KnownClient:
+        return cls(
+            id=client.id,
+            iss=client.iss,
+            name=client.name,
+            active=client.active,
+            jwks_url=client.jwks_url,
+            inline_keys={}
+            if client.jwks is None
+            else public_keys(client.jwks, allow_private=False),
+        )
+
+
+KNOWN_CLIENTS: ExpiringCache[str, KnownClient] = ExpiringCache(ttl_seconds=5, max_entries=256)
 
 
 def normalize_iss(iss: str) -> str:
@@ -85,6 +120,7 @@ async def register(
     repository.add(session, client)
     await session.flush()
     JWKS_CACHE.clear()  # this process reads the new keys from the next call on
+    KNOWN_CLIENTS.clear()
     return client, existing is None
 
 
@@ -101,6 +137,7 @@ async def set_active(session: AsyncSession, iss: str, *, active: bool) -> CdsCli
     client.active = active
     repository.add(session, client)
     await session.flush()
+    KNOWN_CLIENTS.clear()
     return client
 
 
@@ -108,6 +145,7 @@ async def remove(session: AsyncSession, iss: str) -> CdsClient:
     """Forget the client: its calls are refused from now on."""
     client = await by_iss(session, iss)
     await repository.delete_client(session, client)
+    KNOWN_CLIENTS.clear()
     return client
 
 

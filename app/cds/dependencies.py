@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.cds.errors import MissingCdsToken
 from app.cds.jwks import JWKS_CACHE
 from app.cds.trust import TrustedCaller, verify_cds_jwt
-from app.db import autocommit_session
+from app.db import SessionDep
 from app.dependencies import HttpDep, SettingsDep
 from app.kit.time import utcnow
 
@@ -35,6 +35,7 @@ async def trusted_cds_client(
     request: Request,
     settings: SettingsDep,
     http: HttpDep,
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TrustedCaller:
     """The registered CDS client that signed this call's bearer JWT; 401 otherwise."""
@@ -42,18 +43,20 @@ async def trusted_cds_client(
         raise MissingCdsToken(
             "CDS Hooks calls need 'Authorization: Bearer <JWT>' signed by a registered CDS client."
         )
-    # Its own session, each statement committed at once rather than in the request's unit of
-    # work: a jti stays spent even when the request later fails (no second try with the same
-    # token), and no write transaction is held open while the service works.
-    async with autocommit_session(request) as session:
-        return await verify_cds_jwt(
-            credentials.credentials,
-            audience=settings.base_url + request.url.path,
-            session=session,
-            http=http,
-            now=utcnow(),
-            jwks_cache=JWKS_CACHE,
-        )
+    # The request's own session, committed as soon as the jti is spent rather than with the
+    # request's unit of work: a jti stays spent even when the request later fails (no second
+    # try with the same token), and no write transaction is held open while the service
+    # works. (A session of its own would cost a second connection checkout per call.)
+    caller = await verify_cds_jwt(
+        credentials.credentials,
+        audience=settings.base_url + request.url.path,
+        session=session,
+        http=http,
+        now=utcnow(),
+        jwks_cache=JWKS_CACHE,
+    )
+    await session.commit()
+    return caller
 
 
 CdsCaller = Annotated[TrustedCaller, Depends(trusted_cds_client)]

@@ -42,21 +42,39 @@ async def delete_client(session: AsyncSession, client: CdsClient) -> None:
     await session.flush()
 
 
-async def spend_jti(session: AsyncSession, *, iss: str, jti: str, expires_at: datetime) -> bool:
-    """Record ``jti`` as used by ``iss``; False when it already was (a replay).
+async def spend_jti(
+    session: AsyncSession, *, iss: str, jti: str, expires_at: datetime, now: datetime
+) -> bool:
+    """Record ``jti`` as used by ``iss``, if ``iss`` is a registered, active client; False
+    when it is not, or when the jti was used before by a token that has not expired (a
+    replay).
 
-    One statement, ``INSERT ... ON CONFLICT DO NOTHING`` on the primary key: two calls with
-    the same ``jti`` at once cannot both be first, on either database.
+    One statement, ``INSERT ... SELECT ... WHERE EXISTS (active client) ON CONFLICT DO UPDATE
+    ... WHERE``, so the client's standing is checked at the very moment its token is spent
+    (a caller may have read the client a few seconds earlier), and two calls with the same
+    ``jti`` at once cannot both be first, on either database. A record whose token expired
+    counts as free (its ``exp`` refuses the old token anyway), so expired records may be
+    pruned at leisure (``forget_expired_jtis``) without changing any answer.
     """
-    values = {"iss": iss, "jti": jti, "expires_at": expires_at}
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
-    statement = (
-        insert(CdsJwtSeen)
-        .values(values)
-        .on_conflict_do_nothing()
-        # RETURNING gives a row only when one was inserted; rowcount is not reliable here.
-        .returning(col(CdsJwtSeen.jti))
+    table = sa.inspect(CdsJwtSeen).local_table
+    active_client = (
+        select(sa.literal(1))
+        .where(col(CdsClient.iss) == iss, col(CdsClient.active).is_(True))
+        .exists()
     )
+    values = select(
+        sa.literal(iss, sa.String),
+        sa.literal(jti, sa.String),
+        sa.literal(expires_at, table.c.expires_at.type),
+    ).where(active_client)
+    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    inserting = insert(CdsJwtSeen).from_select(["iss", "jti", "expires_at"], values)
+    statement = inserting.on_conflict_do_update(
+        index_elements=[col(CdsJwtSeen.iss), col(CdsJwtSeen.jti)],
+        set_={"expires_at": inserting.excluded.expires_at},
+        where=col(CdsJwtSeen.expires_at) < now,
+    ).returning(col(CdsJwtSeen.jti))
+    # RETURNING gives a row only when one was inserted or freed; rowcount is not reliable here.
     return (await session.execute(statement)).first() is not None
 
 

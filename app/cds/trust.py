@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from joserfc import jws, jwt
@@ -31,7 +31,7 @@ from joserfc.errors import BadSignatureError, JoseError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cds import repository
-from app.cds.clients import normalize_iss
+from app.cds.clients import KNOWN_CLIENTS, KnownClient, normalize_iss
 from app.cds.errors import (
     BadCdsSignature,
     CdsAlgorithmNotAllowed,
@@ -46,8 +46,8 @@ from app.cds.errors import (
     UnknownCdsSigningKey,
     WrongCdsAudience,
 )
-from app.cds.jwks import JwksCache, PublicKey, public_keys
-from app.cds.models import JTI_MAX_LENGTH, CdsClient
+from app.cds.jwks import JwksCache, PublicKey
+from app.cds.models import JTI_MAX_LENGTH
 
 __all__ = ["ALLOWED_ALGORITHMS", "TrustedCaller", "verify_cds_jwt"]
 
@@ -78,6 +78,41 @@ class TrustedCaller:
     expires_at: datetime
 
 
+async def _known_client(session: AsyncSession, iss: str) -> KnownClient | None:
+    """The client registered as ``iss`` (from this process's copy when fresh); None for an
+    issuer nobody registered (not kept: a new registration counts at once)."""
+    known = KNOWN_CLIENTS.get(iss)
+    if known is not None:
+        return known
+    client = await repository.client_by_iss(session, iss)
+    if client is None:
+        return None
+    known = KnownClient.of(client)
+    KNOWN_CLIENTS.put(iss, known)
+    return known
+
+
+class _Pruning:
+    """When to drop a client's expired token ids: at most once a minute per process. A call
+    costs one statement fewer (each is a write transaction of its own); expired records change
+    no answer meanwhile (``repository.spend_jti`` treats them as free)."""
+
+    EVERY = timedelta(minutes=1)
+
+    def __init__(self) -> None:
+        self._last: dict[str, datetime] = {}
+
+    def due(self, iss: str, now: datetime) -> bool:
+        last = self._last.get(iss)
+        if last is not None and last <= now < last + self.EVERY:
+            return False
+        self._last[iss] = now
+        return True
+
+
+_JTI_PRUNING = _Pruning()
+
+
 async def verify_cds_jwt(
     token: str,
     *,
@@ -105,7 +140,7 @@ async def verify_cds_jwt(
     if not isinstance(iss, str) or not iss.strip():
         raise MissingCdsClaim("The JWT has no iss claim naming the CDS client.")
     # Chosen by a claim we have not verified yet: it only selects whose keys to verify with.
-    client = await repository.client_by_iss(session, normalize_iss(iss))
+    client = await _known_client(session, normalize_iss(iss))
     if client is None:
         raise UnknownCdsClient("unknown CDS client: its iss is not registered with ValueLoop.")
     if not client.active:
@@ -120,10 +155,13 @@ async def verify_cds_jwt(
         raise MissingCdsClaim(
             f"The JWT needs a jti (a unique string of at most {JTI_MAX_LENGTH} characters)."
         )
-    await repository.forget_expired_jtis(session, iss=client.iss, now=now)
+    if _JTI_PRUNING.due(client.iss, now):
+        await repository.forget_expired_jtis(session, iss=client.iss, now=now)
     # "jti ... (used to protect against replay attacks)": each is accepted once per client.
-    if not await repository.spend_jti(session, iss=client.iss, jti=jti, expires_at=expires_at):
-        raise ReplayedCdsToken("This JWT's jti was used before: each call needs a new JWT.")
+    if not await repository.spend_jti(
+        session, iss=client.iss, jti=jti, expires_at=expires_at, now=now
+    ):
+        await _refuse_unspent(session, client.iss)
     tenant = claims.get("tenant")
     return TrustedCaller(
         client_id=client.id,
@@ -133,6 +171,17 @@ async def verify_cds_jwt(
         jti=jti,
         expires_at=expires_at,
     )
+
+
+async def _refuse_unspent(session: AsyncSession, iss: str) -> NoReturn:
+    """Why a verified token's jti could not be spent: its client was deactivated or removed
+    since this process last read it, or the jti was used before."""
+    current = await repository.client_by_iss(session, iss)
+    if current is None or not current.active:
+        KNOWN_CLIENTS.clear()
+        state = "no longer registered" if current is None else "deactivated"
+        raise UnknownCdsClient(f"unknown CDS client: this CDS client is {state}.")
+    raise ReplayedCdsToken("This JWT's jti was used before: each call needs a new JWT.")
 
 
 def _parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -160,7 +209,7 @@ def _algorithm(header: Mapping[str, Any]) -> str:
     return algorithm
 
 
-def _check_jku(header: Mapping[str, Any], client: CdsClient) -> None:
+def _check_jku(header: Mapping[str, Any], client: KnownClient) -> None:
     """Only the JWKS URL registered for this client: a ``jku`` is a URL the caller chose, and
     following it would let anyone sign with a key they publish themselves."""
     jku = header.get("jku")
@@ -172,12 +221,13 @@ def _check_jku(header: Mapping[str, Any], client: CdsClient) -> None:
 
 
 async def _signing_key(
-    client: CdsClient, kid: str, *, http: httpx.AsyncClient, jwks_cache: JwksCache
+    client: KnownClient, kid: str, *, http: httpx.AsyncClient, jwks_cache: JwksCache
 ) -> PublicKey:
-    if client.jwks_url is not None:
-        keys = await jwks_cache.keys(http, client.jwks_url, kid=kid)
-    else:
-        keys = public_keys(client.jwks, allow_private=False)
+    keys: Mapping[str, PublicKey] = (
+        client.inline_keys
+        if client.jwks_url is None
+        else await jwks_cache.keys(http, client.jwks_url, kid=kid)
+    )
     key = keys.get(kid)
     if key is None:
         raise UnknownCdsSigningKey("No public key of this CDS client has the JWT's kid.")

@@ -235,3 +235,16 @@ async def test_a_failing_rule_leaves_the_other_cards_and_logs_no_patient_data(
     assert card["source"]["topic"]["code"] == "low-back-pain-imaging"
     assert "vitamin-d-testing" in caplog.text
     assert SECRET not in caplog.text
+
+
+async def test_a_jwt_spent_on_a_refused_call_cannot_be_used_again(client, signer):
+    headers = bearer(signer, PATH)
+    refused = await client.post(
+        PATH, json=spec_shaped_call(service_request(), hook="x"), headers=headers
+    )
+
+    replayed = await client.post(PATH, json=spec_shaped_call(service_request()), headers=headers)
+
+    assert refused.status_code == 400
+    assert replayed.status_code == 401
+    assert "used before" in replayed.json()["detail"]

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from joserfc import jwt
 from joserfc.jwk import OctKey
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,7 @@ from app.cds.errors import (
     WrongCdsAudience,
 )
 from app.cds.jwks import JwksCache
+from app.cds.models import CdsClient, CdsJwtSeen
 from app.cds.trust import TrustedCaller, verify_cds_jwt
 from app.config import Mode
 from tests.cds.jwt_factory import (
@@ -143,6 +145,24 @@ async def test_a_token_from_an_unregistered_iss_is_refused_as_an_unknown_client(
 
     assert refused.value.status == 401
     assert server.requests == []  # nothing fetched on behalf of a stranger
+
+
+@pytest.mark.parametrize("change", ["deactivated", "no longer registered"])
+async def test_a_client_changed_by_another_process_is_refused_at_once(
+    session, http, cache, registered, change
+):
+    # This process has read the client (and keeps it a few seconds); another process, the
+    # CLI, deactivates or removes it: the change is not seen through this process's copy.
+    await verify(registered.sign(), session, http, cache)
+    if change == "deactivated":
+        await session.execute(sa.update(CdsClient).values(active=False))
+    else:
+        await session.execute(sa.delete(CdsJwtSeen))
+        await session.execute(sa.delete(CdsClient))
+    await session.commit()
+
+    with pytest.raises(UnknownCdsClient, match=change):
+        await verify(registered.sign(), session, http, cache)
 
 
 async def test_a_deactivated_client_is_refused(session, http, cache, registered):

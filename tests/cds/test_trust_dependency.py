@@ -27,7 +27,7 @@ async def cds_app(app: FastAPI, settings: Settings) -> AsyncIterator[tuple[FastA
     tiny = FastAPI()
     install_error_handlers(tiny)
     tiny.state.settings = settings.model_copy(update={"base_url": BASE_URL})
-    tiny.state.autocommit_session_factory = app.state.autocommit_session_factory
+    tiny.state.session_factory = app.state.session_factory
 
     @tiny.post(PATH)
     async def service(caller: CdsCaller) -> dict[str, str]:
