@@ -40,7 +40,7 @@ from ehr_sim.fhir_api import (
     run_search,
 )
 from ehr_sim.grants import LaunchContext
-from ehr_sim.state import SimState
+from ehr_sim.state import PendingCard, SimState
 from ehr_sim.store import Resource
 
 DISCOVERY_SECONDS = 300
@@ -60,18 +60,6 @@ FHIR_SCOPES = tuple(
 )
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
 _INDICATORS = frozenset({"info", "warning", "critical"})
-
-
-@dataclass(frozen=True)
-class PendingCard:
-    """A card the chart shows until the clinician accepts or overrides it."""
-
-    id: str
-    service_url: str
-    encounter_id: str
-    patient_id: str
-    orders: tuple[str, ...]  # the draft orders it is about ("ServiceRequest/id")
-    card: dict[str, Any]  # as the service sent it (rendered escaped, never as HTML)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ehr_sim import cds_client, orders
-from ehr_sim.cds_client import PendingCard, safe_link_url
+from ehr_sim.cds_client import safe_link_url
 from ehr_sim.chart import (
     default_user,
     encounter_label,
@@ -31,7 +31,7 @@ from ehr_sim.chart import (
     patient_name,
     sim_state,
 )
-from ehr_sim.state import SimState
+from ehr_sim.state import PendingCard, SimState
 from ehr_sim.store import Resource
 
 router = APIRouter(include_in_schema=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import httpx
 
@@ -14,8 +14,18 @@ from ehr_sim.grants import GrantStore
 from ehr_sim.keys import CdsSigningKey, SigningKeys
 from ehr_sim.store import ResourceStore
 
-if TYPE_CHECKING:
-    from ehr_sim.cds_client import PendingCard
+
+@dataclass(frozen=True)
+class PendingCard:
+    """A card the chart shows until the clinician accepts or overrides it (ehr_sim.cds_client
+    gets it from a CDS service; ehr_sim.order_entry shows it)."""
+
+    id: str
+    service_url: str
+    encounter_id: str
+    patient_id: str
+    orders: tuple[str, ...]  # the draft orders it is about ("ServiceRequest/id")
+    card: dict[str, Any]  # as the service sent it (rendered escaped, never as HTML)
 
 
 @dataclass
