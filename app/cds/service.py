@@ -146,7 +146,7 @@ async def _decisions(
     except lowvalue.CaseError as exc:
         raise UnusableHookRequest(str(exc)) from exc
     if case.notes:  # types and element paths only, never values
-        logger.info("CDS call %s: %s", request.hookInstance, "; ".join(case.notes))
+        logger.debug("CDS call %s: %s", request.hookInstance, "; ".join(case.notes))
     variants: Mapping[str, lowvalue.VariantName] = settings.cds_rule_variants
     if fhir is None:
         return lowvalue.evaluate(case, variants=variants), prefetch
