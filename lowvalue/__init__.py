@@ -34,7 +34,7 @@ from lowvalue.errors import (
     LowValueError,
     VariantError,
 )
-from lowvalue.evaluator import evaluate, evaluate_rule, needed
+from lowvalue.evaluator import evaluate, evaluate_rule, needed, settle
 from lowvalue.fetching import HistorySource, evaluate_with_history
 from lowvalue.history import HistoryRequest
 from lowvalue.trace import Decision, Outcome, Step, StepResult, render_text
@@ -70,4 +70,5 @@ __all__ = [
     "load_catalog",
     "needed",
     "render_text",
+    "settle",
 ]

@@ -27,7 +27,7 @@ from lowvalue.errors import LowValueError
 from lowvalue.history import HistoryRequest
 from lowvalue.trace import Decision, Outcome, Step, StepResult
 
-__all__ = ["evaluate", "evaluate_rule", "needed"]
+__all__ = ["evaluate", "evaluate_rule", "needed", "settle"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,31 @@ def _guarded(rule: Rule, case: Case, order: Order, *, variant: VariantName | Non
             sources=rule.sources,
             failure=f"{type(exc).__name__} at {where}",
         )
+
+
+def settle(
+    decisions: list[Decision],
+    case: Case,
+    *,
+    catalog: Catalog | None = None,
+    variants: Mapping[str, VariantName] | None = None,
+) -> list[Decision]:
+    """``decisions`` with each undecided one judged again on ``case`` (which has gained
+    history since); the decided ones stand. A decided rule rested on no missing fact, so the
+    history added for the undecided ones cannot change it, and judging only these is a
+    fraction of judging every rule again."""
+    catalog = catalog or default_catalog()
+    chosen = variants or {}
+    orders = {f"{order.get_resource_type()}/{order.id or '?'}": order for order in case.orders}
+    settled = []
+    for decision in decisions:
+        order = orders.get(decision.order)
+        if decision.outcome is not Outcome.COULD_NOT_DECIDE or decision.failure or order is None:
+            settled.append(decision)
+            continue
+        rule = catalog.rule(decision.rule_id)
+        settled.append(_guarded(rule, case, order, variant=chosen.get(rule.id)))
+    return settled
 
 
 def needed(decisions: Iterable[Decision]) -> list[HistoryRequest]:

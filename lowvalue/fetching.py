@@ -12,7 +12,7 @@ from fhir.resources.R4B.resource import Resource
 from lowvalue.case import Case
 from lowvalue.catalog import Catalog, VariantName
 from lowvalue.errors import IncompleteHistory
-from lowvalue.evaluator import evaluate, needed
+from lowvalue.evaluator import evaluate, needed, settle
 from lowvalue.history import HistoryRequest
 from lowvalue.trace import Decision
 
@@ -71,7 +71,7 @@ async def evaluate_with_history(
                 on_failure(request, answer)
             else:
                 case = case.with_history(request, answer)
-        decisions = evaluate(case, catalog=catalog, variants=variants)
+        decisions = settle(decisions, case, catalog=catalog, variants=variants)
     return decisions, case
 
 

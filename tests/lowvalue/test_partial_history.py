@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fhir.resources.R4B.resource import Resource
 
 from lowvalue import (
@@ -13,6 +14,7 @@ from lowvalue import (
     IncompleteHistory,
     Outcome,
     case_from_resources,
+    default_catalog,
     evaluate_with_history,
 )
 from lowvalue.case import parse_resource
@@ -97,3 +99,31 @@ async def test_with_on_failure_a_failed_search_silences_only_its_rules():
     assert the(decisions, "preop-chest-xray").outcome is Outcome.COULD_NOT_DECIDE
     assert the(decisions, "antibiotics-viral-uri").outcome is Outcome.LOW_VALUE
     assert failures == [("Procedure", "EHR down for Procedure")]
+
+
+async def test_after_history_arrives_only_the_undecided_rules_are_judged_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lowvalue import evaluate
+    from lowvalue import evaluator as evaluator_module
+
+    calls: list[str] = []
+    judge = evaluator_module.evaluate_rule
+
+    def counting(rule: Any, case: Any, order: Any, *, variant: Any = None) -> Any:
+        calls.append(rule.id)
+        return judge(rule, case, order, variant=variant)
+
+    monkeypatch.setattr(evaluator_module, "evaluate_rule", counting)
+    source = CutShort([PRIOR_DXA])
+    case = make_case(service_request("cpt", "77080"), sex="female", complete_history=False)
+
+    decisions, grown = await evaluate_with_history(case, source)
+
+    rules = len(default_catalog().rules)
+    undecided_first = len(calls) - rules
+    assert 0 < undecided_first < rules  # the second round judged only the undecided ones
+    # And they are the decisions a full judgement of the grown case gives.
+    assert [(d.rule_id, d.outcome) for d in decisions] == [
+        (d.rule_id, d.outcome) for d in evaluate(grown)
+    ]
