@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,16 +12,13 @@ from sqlmodel import col, select
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditFilters
 from app.flags.models import Flag
+from app.kit.time import stamps_within_days
 
 # The entity types whose id is a flag's id, or a patient's FHIR id (app/clinician records a
 # read of the chart context as "patient-context").
 FLAG_ENTITY = "flag"
 PATIENT_ENTITY = "patient-context"
 ROWS_PER_CHUNK = 500
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _mentions(flag_id: str) -> sa.ColumnElement[bool]:
@@ -61,10 +57,7 @@ def _conditions(
             col(AuditEvent.entity_id) == filters.patient_id,
         )
         where.append(sa.or_(chart, *_about_flags(patient_flag_ids)))
-    if filters.date_from is not None:
-        where.append(col(AuditEvent.at) >= _start_of(filters.date_from))
-    if filters.date_to is not None and filters.date_to < date.max:
-        where.append(col(AuditEvent.at) < _start_of(filters.date_to + timedelta(days=1)))
+    where += stamps_within_days(col(AuditEvent.at), filters.date_from, filters.date_to)
     return where
 
 

@@ -7,7 +7,7 @@ import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from app.cds.models import CardFeedback, CdsClient, CdsDailyCount, CdsJwtSeen, IssuedCard
 from app.db import dialect_name
 from app.flags.models import Flag
+from app.kit.time import stamps_within_days
 
 
 async def client_by_iss(session: AsyncSession, iss: str) -> CdsClient | None:
@@ -176,18 +177,13 @@ class RuleCounts:
     overridden: int = 0
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _within(column: Any, first: date | None, last: date | None, *, stamps: bool) -> list[Any]:
-    """``column`` (a day, or a UTC timestamp when ``stamps``) from ``first`` to ``last``
-    inclusive; the last day there is bounds nothing (it has no next day)."""
+def _days_within(column: Any, first: date | None, last: date | None) -> list[Any]:
+    """``column`` (a day) from ``first`` to ``last`` inclusive."""
     where = []
     if first is not None:
-        where.append(column >= (_start_of(first) if stamps else first))
-    if last is not None and (not stamps or last < date.max):
-        where.append(column < _start_of(last + timedelta(days=1)) if stamps else column <= last)
+        where.append(column >= first)
+    if last is not None:
+        where.append(column <= last)
     return where
 
 
@@ -201,7 +197,7 @@ async def counts_by_rule(
     rule = col(CdsDailyCount.rule_id)
     statement = (
         sa.select(rule, *_SUMS)
-        .where(*_within(col(CdsDailyCount.day), first, last, stamps=False))
+        .where(*_days_within(col(CdsDailyCount.day), first, last))
         .group_by(rule)
     )
     return {row[0]: RuleCounts(*row[1:]) for row in (await session.execute(statement)).all()}
@@ -218,7 +214,7 @@ async def counts_by_day(
 ) -> dict[date, RuleCounts]:
     """The counts per day, for one rule and one order code when given (else all)."""
     day = col(CdsDailyCount.day)
-    where = _within(day, first, last, stamps=False)
+    where = _days_within(day, first, last)
     for column, value in (
         (col(CdsDailyCount.rule_id), rule_id),
         (col(CdsDailyCount.order_code_system), order_system),
@@ -244,7 +240,7 @@ async def override_reasons(
         .where(
             col(CardFeedback.counted).is_(True),
             col(CardFeedback.outcome) == "overridden",
-            *_within(col(IssuedCard.issued_at), first, last, stamps=True),
+            *stamps_within_days(col(IssuedCard.issued_at), first, last),
         )
         .group_by(rule, code)
     )

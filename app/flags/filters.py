@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from app.flags.anonymity import identity_shown_condition
 from app.flags.models import Flag
+from app.kit.time import stamps_within_days
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,6 @@ class FlagFilters:
         return described
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def conditions(filters: FlagFilters) -> list[ColumnElement[bool]]:
     """The WHERE clauses of ``filters``, for any query over flags."""
     where: list[ColumnElement[bool]] = []
@@ -97,11 +94,7 @@ def conditions(filters: FlagFilters) -> list[ColumnElement[bool]]:
     if filters.answered is not None:
         replied = col(Flag.first_reply_at)
         where.append(replied.is_not(None) if filters.answered else replied.is_(None))
-    if filters.created_from is not None:
-        where.append(col(Flag.created_at) >= _start_of(filters.created_from))
-    # The last day there is has no next day to end before: it bounds nothing.
-    if filters.created_to is not None and filters.created_to < date.max:
-        where.append(col(Flag.created_at) < _start_of(filters.created_to + timedelta(days=1)))
+    where += stamps_within_days(col(Flag.created_at), filters.created_from, filters.created_to)
     if filters.text:
         where.append(
             sa.or_(

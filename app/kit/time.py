@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from pydantic import BeforeValidator
+from sqlalchemy import ColumnElement
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def stamps_within_days(
+    column: SQLCoreOperations[datetime], first: date | None, last: date | None
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for UTC timestamps from the start of ``first`` to the end of ``last``
+    (each optional). The last day there is has no next day to end before: it bounds nothing
+    (a filter up to 9999-12-31 must not fail computing 10000-01-01)."""
+    where: list[ColumnElement[bool]] = []
+    if first is not None:
+        where.append(column >= start_of_day(first))
+    if last is not None and last < date.max:
+        where.append(column < start_of_day(last + timedelta(days=1)))
+    return where
 
 
 def week_start(moment: datetime) -> date:
