@@ -12,7 +12,6 @@ shares of one total.
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,13 +22,12 @@ from app.errors import UnprocessableContent
 from app.flags.filters import FlagFilters, conditions
 from app.insights import repository
 from app.insights.schemas import CdsDaily, CdsDay, CdsRuleRow, CdsRules, OverrideReasonCount
-from app.kit.coalesce import Coalescer
+from app.insights.statistics import IN_FLIGHT, filters_key
 from app.kit.time import utcnow
 from lowvalue.codes import Coding
 
 MAX_SERIES_DAYS = 3660  # ten years of daily rows
 NO_REASON = "No reason given"
-IN_FLIGHT = Coalescer()
 
 
 def _covers(
@@ -143,15 +141,11 @@ async def _daily(session: AsyncSession, filters: FlagFilters, rule_id: str | Non
     )
 
 
-def _key(filters: FlagFilters) -> str:
-    return json.dumps(filters.describe(), sort_keys=True)
-
-
 async def by_rule(session: AsyncSession, period: FlagFilters) -> CdsRules:
-    return await IN_FLIGHT.run(("cds", _key(period)), lambda: _by_rule(session, period))
+    return await IN_FLIGHT.run(("cds", filters_key(period)), lambda: _by_rule(session, period))
 
 
 async def daily(session: AsyncSession, filters: FlagFilters, rule_id: str | None) -> CdsDaily:
     return await IN_FLIGHT.run(
-        ("cds_daily", rule_id, _key(filters)), lambda: _daily(session, filters, rule_id)
+        ("cds_daily", rule_id, filters_key(filters)), lambda: _daily(session, filters, rule_id)
     )

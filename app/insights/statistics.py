@@ -43,7 +43,8 @@ MAX_TREND_WEEKS = 1044  # 20 years of weekly rows
 IN_FLIGHT = Coalescer()
 
 
-def _key(filters: FlagFilters) -> str:
+def filters_key(filters: FlagFilters) -> str:
+    """The filters as a key for IN_FLIGHT: equal filters, equal key."""
     return json.dumps(filters.describe(), sort_keys=True)
 
 
@@ -248,36 +249,40 @@ async def _cycle_time(session: AsyncSession, filters: FlagFilters) -> CycleTime:
 
 async def close_times(session: AsyncSession, filters: FlagFilters) -> CloseTimes:
     return await IN_FLIGHT.run(
-        ("close_times", _key(filters)), lambda: _close_times(session, filters)
+        ("close_times", filters_key(filters)), lambda: _close_times(session, filters)
     )
 
 
 async def cycle_time(session: AsyncSession, filters: FlagFilters) -> CycleTime:
-    return await IN_FLIGHT.run(("cycle_time", _key(filters)), lambda: _cycle_time(session, filters))
+    return await IN_FLIGHT.run(
+        ("cycle_time", filters_key(filters)), lambda: _cycle_time(session, filters)
+    )
 
 
 async def breakdown(
     session: AsyncSession, dimension: Dimension, filters: FlagFilters, sort: BreakdownSort
 ) -> Breakdown:
     return await IN_FLIGHT.run(
-        ("breakdown", dimension.value, sort.value, _key(filters)),
+        ("breakdown", dimension.value, sort.value, filters_key(filters)),
         lambda: _breakdown(session, dimension, filters, sort),
     )
 
 
 async def weekly(session: AsyncSession, filters: FlagFilters) -> WeeklyTrend:
-    return await IN_FLIGHT.run(("weekly", _key(filters)), lambda: _weekly(session, filters))
+    return await IN_FLIGHT.run(("weekly", filters_key(filters)), lambda: _weekly(session, filters))
 
 
 async def loop(session: AsyncSession, filters: FlagFilters) -> LoopStats:
-    return await IN_FLIGHT.run(("loop", _key(filters)), lambda: _loop(session, filters))
+    return await IN_FLIGHT.run(("loop", filters_key(filters)), lambda: _loop(session, filters))
 
 
 async def outcomes(session: AsyncSession, filters: FlagFilters) -> Outcomes:
-    return await IN_FLIGHT.run(("outcomes", _key(filters)), lambda: _outcomes(session, filters))
+    return await IN_FLIGHT.run(
+        ("outcomes", filters_key(filters)), lambda: _outcomes(session, filters)
+    )
 
 
 async def reply_times(session: AsyncSession, filters: FlagFilters) -> ReplyTimes:
     return await IN_FLIGHT.run(
-        ("reply_times", _key(filters)), lambda: _reply_times(session, filters)
+        ("reply_times", filters_key(filters)), lambda: _reply_times(session, filters)
     )
