@@ -21,7 +21,6 @@ from app.cds.schemas import HookRequest
 from app.config import Settings
 from app.flags import service as registry
 from app.flags.catalog import AgeBand, Anonymity, ReporterRole, Timing
-from app.flags.costs import cents_to_amount
 from app.flags.schemas import (
     CodingIn,
     CostEstimate,
@@ -151,11 +150,7 @@ async def record_catch(session: AsyncSession, card: IssuedCard, *, settings: Set
             f"(version {card.rule_version}); the clinician accepted the suggestion to remove "
             "the order."
         ),
-        estimated_cost=CostEstimate(
-            amount=cents_to_amount(price.cents), source=price.source, year=price.year
-        )
-        if price
-        else None,
+        estimated_cost=CostEstimate.of(price),
         tags=[CATCH_TAG],
         # The rule that caught it agreed, by definition: recorded as an in-EHR flag's is.
         rule_agreement=[agreement_for(card.rule_id, card.rule_version)],

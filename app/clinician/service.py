@@ -98,9 +98,7 @@ def _flag_create(
         reason=request.reason,
         driver=request.driver,
         note=request.note,
-        estimated_cost=None
-        if price is None
-        else CostEstimate(amount=price.amount, source=price.source, year=price.year),
+        estimated_cost=CostEstimate.of(price),
         rule_agreement=agreement_of(
             facts.rules_agreed(request.resource_type.value, request.order_id)
         ),

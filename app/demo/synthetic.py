@@ -230,9 +230,7 @@ class SyntheticRegistry:
             reason=rng.choice(service.reasons),
             driver=_pick(rng, DRIVERS),
             note=rng.choice((*service.notes, None)),
-            estimated_cost=None
-            if price is None
-            else CostEstimate(amount=price.amount, source=price.source, year=price.year),
+            estimated_cost=CostEstimate.of(price),
             priority=_pick(rng, PRIORITIES),
         )
 

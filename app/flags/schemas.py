@@ -26,6 +26,7 @@ from app.flags.catalog import (
     ReporterRole,
     Timing,
 )
+from app.flags.costs import Price
 from app.flags.models import (
     EMAIL_MAX_LENGTH,
     FHIR_ID_MAX_LENGTH,
@@ -120,6 +121,13 @@ class CostEstimate(Input):
     currency: Literal["USD"] = "USD"
     source: Name
     year: Annotated[int, Field(ge=1990, le=2100)]
+
+    @classmethod
+    def of(cls, price: Price | None) -> CostEstimate | None:
+        """The estimate a flag keeps for a looked-up price (None: no price known)."""
+        if price is None:
+            return None
+        return cls(amount=price.amount, source=price.source, year=price.year)
 
 
 HttpsUrl = Annotated[str, Field(max_length=REFERENCE_MAX_LENGTH, pattern=r"^https://\S+$")]
