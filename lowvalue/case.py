@@ -23,6 +23,7 @@ from typing import Any, TypeVar, cast
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.resource import Resource
@@ -215,11 +216,16 @@ def case_from_resources(
     history: Sequence[object] = (),
     searched: Sequence[HistoryRequest] = (),
     only_for: Catalog | None = None,
+    medications: Sequence[object] = (),
 ) -> Case:
     """A case from R4B models or JSON dicts; CaseError when one is not the resource it should
     be. Draft orders of a type no rule reads (NutritionOrder, DeviceRequest,
     VisionPrescription...) are left unjudged and named in ``notes``: the rules read
     ServiceRequest and MedicationRequest.
+
+    A MedicationRequest that names its drug by ``medicationReference`` is judged on the code
+    of that Medication when it is among ``medications`` (or among the draft orders, as an
+    EHR may bundle it with them); a contained one the rules find themselves.
 
     With ``only_for``, conditions and history resources no rule of that catalog could read
     are left out before they are parsed (``lowvalue.relevance``): the same decisions for
@@ -229,8 +235,12 @@ def case_from_resources(
     notes: list[str] = []
     parsed_patient = parse_resource(patient, expected=Patient, what="the patient", notes=notes)
     parsed_orders = []
+    drugs = [parse_resource(m, expected=Medication, what="a medication") for m in medications]
     for index, order in enumerate(orders):
         model = parse_resource(order, what=f"draft order {index + 1}", notes=notes)
+        if isinstance(model, Medication):
+            drugs.append(model)  # what a draft MedicationRequest may point to, not an order
+            continue
         if not isinstance(model, ServiceRequest | MedicationRequest):
             notes.append(
                 f"draft order {index + 1} is a {model.get_resource_type()}: no rule reads "
@@ -240,7 +250,7 @@ def case_from_resources(
         parsed_orders.append(model)
     return Case(
         patient=parsed_patient,  # type: ignore[arg-type]
-        orders=tuple(parsed_orders),
+        orders=tuple(_with_medication_codes(parsed_orders, drugs)),
         encounter=None
         if encounter is None
         else parse_resource(encounter, expected=Encounter, what="the encounter", notes=notes),  # type: ignore[arg-type]
@@ -255,6 +265,37 @@ def case_from_resources(
         searched=tuple(searched),
         notes=tuple(notes),
     )
+
+
+def _with_medication_codes(
+    orders: list[ServiceRequest | MedicationRequest], medications: Sequence[Resource]
+) -> list[ServiceRequest | MedicationRequest]:
+    """Each MedicationRequest that names a given Medication by reference, as a copy carrying
+    that Medication's code in ``medicationCodeableConcept`` (what the rules read)."""
+    by_reference = {
+        f"Medication/{drug.id}": drug
+        for drug in medications
+        if isinstance(drug, Medication) and drug.id and drug.code is not None
+    }
+    if not by_reference:
+        return orders
+    resolved: list[ServiceRequest | MedicationRequest] = []
+    for order in orders:
+        target = (
+            str(order.medicationReference.reference or "")
+            if isinstance(order, MedicationRequest)
+            and order.medicationCodeableConcept is None
+            and order.medicationReference is not None
+            else ""
+        )
+        # A relative reference or an absolute URL ending in it (FHIR R4 references.html).
+        drug = next((d for ref, d in by_reference.items() if target.endswith(ref)), None)
+        resolved.append(
+            order
+            if drug is None
+            else order.model_copy(update={"medicationCodeableConcept": drug.code})
+        )
+    return resolved
 
 
 def _wanted(

@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fhir.resources.R4B.encounter import Encounter
-from fhir.resources.R4B.medication import Medication
-from fhir.resources.R4B.medicationrequest import MedicationRequest
 
 import lowvalue
 from app.clinician.schemas import LowValueMarker
@@ -62,21 +60,6 @@ def marker_of(decision: lowvalue.Decision) -> LowValueMarker:
     )
 
 
-def with_medication_code(
-    order: MedicationRequest, medications: list[Medication]
-) -> MedicationRequest:
-    """The order with its Medication's code in ``medicationCodeableConcept`` when it names the
-    drug by a reference the launch resolved (the rules read the code; a contained Medication
-    they find themselves). A copy: the launch's resources stay as the EHR sent them."""
-    if order.medicationCodeableConcept is not None or order.medicationReference is None:
-        return order
-    target = str(order.medicationReference.reference or "")
-    for medication in medications:
-        if medication.code is not None and target.endswith(f"Medication/{medication.id}"):
-            return order.model_copy(update={"medicationCodeableConcept": medication.code})
-    return order
-
-
 def _judgeable(order: lowvalue.Order, encounter: Encounter | None) -> bool:
     """Whether a rule can judge the order: it needs the order's id and date (or its
     encounter's date)."""
@@ -93,15 +76,16 @@ async def judge_orders(
     fhir: FhirClient, data: LaunchContextData, variants: Mapping[str, lowvalue.VariantName]
 ) -> Judged:
     """Every rule on every order of the launch, with the history the rules ask for."""
-    every: list[lowvalue.Order] = [
-        *data.service_requests,
-        *(with_medication_code(order, data.medications) for order in data.medication_requests),
-    ]
+    every: list[lowvalue.Order] = [*data.service_requests, *data.medication_requests]
     orders = [order for order in every if _judgeable(order, data.encounter)]
     if not orders:
         return Judged(low_value={})
     case = lowvalue.case_from_resources(
-        patient=data.patient, orders=orders, encounter=data.encounter, conditions=data.conditions
+        patient=data.patient,
+        orders=orders,
+        encounter=data.encounter,
+        conditions=data.conditions,
+        medications=data.medications,  # what medicationReference names (the launch read them)
     )
     decisions, _ = await lowvalue.evaluate_with_history(
         case,
