@@ -11,11 +11,11 @@ what became of it.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from ehr_sim.data import codes as c
 from ehr_sim.data.codes import Orderable
+from ehr_sim.data.generator import concept, fhir_instant, service_category
 from ehr_sim.store import Resource, ResourceStore
 
 # Some of these a low-value rule catches for the right patient (lumbar imaging within six
@@ -37,22 +37,6 @@ def label(orderable: Orderable) -> str:
     return f"{orderable.text} (CPT {code.code})" if code else orderable.text
 
 
-def _instant(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _code(orderable: Orderable) -> dict[str, Any]:
-    concept: dict[str, Any] = {"text": orderable.text}
-    if orderable.codes:
-        concept["coding"] = [code.coding() for code in orderable.codes]
-    return concept
-
-
-def _category(orderable: Orderable) -> dict[str, Any]:
-    category = c.SERVICE_CATEGORIES[orderable.category]
-    return {"coding": [category.coding()]} if category else {"text": orderable.category.title()}
-
-
 def add_draft(
     store: ResourceStore, encounter: Resource, key: str, *, requester: str, now: datetime
 ) -> Resource:
@@ -63,12 +47,12 @@ def add_draft(
         "id": f"sr-draft-{secrets.token_hex(6)}",
         "status": "draft",
         "intent": "order",
-        "category": [_category(orderable)],
+        "category": [service_category(orderable.category)],
         "priority": "routine",
-        "code": _code(orderable),
+        "code": concept(*orderable.codes, text=orderable.text),
         "subject": dict(encounter["subject"]),
         "encounter": {"reference": f"Encounter/{encounter['id']}"},
-        "authoredOn": _instant(now),
+        "authoredOn": fhir_instant(now),
         "requester": {"reference": requester},
     }
     store.add(draft)

@@ -240,7 +240,9 @@ class _Visit:
 # --- Output helpers ---------------------------------------------------------------------
 
 
-def _instant(moment: datetime) -> str:
+def fhir_instant(moment: datetime) -> str:
+    """A FHIR instant in UTC, to the second (also for the chart's own orders and the
+    showcase patient)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -255,7 +257,7 @@ def _status(system: str, code: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code}]}
 
 
-def _concept(*codes: Code, text: str | None = None) -> dict[str, Any]:
+def concept(*codes: Code, text: str | None = None) -> dict[str, Any]:
     concept: dict[str, Any] = {}
     if codes:
         concept["coding"] = [code.coding() for code in codes]
@@ -264,9 +266,9 @@ def _concept(*codes: Code, text: str | None = None) -> dict[str, Any]:
     return concept
 
 
-def _category(key: str) -> dict[str, Any]:
+def service_category(key: str) -> dict[str, Any]:
     code = c.SERVICE_CATEGORIES[key]
-    return _concept(code) if code else _concept(text=key.capitalize())
+    return concept(code) if code else concept(text=key.capitalize())
 
 
 def _shift_years(day: date, years: int) -> date:
@@ -349,7 +351,7 @@ class _Builder:
                 "id": HEALTH_SYSTEM_ID,
                 "identifier": [{"system": c.ORGANIZATION_ID_SYSTEM, "value": "MVH"}],
                 "active": True,
-                "type": [_concept(Code(c.ORGANIZATION_TYPE, "prov", "Healthcare Provider"))],
+                "type": [concept(Code(c.ORGANIZATION_TYPE, "prov", "Healthcare Provider"))],
                 "name": "Maple Valley Health (synthetic)",
                 "telecom": [{"system": "phone", "value": "555-0100", "use": "work"}],
                 "address": [{"line": ["1 Infirmary Way"], "city": TOWNS[0], "country": "US"}],
@@ -364,7 +366,7 @@ class _Builder:
                     "resourceType": "Organization",
                     "id": payer_id,
                     "active": True,
-                    "type": [_concept(Code(c.ORGANIZATION_TYPE, "pay", "Payer"))],
+                    "type": [concept(Code(c.ORGANIZATION_TYPE, "pay", "Payer"))],
                     "name": name,
                 }
             )
@@ -378,7 +380,7 @@ class _Builder:
                     "name": department.name,
                     "mode": "instance",
                     "type": [
-                        _concept(
+                        concept(
                             *([department.type] if department.type else []),
                             text=department.type_text,
                         )
@@ -435,8 +437,8 @@ class _Builder:
                 "practitioner": _ref("Practitioner", practitioner_id, display),
                 "organization": _ref("Organization", HEALTH_SYSTEM_ID),
                 "location": [_ref("Location", site.location_id, site.department.name)],
-                "code": [_concept(role)],
-                "specialty": [_concept(specialty)],
+                "code": [concept(role)],
+                "specialty": [concept(specialty)],
                 "telecom": [email],
             }
         )
@@ -475,7 +477,7 @@ class _Builder:
                 "identifier": [
                     {
                         "use": "usual",
-                        "type": _concept(
+                        "type": concept(
                             Code(c.IDENTIFIER_TYPE, "MR", "Medical record number"), text="MRN"
                         ),
                         "system": c.MRN_SYSTEM,
@@ -512,7 +514,7 @@ class _Builder:
                 "type": {"text": "Medicare Advantage" if senior else "Commercial PPO"},
                 "subscriberId": f"M{40_000_000 + number}",
                 "beneficiary": _ref("Patient", patient.id, patient.name),
-                "relationship": _concept(Code(c.SUBSCRIBER_RELATIONSHIP, "self", "Self")),
+                "relationship": concept(Code(c.SUBSCRIBER_RELATIONSHIP, "self", "Self")),
                 "period": {
                     "start": (self.now.date() - timedelta(days=self.rng.randint(60, 2000)))
                     .replace(day=1)
@@ -617,16 +619,16 @@ class _Builder:
             "status": "in-progress" if current else "finished",
             "class": cls.coding(),
             "type": [
-                _concept(*([visit_type.code] if visit_type.code else []), text=visit_type.text)
+                concept(*([visit_type.code] if visit_type.code else []), text=visit_type.text)
             ],
             "subject": _ref("Patient", patient.id, patient.name),
             "participant": [
                 {
-                    "type": [_concept(Code(c.PARTICIPATION_TYPE, "ATND", "attender"))],
+                    "type": [concept(Code(c.PARTICIPATION_TYPE, "ATND", "attender"))],
                     "individual": _ref("Practitioner", clinician.id, clinician.name),
                 }
             ],
-            "period": {"start": _instant(start), **({"end": _instant(end)} if end else {})},
+            "period": {"start": fhir_instant(start), **({"end": fhir_instant(end)} if end else {})},
             "location": [
                 {
                     "location": _ref("Location", site.location_id, site.department.name),
@@ -695,17 +697,17 @@ class _Builder:
             "clinicalStatus": _status(c.CONDITION_CLINICAL, "resolved" if resolved else "active"),
             "verificationStatus": _status(c.CONDITION_VERIFICATION, "confirmed"),
             "category": [_status(c.CONDITION_CATEGORY, category)],
-            "code": _concept(*codes, text=diagnosis.icd10.display if self.chance(0.7) else None),
+            "code": concept(*codes, text=diagnosis.icd10.display if self.chance(0.7) else None),
             "subject": _ref("Patient", patient.id, patient.name),
-            "onsetDateTime": _instant(onset),
-            "recordedDate": _instant(onset if visit is None else self.moment(visit, 20)),
+            "onsetDateTime": fhir_instant(onset),
+            "recordedDate": fhir_instant(onset if visit is None else self.moment(visit, 20)),
         }
         if visit is not None:
             resource["encounter"] = _ref("Encounter", visit.id)
             visit.diagnoses.append(condition_id)
         if resolved and visit is not None and visit.end is not None:
             # Past visits ended at least 8 days ago, so this is never in the future.
-            resource["abatementDateTime"] = _instant(visit.end + timedelta(days=5))
+            resource["abatementDateTime"] = fhir_instant(visit.end + timedelta(days=5))
         self.add(resource)
         return condition_id
 
@@ -733,7 +735,7 @@ class _Builder:
         request_id = self.next_id("sr")
         authored = authored or self.moment(visit)
         requester = requester or visit.clinician
-        code = _concept(*orderable.codes)
+        code = concept(*orderable.codes)
         if not orderable.codes or self.chance(0.65):
             code["text"] = orderable.text
         resource: Resource = {
@@ -741,16 +743,16 @@ class _Builder:
             "id": request_id,
             "status": status,
             "intent": "order",
-            "category": [_category(orderable.category)],
+            "category": [service_category(orderable.category)],
             "priority": "stat" if visit.emergency_or_inpatient and self.chance(0.6) else "routine",
             "code": code,
             "subject": _ref("Patient", visit.patient.id, visit.patient.name),
             "encounter": _ref("Encounter", visit.id),
-            "authoredOn": _instant(authored),
+            "authoredOn": fhir_instant(authored),
             "requester": _ref("Practitioner", requester.id, requester.name),
         }
         if occurrence is not None:
-            resource["occurrenceDateTime"] = _instant(occurrence)
+            resource["occurrenceDateTime"] = fhir_instant(occurrence)
         if reasons:
             resource["reasonReference"] = [_ref("Condition", reason) for reason in reasons]
         self.add(resource)
@@ -813,14 +815,14 @@ class _Builder:
             "resourceType": "Observation",
             "id": self.next_id("obs"),
             "status": "final",
-            "category": [_concept(category)],
-            "code": _concept(result.code, text=result.code.display),
+            "category": [concept(category)],
+            "code": concept(result.code, text=result.code.display),
             "subject": _ref("Patient", visit.patient.id, visit.patient.name),
             "encounter": _ref("Encounter", visit.id),
-            "effectiveDateTime": _instant(effective),
+            "effectiveDateTime": fhir_instant(effective),
         }
         if issued is not None:
-            resource["issued"] = _instant(issued)
+            resource["issued"] = fhir_instant(issued)
         if based_on is not None:
             resource["basedOn"] = [_ref("ServiceRequest", based_on)]
         resource["valueQuantity"] = self.quantity(
@@ -840,14 +842,14 @@ class _Builder:
             "resourceType": "Observation",
             "id": self.next_id("obs"),
             "status": "final",
-            "category": [_concept(c.VITAL_SIGNS_CATEGORY)],
-            "code": _concept(c.BLOOD_PRESSURE_PANEL, text="Blood pressure"),
+            "category": [concept(c.VITAL_SIGNS_CATEGORY)],
+            "code": concept(c.BLOOD_PRESSURE_PANEL, text="Blood pressure"),
             "subject": _ref("Patient", patient.id, patient.name),
             "encounter": _ref("Encounter", visit.id),
-            "effectiveDateTime": _instant(taken),
+            "effectiveDateTime": fhir_instant(taken),
             "component": [
                 {
-                    "code": _concept(c.RESULTS[key].code),
+                    "code": concept(c.RESULTS[key].code),
                     "valueQuantity": self.quantity(key, self.result_value(patient, key)),
                 }
                 for key in ("systolic", "diastolic")
@@ -893,12 +895,12 @@ class _Builder:
             "status": status,
             "intent": "order",
             "category": [
-                _concept(Code(c.MEDICATION_REQUEST_CATEGORY, category, category.capitalize()))
+                concept(Code(c.MEDICATION_REQUEST_CATEGORY, category, category.capitalize()))
             ],
             "medicationCodeableConcept": medication,
             "subject": _ref("Patient", visit.patient.id, visit.patient.name),
             "encounter": _ref("Encounter", visit.id),
-            "authoredOn": _instant(self.moment(visit)),
+            "authoredOn": fhir_instant(self.moment(visit)),
             "requester": _ref("Practitioner", requester.id, requester.name),
             "dosageInstruction": [{"text": drug.sig}],
         }
@@ -953,7 +955,7 @@ class _Builder:
             "id": self.next_id("proc"),
             "basedOn": [_ref("ServiceRequest", based_on)],
             "status": status,
-            "code": _concept(*orderable.codes, text=orderable.text),
+            "code": concept(*orderable.codes, text=orderable.text),
             "subject": _ref("Patient", visit.patient.id, visit.patient.name),
             "encounter": _ref("Encounter", visit.id),
             "performer": [{"actor": _ref("Practitioner", performer.id, performer.name)}],
@@ -961,8 +963,8 @@ class _Builder:
         }
         if performed is not None:
             resource["performedPeriod"] = {
-                "start": _instant(performed),
-                "end": _instant(performed + timedelta(minutes=minutes)),
+                "start": fhir_instant(performed),
+                "end": fhir_instant(performed + timedelta(minutes=minutes)),
             }
         self.add(resource)
 

@@ -11,20 +11,17 @@ with the seed; this one is always the same, so the demo can name them.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ehr_sim.data import codes as c
+from ehr_sim.data.generator import fhir_instant
 from ehr_sim.store import Resource
 
 PATIENT_ID = "pat-showcase-back-pain"
 ENCOUNTER_ID = "enc-showcase-back-pain"
 NAME = "Robin Ashgrove417"
 _CLINIC = "loc-primary-care-north"
-
-
-def _instant(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _clinician(resources: list[Resource]) -> dict[str, str]:
@@ -74,7 +71,7 @@ def back_pain_patient(resources: list[Resource], now: datetime) -> list[Resource
         "type": [_type(c.OFFICE_VISIT)],
         "subject": subject,
         "participant": [{"individual": clinician}],
-        "period": {"start": _instant(start)},
+        "period": {"start": fhir_instant(start)},
         "location": [{"location": {"reference": f"Location/{_CLINIC}"}, "status": "active"}],
         "diagnosis": [{"condition": {"reference": "Condition/cond-showcase-back-pain"}, "rank": 1}],
         "reasonReference": [{"reference": "Condition/cond-showcase-back-pain"}],
@@ -88,8 +85,8 @@ def back_pain_patient(resources: list[Resource], now: datetime) -> list[Resource
         "code": {"coding": diagnosis_codes, "text": c.LOW_BACK_PAIN.icd10.display},
         "subject": subject,
         "encounter": {"reference": f"Encounter/{ENCOUNTER_ID}"},
-        "onsetDateTime": _instant(onset),
-        "recordedDate": _instant(start + timedelta(minutes=10)),
+        "onsetDateTime": fhir_instant(onset),
+        "recordedDate": fhir_instant(start + timedelta(minutes=10)),
     }
     return [patient, encounter, condition]
 
