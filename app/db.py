@@ -11,7 +11,7 @@ or not at all. Services never commit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -128,6 +129,12 @@ def session_factory(
 def dialect_name(session: AsyncSession) -> str:
     """``postgresql`` or ``sqlite``: where the two differ, a repository chooses by this."""
     return session.get_bind().dialect.name
+
+
+def upsert_insert(dialect: str) -> Callable[..., postgresql.Insert | sqlite.Insert]:
+    """The dialect's ``insert``, the one with ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` (both databases speak ``INSERT ... ON CONFLICT``)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def autocommit_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

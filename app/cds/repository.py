@@ -11,13 +11,12 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
 from app.cds.models import CardFeedback, CdsClient, CdsDailyCount, CdsJwtSeen, IssuedCard
-from app.db import dialect_name
+from app.db import dialect_name, upsert_insert
 from app.flags.models import Flag
 from app.kit.time import stamps_within_days
 
@@ -68,7 +67,7 @@ async def spend_jti(
         sa.literal(jti, sa.String),
         sa.literal(expires_at, table.c.expires_at.type),
     ).where(active_client)
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    insert = upsert_insert(dialect_name(session))
     inserting = insert(CdsJwtSeen).from_select(["iss", "jti", "expires_at"], values)
     statement = inserting.on_conflict_do_update(
         index_elements=[col(CdsJwtSeen.iss), col(CdsJwtSeen.jti)],
@@ -101,7 +100,7 @@ async def add_feedback(session: AsyncSession, row: dict[str, Any]) -> bool:
     """Store one outcome; False when the same card and outcome time is already stored (a
     client that sends its feedback again)."""
     table = CardFeedback.__table__  # type: ignore[attr-defined]
-    dialect_insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    dialect_insert = upsert_insert(dialect_name(session))
     statement = dialect_insert(table).on_conflict_do_nothing(
         index_elements=[table.c.card_id, table.c.outcome_at]
     )
@@ -142,7 +141,7 @@ def _add_counts_statement(dialect: str) -> Any:
     """Built once per dialect: the statement is the same every call, only its values change
     (building it anew and compiling it cost more than running it, on the CDS latency path)."""
     table = CdsDailyCount.__table__  # type: ignore[attr-defined]
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    dialect_insert = upsert_insert(dialect)
     statement = dialect_insert(table)
     return statement.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),

@@ -12,14 +12,13 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
-from app.db import dialect_name
+from app.db import dialect_name, upsert_insert
 from app.errors import PreconditionFailed
 from app.flags.filters import FlagFilters, conditions
 from app.flags.models import Flag, FlagEvent
@@ -131,7 +130,7 @@ def _insert_unless_key_taken(dialect: str) -> sa.Insert:
     """The statement, built once per dialect: the values go in as parameters, so it is also
     compiled once (a statement built with its values costs a cache key per call)."""
     table = Flag.metadata.tables[Flag.__tablename__]
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    dialect_insert = upsert_insert(dialect)
     return (
         dialect_insert(table)
         .on_conflict_do_nothing(

@@ -17,11 +17,10 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.db import dialect_name
+from app.db import dialect_name, upsert_insert
 from app.notifications.models import DeliveryStatus, OutboxDelivery, WebhookEndpoint
 
 _OUTBOX = OutboxDelivery.metadata.tables[OutboxDelivery.__tablename__]
@@ -41,7 +40,7 @@ async def insert_new(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -
 
 @cache
 def _insert_new(dialect: str) -> sa.Insert:
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    dialect_insert = upsert_insert(dialect)
     return dialect_insert(_OUTBOX).on_conflict_do_nothing(
         index_elements=[_OUTBOX.c.idempotency_key]
     )

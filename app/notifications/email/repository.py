@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import dialect_name
+from app.db import dialect_name, upsert_insert
 from app.flags.models import Flag
 from app.flags.workflow import END_STATES
 from app.notifications.email.models import EmailKind, NotificationOptOut, normalize_email
@@ -37,7 +35,7 @@ async def opted_out(session: AsyncSession, emails: Collection[str], kind: EmailK
 async def add_opt_out(session: AsyncSession, email: str, kind: EmailKind, now: datetime) -> None:
     """Record the opt-out; a second one (a double click, two mail clients) changes nothing."""
     values = {"email": normalize_email(email), "kind": kind.value, "created_at": now}
-    insert = postgresql_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = upsert_insert(dialect_name(session))
     table = NotificationOptOut.__table__  # type: ignore[attr-defined]
     statement = insert(table).values(**values).on_conflict_do_nothing()
     await session.execute(statement)
