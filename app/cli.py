@@ -4,6 +4,7 @@ synthetic data, deliver notifications, explain the low-value rules."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from importlib.metadata import entry_points
 from typing import Annotated
 
@@ -17,6 +18,8 @@ from app.commands import database_session as _session
 from app.commands import fail as _fail
 from app.commands import settings_or_exit as _settings
 from app.notifications.cli import webhooks_cli, worker
+from app.organizations.cli import organizations_cli
+from app.organizations.models import DEFAULT_ORGANIZATION_CODE
 from app.prices.cli import prices_cli
 from app.staff.cli import staff_cli
 
@@ -39,6 +42,7 @@ cli.command()(worker)
 cli.add_typer(prices_cli, name="prices")
 cli.add_typer(rules_cli, name="rules")
 cli.add_typer(cds_clients_cli, name="cds-clients")
+cli.add_typer(organizations_cli, name="orgs")
 
 
 @cli.command()
@@ -87,16 +91,32 @@ def seed(
     if_empty: Annotated[
         bool, typer.Option(help="Only seed a registry that has no flags yet.")
     ] = False,
+    org: Annotated[
+        list[str] | None,
+        typer.Option(help="The organization the flags belong to; repeat to share them out."),
+    ] = None,
 ) -> None:
     """Fill the registry with realistic synthetic flags and timelines (never real patients),
     and the staff directory with the synthetic people who own and work them."""
+    from sqlmodel import col
+
     from app.db import create_sync_engine_for
     from app.demo import synthetic
     from app.flags.models import Flag
+    from app.organizations.models import Organization
 
     settings = _settings()
     engine = create_sync_engine_for(settings.database_url)
+    codes = [code.strip().lower() for code in org or [DEFAULT_ORGANIZATION_CODE]]
     try:
+        with engine.connect() as connection:
+            code_column, id_column = col(Organization.code), col(Organization.id)
+            query = sa.select(code_column, id_column).where(code_column.in_(codes))
+            found: dict[str, uuid.UUID] = {
+                str(row[0]): row[1] for row in connection.execute(query).all()
+            }
+        if missing := [code for code in codes if code not in found]:
+            raise _fail(f"No organization has the code {', '.join(missing)}; see `orgs list`.")
         # The people flags are owned by, even when the flags themselves are already there.
         synthetic.seed_directory(engine)
         if if_empty:
@@ -107,7 +127,9 @@ def seed(
             if existing:
                 typer.echo(f"The registry already has {existing} flags; nothing seeded.")
                 return
-        written = synthetic.seed(engine, flags, seed=seed)
+        written = synthetic.seed(
+            engine, flags, seed=seed, organizations=[found[code] for code in codes]
+        )
     except sa.exc.OperationalError as exc:
         raise _fail(
             f"Cannot write to the database ({exc.orig}). Run `valueloop migrate` first?"
@@ -126,15 +148,24 @@ def tokens_create(
     staff: Annotated[
         str | None, typer.Option(help="The email of the person the token belongs to.")
     ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(help="A service token's organization code; none: the system level."),
+    ] = None,
 ) -> None:
-    """Create an API token: a person's (--staff EMAIL, their role) or a named service token
-    (--role ROLE --name NAME). The token is printed once, alone on the last line."""
+    """Create an API token: a person's (--staff EMAIL, their role and organization) or a named
+    service token (--role ROLE --name NAME [--org CODE]; without --org it sees every
+    organization). The token is printed once, alone on the last line."""
     from app.auth import service
     from app.errors import AppError
+    from app.organizations import service as organizations
     from app.staff import service as directory
 
-    if (staff is None) == (role is None or name is None) or (staff and (role or name)):
-        raise _fail("Give --staff EMAIL for a person's token, or --role and --name for a service.")
+    if (staff is None) == (role is None or name is None) or (staff and (role or name or org)):
+        raise _fail(
+            "Give --staff EMAIL for a person's token (it follows their organization), or "
+            "--role and --name [--org CODE] for a service."
+        )
 
     async def create() -> tuple[str, str, str]:
         async with _session() as session:
@@ -149,7 +180,13 @@ def tokens_create(
                 )
             else:
                 assert role is not None and name is not None  # noqa: PT018 - checked above
-                issued = service.issue(session, name=name, role=role, created_by="cli")
+                issued = service.issue(
+                    session,
+                    name=name,
+                    role=role,
+                    created_by="cli",
+                    organization_id=await organizations.id_of(session, org),
+                )
             await session.commit()
             return issued.record.role, issued.record.name, issued.secret
 
@@ -220,11 +257,15 @@ def ehrs_add(
         list[str] | None, typer.Option(help="An origin allowed to frame ValueLoop; repeatable.")
     ] = None,
     name: Annotated[str | None, typer.Option(help="A name people recognise.")] = None,
+    org: Annotated[
+        str, typer.Option(help="The code of the organization its flags belong to.")
+    ] = DEFAULT_ORGANIZATION_CODE,
 ) -> None:
     """Register an EHR (or update its registration). Launches from others are refused."""
     from app.ehrs import service as ehrs
     from app.ehrs.secrets import secret_box
     from app.errors import AppError
+    from app.organizations import service as organizations
 
     if client_secret and private_key_jwt:
         raise _fail("Give either --client-secret or --private-key-jwt, not both.")
@@ -245,6 +286,7 @@ def ehrs_add(
                 frame_origins=frame_origin or [],
                 name=name,
                 box=secret_box(_settings()),
+                organization_id=(await organizations.by_code(session, org)).id,
             )
             await session.commit()
             return ehr.issuer

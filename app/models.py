@@ -8,6 +8,7 @@ from app.flags.models import Flag, FlagEvent
 from app.launch.models import AppSession, PendingLaunchRecord
 from app.notifications.email.models import NotificationOptOut
 from app.notifications.models import OutboxDelivery, WebhookEndpoint
+from app.organizations.models import Organization
 from app.prices.models import PriceListEntry
 from app.reporter.models import ReporterReadMarker
 from app.staff.models import Staff
@@ -25,6 +26,7 @@ __all__ = [
     "IssuedCard",
     "NotificationOptOut",
     "OidcSignIn",
+    "Organization",
     "OutboxDelivery",
     "PendingLaunchRecord",
     "PriceListEntry",

@@ -30,6 +30,7 @@ from app.config import Mode, Settings
 from app.db import create_sync_engine_for
 from app.main import create_app
 from app.migrate import upgrade
+from app.organizations.models import DEFAULT_ORGANIZATION_CODE
 
 # A simulated EHR registered with ValueLoop, for the launch, clinician and EHR tests and the
 # fuzz: one per run, whichever folder asks for it first.
@@ -58,6 +59,8 @@ TABLES = (
     "cds_jwt_seen",
     "cds_client",
 )
+# Every organization but the default one, which the migration makes and the app expects.
+_EXTRA_ORGANIZATIONS = f"DELETE FROM organization WHERE code <> '{DEFAULT_ORGANIZATION_CODE}'"
 
 
 @pytest.fixture(autouse=True)
@@ -176,6 +179,7 @@ def clean_tables(database_url: str) -> None:
         else:
             for table in TABLES:
                 connection.execute(sa.text(f"DELETE FROM {table}"))
+        connection.execute(sa.text(_EXTRA_ORGANIZATIONS))
     engine.dispose()
 
 

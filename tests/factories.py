@@ -12,6 +12,7 @@ from app.auth.models import Role
 from app.flags import service
 from app.flags.models import Flag
 from app.flags.schemas import FlagCreate
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from app.staff import service as staff_service
 from app.staff.models import Staff
 from app.staff.schemas import StaffCreate, StaffUpdate
@@ -68,11 +69,19 @@ def flag_create(**overrides: Any) -> FlagCreate:
     return FlagCreate.model_validate(data)
 
 
-async def make_flag(factory: async_sessionmaker[AsyncSession], **overrides: Any) -> Flag:
-    """A committed, submitted flag."""
+async def make_flag(
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    organization_id: uuid.UUID = DEFAULT_ORGANIZATION_ID,
+    **overrides: Any,
+) -> Flag:
+    """A committed, submitted flag (of the default organization unless told otherwise)."""
     async with factory() as session:
         created = await service.create_flag(
-            session, flag_create(**overrides), secret_key=SECRET_KEY
+            session,
+            flag_create(**overrides),
+            organization_id=organization_id,
+            secret_key=SECRET_KEY,
         )
         await session.commit()
         return created.flag

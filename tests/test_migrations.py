@@ -26,6 +26,7 @@ POSTGRES_ONLY_INDEXES = {
     "ix_flag_loop",
     "ix_flag_replied",
     "ix_flag_new_first",
+    "ix_flag_organization_new_first",
     "ix_flag_order_display_trgm",
     "ix_flag_service_stats",
     "ix_flag_reply_wait",
@@ -44,6 +45,7 @@ TABLES = {
     "flag_event",
     "notification_opt_out",
     "oidc_sign_in",
+    "organization",
     "outbox_delivery",
     "pending_launch",
     "price_list",
@@ -157,6 +159,7 @@ def test_reply_waits_are_backfilled_from_the_reply_times(empty_database_url):
             # agreement.
             later = {
                 "rule_agreement",
+                "organization_id",
                 "reply_wait_seconds",
                 "reporter_email",
                 "owner_lead_id",

@@ -23,8 +23,9 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from app.auth import service, sessions
 from app.auth.errors import CsrfTokenMissing, MissingToken, RoleNotAllowed
 from app.auth.models import Role, StaffSession
-from app.auth.permissions import ROLE_PERMISSIONS, Permission, roles_with
+from app.auth.permissions import ROLE_PERMISSIONS, SYSTEM_LEVEL_ONLY, Permission, roles_with
 from app.db import SessionDep
+from app.organizations.scope import OrganizationScope, bind
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `valueloop tokens create`.")
 _session_cookie = APIKeyCookie(
@@ -41,13 +42,19 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class Principal:
     """The caller. ``via`` is ``api_token`` or ``staff_session``; ``ref`` the id of that token
     or session, for the audit trail; ``staff_id`` the person in the staff directory, if the
-    caller is one (not a service token)."""
+    caller is one (not a service token); ``organization_id`` whose flags they see (None: the
+    system level, every organization's)."""
 
     via: str
     ref: str
     name: str
     role: Role
     staff_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+
+    @property
+    def scope(self) -> OrganizationScope:
+        return OrganizationScope(self.organization_id)
 
     @classmethod
     def of_session(cls, staff: StaffSession) -> Principal:
@@ -57,6 +64,7 @@ class Principal:
             name=staff.name,
             role=Role(staff.role),
             staff_id=staff.staff_id,
+            organization_id=staff.organization_id,
         )
 
 
@@ -66,7 +74,21 @@ async def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_session_cookie)],
 ) -> Principal:
-    """RFC 6750 bearer authentication with an API token, or the dashboard's session cookie."""
+    """RFC 6750 bearer authentication with an API token, or the dashboard's session cookie.
+
+    From here on every flag query on the request's database session is limited to the
+    caller's organization (app.organizations.scope)."""
+    principal = await _authenticated(request, session, credentials, cookie)
+    bind(session, principal.scope)
+    return principal
+
+
+async def _authenticated(
+    request: Request,
+    session: SessionDep,
+    credentials: HTTPAuthorizationCredentials | None,
+    cookie: str | None,
+) -> Principal:
     if credentials is not None and credentials.credentials:
         holder = await service.authenticate(session, credentials.credentials)
         return Principal(
@@ -75,6 +97,7 @@ async def current_principal(
             name=holder.name,
             role=holder.role,
             staff_id=holder.token.staff_id,
+            organization_id=holder.organization_id,
         )
     if cookie:
         settings = request.app.state.settings
@@ -106,6 +129,11 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
             raise RoleNotAllowed(
                 f"The role {principal.role.value!r} may not {permission.value.replace('_', ' ')}; "
                 f"this needs one of: {allowed}."
+            )
+        if permission in SYSTEM_LEVEL_ONLY and principal.organization_id is not None:
+            raise RoleNotAllowed(
+                f"Only system-level staff may {permission.value.replace('_', ' ')}: it concerns "
+                "every organization sharing this registry."
             )
         return principal
 

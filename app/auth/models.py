@@ -36,6 +36,9 @@ class ApiToken(SQLModel, table=True):
     # A person's token acts as them (their role, their name on the timeline) and stops working
     # when they are deactivated; None is a named service token (an integration, a script).
     staff_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id", index=True)
+    # A service token's organization (None: system level). A person's token follows the
+    # person's organization instead.
+    organization_id: uuid.UUID | None = Field(default=None, foreign_key="organization.id")
 
 
 class SignInMethod(StrEnum):
@@ -62,6 +65,8 @@ class StaffSession(SQLModel, table=True):
     # The person signed in (OpenID Connect, or a token that belongs to a person): the session
     # ends when they are deactivated.
     staff_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id", index=True)
+    # Whose flags the session sees (None: every organization's); follows the person.
+    organization_id: uuid.UUID | None = Field(default=None, foreign_key="organization.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)

@@ -2,9 +2,12 @@
 
 Leads own improvement areas: they read, comment, reply and move flags along. Analysts run the
 queue: everything a lead does plus assignment, bulk export. Admins also manage API tokens and
-registered EHRs, the staff directory, webhooks and undelivered notifications, and read the
-audit trail.
-registered EHRs, load the organization's price list, and read the audit trail.
+registered EHRs, the staff directory, webhooks and undelivered notifications, load the price
+list, and read the audit trail.
+
+Those admin powers reach every organization sharing the registry (an EHR registration decides
+whose flags its launches make; the audit trail names every organization's flags), so only
+system-level admins hold them. An organization's admin works its flags like an analyst.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ _ADMIN = _ANALYST | {
     Permission.MANAGE_PRICES,
 }
 
+SYSTEM_LEVEL_ONLY = frozenset(_ADMIN - _ANALYST)
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.LEAD: _LEAD,
     Role.ANALYST: _ANALYST,
@@ -47,3 +52,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 def roles_with(permission: Permission) -> list[Role]:
     return [role for role in Role if permission in ROLE_PERMISSIONS[role]]
+
+
+def granted(role: Role, organization_id: object | None) -> frozenset[Permission]:
+    """What ``role`` may do for staff of ``organization_id`` (None: the system level)."""
+    permissions = ROLE_PERMISSIONS[role]
+    return permissions if organization_id is None else permissions - SYSTEM_LEVEL_ONLY

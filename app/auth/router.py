@@ -10,6 +10,7 @@ from app.auth import service
 from app.auth.dependencies import CanManageTokens
 from app.auth.schemas import TokenCreate, TokenIssued, TokenPublic
 from app.db import SessionDep
+from app.organizations import service as organizations
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 
@@ -32,6 +33,7 @@ async def create_token(
         role=request.role,
         staff_id=request.staff_id,
         created_by=admin.name,
+        organization_id=await organizations.id_of(session, request.organization),
     )
     return TokenIssued(**TokenPublic.of(issued.record).model_dump(), token=issued.secret)
 

@@ -22,13 +22,20 @@ class TokenCreate(BaseModel):
     staff_id: uuid.UUID | None = Field(
         default=None, description="The staff member the token belongs to."
     )
+    organization: Annotated[str, Field(min_length=1, max_length=20)] | None = Field(
+        default=None,
+        description="A service token's organization code; none: the system level (every "
+        "organization's flags). A person's token follows the person's organization.",
+    )
 
     @model_validator(mode="after")
     def _a_person_or_a_service(self) -> TokenCreate:
-        if self.staff_id is not None and (self.name is not None or self.role is not None):
+        if self.staff_id is not None and (
+            self.name is not None or self.role is not None or self.organization is not None
+        ):
             raise ValueError(
-                "a person's token takes their name and role from the staff directory: give "
-                "'staff_id' alone, or 'name' and 'role' for a service token"
+                "a person's token takes their name, role and organization from the staff "
+                "directory: give 'staff_id' alone, or 'name' and 'role' for a service token"
             )
         if self.staff_id is None and (self.name is None or self.role is None):
             raise ValueError("give 'staff_id', or 'name' and 'role' for a service token")
@@ -44,6 +51,9 @@ class TokenPublic(BaseModel):
     created_by: str
     revoked_at: datetime | None
     staff_id: uuid.UUID | None = Field(description="The person it belongs to; null: a service.")
+    organization_id: uuid.UUID | None = Field(
+        description="Whose flags it sees; null: every organization's (the system level)."
+    )
 
     @classmethod
     def of(cls, record: ApiToken) -> TokenPublic:
@@ -56,6 +66,7 @@ class TokenPublic(BaseModel):
             created_by=record.created_by,
             revoked_at=record.revoked_at,
             staff_id=record.staff_id,
+            organization_id=record.organization_id,
         )
 
 

@@ -54,6 +54,11 @@ class TokenHolder:
     def role(self) -> Role:
         return Role(self.staff.role if self.staff else self.token.role)
 
+    @property
+    def organization_id(self) -> uuid.UUID | None:
+        """Whose flags it sees: its person's organization, or the service token's own."""
+        return self.staff.organization_id if self.staff else self.token.organization_id
+
 
 def issue(
     session: AsyncSession,
@@ -62,8 +67,10 @@ def issue(
     role: Role,
     created_by: str,
     staff: Staff | None = None,
+    organization_id: uuid.UUID | None = None,
 ) -> IssuedToken:
-    """A new token; ``staff`` ties it to a person, whose name and role it then carries."""
+    """A new token; ``staff`` ties it to a person, whose name, role and organization it then
+    carries. A service token sees ``organization_id``'s flags, or every organization's."""
     if staff is not None and not staff.active:
         raise StaffDeactivated(f"{staff.name} is deactivated; reactivate them first.")
     secret = ISSUED_PREFIX + secrets.token_urlsafe(32)
@@ -71,6 +78,7 @@ def issue(
         name=staff.name if staff else name,
         role=Role(staff.role) if staff else role,
         staff_id=staff.id if staff else None,
+        organization_id=staff.organization_id if staff else organization_id,
         token_hash=hash_token(secret),
         token_prefix=secret[:10],
         created_at=utcnow(),
@@ -87,12 +95,16 @@ async def issue_for(
     role: Role | None,
     staff_id: uuid.UUID | None,
     created_by: str,
+    organization_id: uuid.UUID | None = None,
 ) -> IssuedToken:
-    """A token for the person ``staff_id`` names, or a service token named ``name``."""
+    """A token for the person ``staff_id`` names, or a service token named ``name`` (of
+    ``organization_id``, or the system level)."""
     if staff_id is None:
         if name is None or role is None:
             raise ValueError("a service token needs a name and a role (TokenCreate checks this)")
-        return issue(session, name=name, role=role, created_by=created_by)
+        return issue(
+            session, name=name, role=role, created_by=created_by, organization_id=organization_id
+        )
     staff = await staff_repository.by_id(session, staff_id)
     if staff is None:
         raise StaffNotFound(f"No staff member with id {staff_id}.")

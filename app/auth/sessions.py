@@ -53,6 +53,7 @@ def start(
     api_token_id: uuid.UUID | None = None,
     subject: str | None = None,
     staff_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
 ) -> StartedSession:
     now = utcnow()
     secret = secrets.token_urlsafe(32)
@@ -64,6 +65,7 @@ def start(
         api_token_id=api_token_id,
         subject=subject,
         staff_id=staff_id,
+        organization_id=organization_id,
         created_at=now,
         expires_at=now + timedelta(hours=settings.staff_session_hours),
         last_seen_at=now,
@@ -96,8 +98,8 @@ async def resolve(session: AsyncSession, secret: str, *, settings: Settings) -> 
 
 
 async def _follow_the_person(session: AsyncSession, record: StaffSession) -> None:
-    """A person's session ends when they are deactivated, and carries their current role (an
-    admin's change of role applies at once, not at the next sign-in)."""
+    """A person's session ends when they are deactivated, and carries their current role and
+    organization (an admin's change applies at once, not at the next sign-in)."""
     if record.staff_id is None:
         return
     person = await staff_repository.by_id(session, record.staff_id)
@@ -106,8 +108,9 @@ async def _follow_the_person(session: AsyncSession, record: StaffSession) -> Non
             "Your ValueLoop account has been deactivated, so you are signed out. Ask a "
             "ValueLoop administrator if this is a mistake."
         )
-    if (record.role, record.name) != (person.role, person.name):
-        record.role, record.name = person.role, person.name
+    current = (person.role, person.name, person.organization_id)
+    if (record.role, record.name, record.organization_id) != current:
+        record.role, record.name, record.organization_id = current
         session.add(record)
 
 

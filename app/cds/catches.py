@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import lowvalue
+from app.cds import repository
+from app.cds.errors import UnusableFeedback
 from app.cds.models import IssuedCard
 from app.cds.schemas import HookRequest
 from app.config import Settings
@@ -155,5 +157,21 @@ async def record_catch(session: AsyncSession, card: IssuedCard, *, settings: Set
         # The rule that caught it agreed, by definition: recorded as an in-EHR flag's is.
         rule_agreement=[agreement_for(card.rule_id, card.rule_version)],
     )
-    created = await registry.create_flag(session, data, secret_key=settings.resolved_secret_key())
+    created = await registry.create_flag(
+        session,
+        data,
+        organization_id=await _organization_of(session, card),
+        secret_key=settings.resolved_secret_key(),
+    )
     return created.flag.id
+
+
+async def _organization_of(session: AsyncSession, card: IssuedCard) -> uuid.UUID:
+    """The organization of the CDS client the card was shown by: its catches belong to it."""
+    client = await repository.client_by_iss(session, card.client_iss)
+    if client is None:  # the card was issued to a client since unregistered
+        raise UnusableFeedback(
+            "The EHR that showed this card is no longer registered as a CDS client, so its "
+            "catch cannot be recorded."
+        )
+    return client.organization_id

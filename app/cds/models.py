@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import BigIntId, UTCDateTime
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 
 ISS_MAX_LENGTH = 500
 URL_MAX_LENGTH = 500
@@ -42,6 +43,9 @@ class CdsClient(SQLModel, table=True):
     # Without a trailing slash: the spec's own example sends "https://fhir-ehr.example.com/".
     iss: str = Field(max_length=ISS_MAX_LENGTH, unique=True)
     name: str = Field(max_length=200)
+    # Catches from this client's order-sign calls belong to this organization
+    # (a plain id, as flag.organization_id).
+    organization_id: uuid.UUID = Field(default=DEFAULT_ORGANIZATION_ID)
     jwks_url: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
     # none_as_null: an absent JWKS is SQL NULL (the check constraint), not the JSON null.
     jwks: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))

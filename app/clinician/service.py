@@ -7,6 +7,8 @@ and encounter.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clinician.access import ClinicianAccess
@@ -14,6 +16,7 @@ from app.clinician.context import FlagContext, check_order_belongs, read_flag_co
 from app.clinician.errors import OrderNotInLaunch
 from app.clinician.orders import OrderSummary, OrderView, codings, summarize_order
 from app.clinician.schemas import ClinicianFlagIn
+from app.ehrs import repository as ehr_repository
 from app.flags import service as registry_service
 from app.flags.costs import Price
 from app.flags.schemas import (
@@ -26,6 +29,7 @@ from app.flags.schemas import (
     ReporterIn,
 )
 from app.kit.time import utcnow
+from app.launch.errors import SessionExpired
 from app.launch.models import AppSession
 from app.prices import service as prices
 from app.rules.agreement import agreement_of
@@ -47,8 +51,19 @@ async def flag_order(
     price = await prices.price_for(session, codings(order.concept), on=ordered_on)
     data = _flag_create(app_session, request, summary, facts, price=price)
     return await registry_service.create_flag(
-        session, data, secret_key=access.settings.resolved_secret_key()
+        session,
+        data,
+        organization_id=await organization_of_launch(session, app_session),
+        secret_key=access.settings.resolved_secret_key(),
     )
+
+
+async def organization_of_launch(session: AsyncSession, app_session: AppSession) -> uuid.UUID:
+    """The organization of the EHR that launched this session: its flags belong to it."""
+    ehr = await ehr_repository.ehr_by_id(session, app_session.ehr_id)
+    if ehr is None:  # unregistering an EHR ends its sessions (app.ehrs.service.unregister)
+        raise SessionExpired("This EHR is no longer registered with ValueLoop; launch again.")
+    return ehr.organization_id
 
 
 async def _read_order(

@@ -19,7 +19,7 @@ from fastapi.security import APIKeyCookie
 from app.auth import sessions
 from app.auth.errors import SessionEnded
 from app.auth.models import Role, StaffSession
-from app.auth.permissions import ROLE_PERMISSIONS, Permission
+from app.auth.permissions import Permission, granted
 from app.config import Mode
 from app.db import SessionDep
 from app.dependencies import SettingsDep
@@ -79,7 +79,7 @@ def page_for(permission: Permission) -> Callable[..., Awaitable[StaffSession]]:
             record = await sessions.resolve(session, cookie, settings=settings)
         except SessionEnded as exc:
             raise SignInRequired(here) from exc
-        if permission not in ROLE_PERMISSIONS[Role(record.role)]:
+        if permission not in granted(Role(record.role), record.organization_id):
             raise PageNotAllowed(Role(record.role), permission)
         return record
 
@@ -110,13 +110,15 @@ def render(
 def _staff_context(request: Request, record: StaffSession, page: str) -> dict[str, Any]:
     settings = request.app.state.settings
     role = Role(record.role)
+    permissions = granted(role, record.organization_id)
     return {
         "page": page,
         "staff": {
             "name": record.name,
             "role": role.value,
-            "permissions": sorted(p.value for p in ROLE_PERMISSIONS[role]),
-            "is_admin": Permission.MANAGE_TOKENS in ROLE_PERMISSIONS[role],
+            "permissions": sorted(p.value for p in permissions),
+            "is_admin": Permission.MANAGE_TOKENS in permissions,
+            "system_level": record.organization_id is None,
         },
         "csrf_token": sessions.csrf_token(record, secret_key=settings.resolved_secret_key()),
         "reply_sla_hours": settings.reply_sla_hours,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,6 +59,7 @@ from app.flags.schemas import (
 )
 from app.flags.service import flag_row
 from app.flags.workflow import END_STATES, Status
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from app.staff.models import Staff
 
 
@@ -108,8 +109,18 @@ def _sha256(data: bytes) -> str:
 class SyntheticRegistry:
     """Generates flags with their timelines, deterministically from ``seed``."""
 
-    def __init__(self, *, seed: int = 1, now: datetime | None = None, weeks: int = 52) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        now: datetime | None = None,
+        weeks: int = 52,
+        organizations: Sequence[uuid.UUID] = (DEFAULT_ORGANIZATION_ID,),
+    ) -> None:
+        """``organizations``: the flags are dealt to them in turn (not drawn from the random
+        sequence, so a seed gives the same flags however many organizations share them)."""
         self.rng = random.Random(seed)
+        self.organizations = tuple(organizations)
         self.now = now or datetime.now(UTC)
         self.weeks = weeks
         self.reporters = _reporters(self.rng)
@@ -168,7 +179,11 @@ class SyntheticRegistry:
         receipt_hash = None if identity_kept(anonymity) else _sha256(_uuid(rng).bytes)
         data = self._flag_create(service, reporter, anonymity, key, encounter, started)
         row = flag_row(
-            data, now=created, fingerprint=_sha256(flag_id.bytes), receipt_hash=receipt_hash
+            data,
+            organization_id=self.organizations[self.serial % len(self.organizations)],
+            now=created,
+            fingerprint=_sha256(flag_id.bytes),
+            receipt_hash=receipt_hash,
         )
         # Where the workflow has taken the flag since, as its timeline tells.
         row.update(
@@ -385,11 +400,18 @@ def seed_directory(engine: sa.Engine, *, now: datetime | None = None) -> int:
     return len(missing)
 
 
-def seed(engine: sa.Engine, count: int, *, seed: int = 1, now: datetime | None = None) -> int:
+def seed(
+    engine: sa.Engine,
+    count: int,
+    *,
+    seed: int = 1,
+    now: datetime | None = None,
+    organizations: Sequence[uuid.UUID] = (DEFAULT_ORGANIZATION_ID,),
+) -> int:
     """Write ``count`` synthetic flags with their timelines (and, first, the directory of the
-    people who own them); one transaction per batch."""
+    people who own them), dealt in turn to ``organizations``; one transaction per batch."""
     seed_directory(engine, now=now)
-    generator = SyntheticRegistry(seed=seed, now=now)
+    generator = SyntheticRegistry(seed=seed, now=now, organizations=organizations)
     written = 0
     for flags, events in generator.batches(count):
         with engine.begin() as connection:

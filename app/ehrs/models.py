@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 
 URL_MAX_LENGTH = 500
 
@@ -21,6 +22,9 @@ class RegisteredEhr(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     issuer: str = Field(max_length=URL_MAX_LENGTH, unique=True)
     name: str = Field(max_length=200)
+    # Flags launched from this EHR belong to this organization
+    # (a plain id, as flag.organization_id).
+    organization_id: uuid.UUID = Field(default=DEFAULT_ORGANIZATION_ID)
     client_id: str = Field(max_length=200)
     client_auth: str = Field(max_length=30)
     client_secret_encrypted: str | None = Field(default=None, max_length=2000)

@@ -11,6 +11,8 @@ from app.db import SessionDep
 from app.ehrs import service as ehrs
 from app.ehrs.schemas import EhrPublic, EhrRegistration
 from app.ehrs.secrets import secret_box
+from app.organizations import service as organizations
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 
 router = APIRouter(prefix="/api/v1/ehrs", tags=["registered EHRs"])
 
@@ -38,6 +40,8 @@ async def register_ehr(
         ),
         frame_origins=registration.frame_origins,
         scopes=registration.scopes,
+        organization_id=await organizations.id_of(session, registration.organization)
+        or DEFAULT_ORGANIZATION_ID,
     )
     return EhrPublic.of(ehr)
 

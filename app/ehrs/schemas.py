@@ -28,6 +28,10 @@ class EhrRegistration(BaseModel):
         Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=50)]
         | None
     ) = None
+    organization: Annotated[str, Field(min_length=1, max_length=20)] | None = Field(
+        default=None,
+        description="The code of the organization its flags belong to; default: 'main'.",
+    )
 
 
 class EhrPublic(BaseModel):
@@ -38,6 +42,7 @@ class EhrPublic(BaseModel):
     client_auth: ClientAuthKind
     frame_origins: list[str]
     scopes: list[str] | None
+    organization_id: uuid.UUID
     created_at: datetime
 
     @classmethod
@@ -50,5 +55,6 @@ class EhrPublic(BaseModel):
             client_auth=ClientAuthKind(ehr.client_auth),
             frame_origins=list(ehr.frame_origins),
             scopes=list(ehr.scopes) if ehr.scopes is not None else None,
+            organization_id=ehr.organization_id,
             created_at=ehr.created_at,
         )

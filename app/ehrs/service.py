@@ -23,6 +23,7 @@ from app.ehrs.models import RegisteredEhr
 from app.ehrs.secrets import secret_box
 from app.kit.crypto import SecretBox
 from app.kit.time import utcnow
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 
 
 class ClientAuthKind(StrEnum):
@@ -68,8 +69,10 @@ async def register(
     client_secret: str | None = None,
     frame_origins: Sequence[str] = (),
     scopes: Sequence[str] | None = None,
+    organization_id: uuid.UUID = DEFAULT_ORGANIZATION_ID,
 ) -> RegisteredEhr:
-    """Add an EHR, or replace the registration of one already known by its issuer."""
+    """Add an EHR, or replace the registration of one already known by its issuer. Flags
+    launched from it belong to ``organization_id``."""
     normalized = normalize_issuer(issuer)
     if client_auth is ClientAuthKind.BASIC and not client_secret:
         raise InvalidRegistration(
@@ -89,6 +92,7 @@ async def register(
     ehr.client_secret_encrypted = box.encrypt(client_secret) if client_secret else None
     ehr.frame_origins = origins
     ehr.scopes = list(scopes) if scopes else None
+    ehr.organization_id = organization_id
     repository.add(session, ehr)
     await session.flush()
     return ehr

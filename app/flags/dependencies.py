@@ -8,11 +8,13 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from app.db import SessionDep
 from app.errors import UnprocessableContent
 from app.flags.catalog import Driver, Priority, Reason, ReporterRole
 from app.flags.filters import FlagFilters
 from app.flags.workflow import Status
 from app.kit.time import CalendarDay
+from app.organizations import service as organizations
 
 # Repeatable filters: a flag matches when it has any of the values given.
 _Reasons = Annotated[
@@ -31,8 +33,18 @@ _ReporterRoles = Annotated[
     Query(description="The reporter's role (physician, nurse, ...); repeatable."),
 ]
 
+_OrganizationCode = Annotated[
+    str | None,
+    Query(
+        max_length=20,
+        description="An organization's code (for system-level staff; everyone else sees only "
+        "their own organization's flags whatever this says).",
+    ),
+]
+
 
 async def flag_filters(
+    session: SessionDep,
     status: Annotated[
         list[Status] | None, Query(description="Repeat to match any of several.")
     ] = None,
@@ -69,6 +81,7 @@ async def flag_filters(
         str | None,
         Query(min_length=2, max_length=200, description="Text in the note or the order's name."),
     ] = None,
+    organization: _OrganizationCode = None,
 ) -> FlagFilters:
     _check_range(created_from, created_to)
     system, code = _order_token(order_code)
@@ -88,6 +101,7 @@ async def flag_filters(
         created_from=created_from,
         created_to=created_to,
         text=q,
+        organization=await organizations.id_of(session, organization),
     )
 
 

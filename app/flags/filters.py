@@ -40,6 +40,9 @@ class FlagFilters:
     created_from: date | None = None
     created_to: date | None = None
     text: str | None = None
+    # For system-level staff; an organization's staff are limited to theirs whatever this says
+    # (app.organizations.scope).
+    organization: uuid.UUID | None = None
 
     def describe(self) -> dict[str, Any]:
         """The filters in use as plain JSON data, for the audit trail."""
@@ -81,6 +84,8 @@ def conditions(filters: FlagFilters) -> list[ColumnElement[bool]]:
         # Only identified reporters can be found by name: filtering must not unmask the others.
         where.append(col(Flag.reporter_fhir_user) == filters.reporter)
         where.append(identity_shown_condition())
+    if filters.organization is not None:
+        where.append(col(Flag.organization_id) == filters.organization)
     if filters.owner is not None:
         where.append(
             sa.or_(

@@ -42,6 +42,12 @@ class Flag(SQLModel, table=True):
             "issuer", "idempotency_scope", "idempotency_key", name="uq_flag_idempotency"
         ),
         sa.Index("ix_flag_created", "created_at", "id"),
+        # An organization's staff read only its flags (app.organizations.scope): its list,
+        # queue and statistics start from these.
+        sa.Index("ix_flag_organization_created", "organization_id", "created_at", "id"),
+        sa.Index(
+            "ix_flag_organization_status_created", "organization_id", "status", "created_at", "id"
+        ),
         sa.Index("ix_flag_status_created", "status", "created_at", "id"),
         sa.Index("ix_flag_department_created", "department", "created_at", "id"),
         sa.Index("ix_flag_reason_created", "reason", "created_at", "id"),
@@ -88,6 +94,11 @@ class Flag(SQLModel, table=True):
     # UPDATE ... WHERE id = :id AND version = :loaded_version, and bumps the version (the ETag).
     version: int = Field(default=1, sa_column=_VERSION_COLUMN)
 
+    # The organization of the EHR (or CDS client) the flag came from: set by the server from the
+    # launch, never by the client. Staff of other organizations cannot see the flag. A plain
+    # id, like ``issuer`` (organizations are never deleted): SQLite cannot add a NOT NULL
+    # column with a foreign key to a table that has rows.
+    organization_id: uuid.UUID
     issuer: str = Field(max_length=REFERENCE_MAX_LENGTH)
     idempotency_key: str = Field(max_length=100)
     # The reporter's fhirUser, or "" for anonymous flags (whose reporter is not stored).

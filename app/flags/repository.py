@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,6 +24,7 @@ from app.errors import PreconditionFailed
 from app.flags.filters import FlagFilters, conditions
 from app.flags.models import Flag, FlagEvent
 from app.kit.pagination import after
+from app.organizations.scope import scope_of
 
 # The triage queue's order: new (submitted) flags first. Written as literal SQL so it is exactly
 # the expression of the PostgreSQL index ix_flag_new_first (migration 0005).
@@ -240,8 +242,16 @@ _PG_SERVICES = sa.text(
 )
 
 
+def _loose_index_scan(session: AsyncSession) -> bool:
+    """Whether the raw-SQL scans above may answer: on PostgreSQL, for system-level callers
+    only. Raw SQL is past the organization scope's reach (app.organizations.scope), so an
+    organization's staff get the plain query, which the scope limits (and which is quick at
+    one organization's share)."""
+    return dialect_name(session) == "postgresql" and scope_of(session).system_level
+
+
 async def distinct_departments(session: AsyncSession, *, limit: int) -> list[str]:
-    if dialect_name(session) == "postgresql":
+    if _loose_index_scan(session):
         result = await session.execute(_PG_DEPARTMENTS, {"limit": limit})
         return [row[0] for row in result.all()]
     department = col(Flag.department)
@@ -253,10 +263,20 @@ async def distinct_services(
     session: AsyncSession, *, limit: int
 ) -> list[tuple[str, str | None, str]]:
     """(code, system, display) for every coded order that was ever flagged."""
-    if dialect_name(session) == "postgresql":
+    if _loose_index_scan(session):
         result = await session.execute(_PG_SERVICES, {"limit": limit})
         return [(row[0], row[1], row[2]) for row in result.all()]
     code = col(Flag.order_code)
+    if dialect_name(session) == "postgresql":
+        # An organization's share: DISTINCT ON keeps each code's newest flag.
+        newest = (
+            sa.select(code, col(Flag.order_code_system), col(Flag.order_display))
+            .where(code.is_not(None))
+            .ext(distinct_on(code))
+            .order_by(code, col(Flag.created_at).desc(), col(Flag.id).desc())
+            .limit(limit)
+        )
+        return [(str(row[0]), row[1], row[2]) for row in (await session.execute(newest)).all()]
     # SQLite fills bare columns from the row that holds the max() ("Bare columns in an
     # aggregate query"): the newest flag's system and name, as on PostgreSQL.
     statement = (

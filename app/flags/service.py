@@ -64,12 +64,31 @@ def hash_receipt(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _reporter_columns(data: FlagCreate) -> dict[str, Any]:
+    """Anonymous means not stored at all: only the role survives, for the statistics."""
+    kept = identity_kept(data.anonymity)
+    reporter = data.reporter
+    return dict(
+        reporter_fhir_user=reporter.fhir_user if kept else None,
+        reporter_display=reporter.display if kept else None,
+        reporter_email=reporter.email if kept else None,
+        reporter_role=reporter.role,
+        reporter_department=reporter.department if kept else None,
+    )
+
+
 def flag_row(
-    data: FlagCreate, *, now: datetime, fingerprint: str, receipt_hash: str | None
+    data: FlagCreate,
+    *,
+    organization_id: uuid.UUID,
+    now: datetime,
+    fingerprint: str,
+    receipt_hash: str | None,
 ) -> dict[str, Any]:
     """The columns of the flag ``data`` submits, as it stands when submitted: the one place a
     flag's snapshot becomes its row (for :func:`create_flag`, and for the synthetic flags of
-    ``app.demo.synthetic``, which are written in bulk)."""
+    ``app.demo.synthetic``, which are written in bulk). ``organization_id`` is the server's
+    (the launch's EHR registration), never the submitter's."""
     kept = identity_kept(data.anonymity)
     reporter = data.reporter
     encounter = data.encounter
@@ -78,17 +97,13 @@ def flag_row(
         created_at=now,
         created_week=week_start(now),
         updated_at=now,
+        organization_id=organization_id,
         issuer=data.issuer,
         idempotency_key=data.idempotency_key,
         idempotency_scope=reporter.fhir_user if kept else "",
         request_fingerprint=fingerprint,
         anonymity=data.anonymity,
-        # Anonymous means not stored at all: only the role survives, for the statistics.
-        reporter_fhir_user=reporter.fhir_user if kept else None,
-        reporter_display=reporter.display if kept else None,
-        reporter_email=reporter.email if kept else None,
-        reporter_role=reporter.role,
-        reporter_department=reporter.department if kept else None,
+        **_reporter_columns(data),
         receipt_token_hash=receipt_hash,
         patient_fhir_id=data.patient.fhir_id,
         patient_age_band=data.patient.age_band,
@@ -124,9 +139,12 @@ def flag_row(
     )
 
 
-async def create_flag(session: AsyncSession, data: FlagCreate, *, secret_key: str) -> Created:
+async def create_flag(
+    session: AsyncSession, data: FlagCreate, *, organization_id: uuid.UUID, secret_key: str
+) -> Created:
     """Record a flag once per idempotency key: a retry returns the flag the first call made.
 
+    ``organization_id``: the organization of the EHR or CDS client it came from.
     ``secret_key`` signs anonymous reporters' receipts.
     """
     kept = identity_kept(data.anonymity)
@@ -136,6 +154,7 @@ async def create_flag(session: AsyncSession, data: FlagCreate, *, secret_key: st
     flag = Flag(
         **flag_row(
             data,
+            organization_id=organization_id,
             now=now,
             fingerprint=fingerprint,
             receipt_hash=hash_receipt(receipt) if receipt else None,

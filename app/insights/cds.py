@@ -142,10 +142,13 @@ async def _daily(session: AsyncSession, filters: FlagFilters, rule_id: str | Non
 
 
 async def by_rule(session: AsyncSession, period: FlagFilters) -> CdsRules:
-    return await IN_FLIGHT.run(("cds", filters_key(period)), lambda: _by_rule(session, period))
+    return await IN_FLIGHT.run(
+        ("cds", filters_key(session, period)), lambda: _by_rule(session, period)
+    )
 
 
 async def daily(session: AsyncSession, filters: FlagFilters, rule_id: str | None) -> CdsDaily:
     return await IN_FLIGHT.run(
-        ("cds_daily", rule_id, filters_key(filters)), lambda: _daily(session, filters, rule_id)
+        ("cds_daily", rule_id, filters_key(session, filters)),
+        lambda: _daily(session, filters, rule_id),
     )

@@ -7,12 +7,14 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from app.db import SessionDep
 from app.flags.dependencies import flag_filters
 from app.flags.filters import FlagFilters
 from app.kit.time import CalendarDay
 
 
 async def period_filters(
+    session: SessionDep,
     created_from: Annotated[
         CalendarDay | None, Query(description="First day, inclusive (UTC), as YYYY-MM-DD.")
     ] = None,
@@ -21,10 +23,11 @@ async def period_filters(
     ] = None,
 ) -> FlagFilters:
     """The period as the other statistics read it (the same checks, the same 422s)."""
-    return await flag_filters(created_from=created_from, created_to=created_to)
+    return await flag_filters(session, created_from=created_from, created_to=created_to)
 
 
 async def order_code_filters(
+    session: SessionDep,
     period: Annotated[FlagFilters, Depends(period_filters)],
     order_code: Annotated[
         str | None,
@@ -33,7 +36,10 @@ async def order_code_filters(
 ) -> FlagFilters:
     """The period and one order code, read as the flag list reads it."""
     return await flag_filters(
-        created_from=period.created_from, created_to=period.created_to, order_code=order_code
+        session,
+        created_from=period.created_from,
+        created_to=period.created_to,
+        order_code=order_code,
     )
 
 

@@ -21,6 +21,7 @@ from app.flags.models import Flag
 from app.flags.owners import People
 from app.flags.views import owner, reporter
 from app.insights import repository
+from app.organizations.scope import OrganizationScope, bind
 from app.staff import repository as staff_repository
 
 ROWS_PER_CHUNK = 500
@@ -158,13 +159,18 @@ def _ndjson_chunk(rows: list[dict[str, Any]], *, header: bool) -> bytes:
 
 
 async def stream_export(
-    factory: async_sessionmaker[AsyncSession], filters: FlagFilters, fmt: ExportFormat
+    factory: async_sessionmaker[AsyncSession],
+    filters: FlagFilters,
+    fmt: ExportFormat,
+    *,
+    scope: OrganizationScope,
 ) -> AsyncIterator[bytes]:
-    """The export's bytes, a few hundred rows at a time."""
+    """The export's bytes, a few hundred rows at a time, of the flags ``scope`` may see."""
     render: Callable[..., bytes] = _csv_chunk if fmt is ExportFormat.CSV else _ndjson_chunk
     header = True
     rows: list[dict[str, Any]] = []
     async with factory() as session:
+        bind(session, scope)
         # The whole directory once: it is small, and the export may hold a million flags.
         people = {person.id: person for person in await staff_repository.everyone(session)}
         async for flag in repository.stream(session, filters):

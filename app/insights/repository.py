@@ -233,7 +233,9 @@ async def reply_time_buckets(session: AsyncSession, filters: FlagFilters) -> dic
         counts.append((key, sa.func.count().filter(sa.and_(replied, band))))
         lower = bound
     counts.append((REPLY_TIME_OVER, sa.func.count().filter(sa.and_(replied, waited >= lower))))
-    statement = sa.select(*(count for _, count in counts)).where(*conditions(filters))
+    statement = (
+        sa.select(*(count for _, count in counts)).select_from(Flag).where(*conditions(filters))
+    )
     row = (await session.execute(statement)).one()
     return {key: value for (key, _), value in zip(counts, row, strict=True)}
 

@@ -205,7 +205,7 @@ async def cds_daily(
 async def export_flags(
     request: Request,
     auditor: StaffAuditor,
-    _: CanExportFlags,
+    principal: CanExportFlags,
     filters: FiltersDep,
     fmt: Annotated[
         ExportFormat, Query(alias="format", description="csv (one row per flag) or ndjson.")
@@ -218,7 +218,7 @@ async def export_flags(
     )
     filename = f"valueloop-flags-{utcnow().date().isoformat()}.{fmt.value}"
     return StreamingResponse(
-        stream_export(request.app.state.session_factory, filters, fmt),
+        stream_export(request.app.state.session_factory, filters, fmt, scope=principal.scope),
         media_type=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -36,6 +36,7 @@ from app.insights.schemas import (
     WeekRow,
 )
 from app.kit.coalesce import Coalescer
+from app.organizations.scope import scope_of
 
 # Identical statistics requests running at the same time share one computation (the page asks
 # for a statistic's JSON table and its SVG chart at once).
@@ -43,9 +44,12 @@ MAX_TREND_WEEKS = 1044  # 20 years of weekly rows
 IN_FLIGHT = Coalescer()
 
 
-def filters_key(filters: FlagFilters) -> str:
-    """The filters as a key for IN_FLIGHT: equal filters, equal key."""
-    return json.dumps(filters.describe(), sort_keys=True)
+def filters_key(session: AsyncSession, filters: FlagFilters) -> str:
+    """The filters as a key for IN_FLIGHT: equal filters seen by the same organization scope,
+    equal key. The scope is part of it: two organizations asking the same question at once
+    must never share an answer."""
+    scope = scope_of(session).organization_id
+    return json.dumps({"scope": str(scope), **filters.describe()}, sort_keys=True)
 
 
 class BreakdownSort(StrEnum):
@@ -249,13 +253,13 @@ async def _cycle_time(session: AsyncSession, filters: FlagFilters) -> CycleTime:
 
 async def close_times(session: AsyncSession, filters: FlagFilters) -> CloseTimes:
     return await IN_FLIGHT.run(
-        ("close_times", filters_key(filters)), lambda: _close_times(session, filters)
+        ("close_times", filters_key(session, filters)), lambda: _close_times(session, filters)
     )
 
 
 async def cycle_time(session: AsyncSession, filters: FlagFilters) -> CycleTime:
     return await IN_FLIGHT.run(
-        ("cycle_time", filters_key(filters)), lambda: _cycle_time(session, filters)
+        ("cycle_time", filters_key(session, filters)), lambda: _cycle_time(session, filters)
     )
 
 
@@ -263,26 +267,30 @@ async def breakdown(
     session: AsyncSession, dimension: Dimension, filters: FlagFilters, sort: BreakdownSort
 ) -> Breakdown:
     return await IN_FLIGHT.run(
-        ("breakdown", dimension.value, sort.value, filters_key(filters)),
+        ("breakdown", dimension.value, sort.value, filters_key(session, filters)),
         lambda: _breakdown(session, dimension, filters, sort),
     )
 
 
 async def weekly(session: AsyncSession, filters: FlagFilters) -> WeeklyTrend:
-    return await IN_FLIGHT.run(("weekly", filters_key(filters)), lambda: _weekly(session, filters))
+    return await IN_FLIGHT.run(
+        ("weekly", filters_key(session, filters)), lambda: _weekly(session, filters)
+    )
 
 
 async def loop(session: AsyncSession, filters: FlagFilters) -> LoopStats:
-    return await IN_FLIGHT.run(("loop", filters_key(filters)), lambda: _loop(session, filters))
+    return await IN_FLIGHT.run(
+        ("loop", filters_key(session, filters)), lambda: _loop(session, filters)
+    )
 
 
 async def outcomes(session: AsyncSession, filters: FlagFilters) -> Outcomes:
     return await IN_FLIGHT.run(
-        ("outcomes", filters_key(filters)), lambda: _outcomes(session, filters)
+        ("outcomes", filters_key(session, filters)), lambda: _outcomes(session, filters)
     )
 
 
 async def reply_times(session: AsyncSession, filters: FlagFilters) -> ReplyTimes:
     return await IN_FLIGHT.run(
-        ("reply_times", filters_key(filters)), lambda: _reply_times(session, filters)
+        ("reply_times", filters_key(session, filters)), lambda: _reply_times(session, filters)
     )

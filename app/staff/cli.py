@@ -46,6 +46,7 @@ def _line(person: Staff) -> str:
     state = "active" if person.active else "deactivated"
     return (
         f"{person.id}  {person.role:8} {state:12} {person.email or '(no email)':32} {person.name}"
+        + ("" if person.organization_id else "  (system level)")
     )
 
 
@@ -54,10 +55,14 @@ def add(
     email: Annotated[str, typer.Argument(help="Their work email (stored lower-case).")],
     name: Annotated[str, typer.Option(help="Their name as colleagues know it.")],
     role: Annotated[Role, typer.Option(help="lead, analyst or admin.")],
+    org: Annotated[
+        str | None,
+        typer.Option(help="Their organization's code; none: the system level (sees all)."),
+    ] = None,
 ) -> None:
     """Add a person to the staff directory."""
     try:
-        data = StaffCreate(email=email, name=name, role=role)
+        data = StaffCreate(email=email, name=name, role=role, organization=org)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         typer.echo(f"Cannot add {email!r}: {problems}", err=True)

@@ -34,6 +34,10 @@ class Staff(SQLModel, table=True):
     # from before the directory (migration 0009), who were names without an address.
     email: str | None = Field(default=None, max_length=EMAIL_MAX_LENGTH, unique=True)
     role: str = Field(max_length=20)
+    # None: system level (sees every organization's flags); else only this organization's.
+    organization_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organization.id", index=True
+    )
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     deactivated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -257,6 +257,7 @@ async def finish(
         settings=settings,
         subject=f"{claims['iss']}|{claims['sub']}"[:500],
         staff_id=person.id,
+        organization_id=person.organization_id,
     )
     await session.flush()
     return SignedIn(started=started, next_path=callback.pending.next_path)

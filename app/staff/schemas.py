@@ -28,6 +28,9 @@ class SessionInfo(BaseModel):
     )
     role: Role
     permissions: list[Permission]
+    organization_id: uuid.UUID | None = Field(
+        default=None, description="Whose flags the session sees; null: every organization's."
+    )
     method: str
     csrf_token: str = Field(
         description="Send as 'X-CSRF-Token' on every change made with this session."
@@ -55,6 +58,11 @@ class StaffCreate(BaseModel):
     email: Email = Field(description="Stored lower-case; unique in the directory.")
     name: StaffName
     role: Role
+    organization: Annotated[str, Field(min_length=1, max_length=20)] | None = Field(
+        default=None,
+        description="The code of their organization (they see its flags only); none: the "
+        "system level (every organization's flags).",
+    )
 
 
 class StaffUpdate(BaseModel):
@@ -82,6 +90,9 @@ class StaffPublic(BaseModel):
     email: str | None = Field(description="Null only for people kept from before the directory.")
     role: Role
     active: bool
+    organization_id: uuid.UUID | None = Field(
+        description="Their organization; null: the system level."
+    )
 
     @classmethod
     def of(cls, person: Staff) -> StaffPublic:
@@ -91,6 +102,7 @@ class StaffPublic(BaseModel):
             email=person.email,
             role=Role(person.role),
             active=person.active,
+            organization_id=person.organization_id,
         )
 
 

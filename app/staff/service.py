@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import Role
 from app.kit.pagination import Cursor, InvalidCursor
 from app.kit.time import utcnow
+from app.organizations import service as organizations
 from app.staff import repository
-from app.staff.errors import StaffDeactivated, StaffEmailTaken, StaffNotFound
+from app.staff.errors import NoValueLoopRole, StaffDeactivated, StaffEmailTaken, StaffNotFound
 from app.staff.models import Staff
 from app.staff.schemas import StaffCreate, StaffUpdate
 
@@ -58,10 +59,29 @@ async def add(session: AsyncSession, data: StaffCreate) -> Staff:
     """A new, active person. 409 when the email is already in the directory."""
     email = normalize_email(data.email)
     await _email_free(session, email, for_id=None)
-    person = Staff(name=data.name, email=email, role=data.role, active=True, created_at=utcnow())
+    person = Staff(
+        name=data.name,
+        email=email,
+        role=data.role,
+        active=True,
+        created_at=utcnow(),
+        organization_id=await organizations.id_of(session, data.organization),
+    )
     if not await repository.save(session, person):  # taken meanwhile, by a concurrent add
         raise _taken(email)
     return person
+
+
+async def _may_join_just_in_time(session: AsyncSession) -> None:
+    """A person new to the directory joins at the system level, which sees every
+    organization's flags: where several organizations share the registry an admin must add
+    them first, with their organization."""
+    if len(await organizations.everyone(session)) > 1:
+        raise NoValueLoopRole(
+            "You are not in the ValueLoop staff directory yet, and several organizations share "
+            "this registry. Ask a ValueLoop administrator to add you with your organization "
+            "(`valueloop staff add EMAIL --org CODE`)."
+        )
 
 
 async def _saved(
@@ -185,6 +205,7 @@ async def just_in_time(session: AsyncSession, identity: Identity, role: Role) ->
             "in. Ask a ValueLoop administrator to reactivate it if this is a mistake."
         )
     if person is None:
+        await _may_join_just_in_time(session)
         person = Staff(role=role, active=True, created_at=utcnow(), name=identity.name)
     # Checked before anything changes: the callback commits even when sign-in is refused.
     holder = await repository.by_email(session, email) if email is not None else None

@@ -14,7 +14,7 @@ from app.auth import sessions
 from app.auth.dependencies import AnyStaff, Principal
 from app.auth.errors import SessionEnded
 from app.auth.models import Role, SignInMethod, StaffSession
-from app.auth.permissions import ROLE_PERMISSIONS
+from app.auth.permissions import granted
 from app.config import Settings
 from app.db import SessionDep
 from app.staff.schemas import SessionInfo, SignIn
@@ -29,7 +29,8 @@ def session_info(record: StaffSession, settings: Settings) -> SessionInfo:
         name=record.name,
         staff_id=record.staff_id,
         role=role,
-        permissions=sorted(ROLE_PERMISSIONS[role]),
+        permissions=sorted(granted(role, record.organization_id)),
+        organization_id=record.organization_id,
         method=record.method,
         csrf_token=sessions.csrf_token(record, secret_key=settings.resolved_secret_key()),
         expires_at=sessions.idle_deadline(record, settings),
@@ -52,6 +53,7 @@ async def sign_in(
         settings=settings,
         api_token_id=holder.token.id,
         staff_id=holder.token.staff_id,
+        organization_id=holder.organization_id,
     )
     await session.flush()
     for_principal(request, session, Principal.of_session(started.record)).record(

@@ -16,12 +16,15 @@ from app.flags.errors import ConcurrentCreate, IdempotencyKeyReused
 from app.flags.models import Flag, FlagEvent
 from app.flags.schemas import FlagCreate
 from app.flags.workflow import Status
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from tests.factories import SECRET_KEY, flag_create
 
 
 async def create(factory: async_sessionmaker[AsyncSession], data: FlagCreate) -> service.Created:
     async with factory() as session:
-        created = await service.create_flag(session, data, secret_key=SECRET_KEY)
+        created = await service.create_flag(
+            session, data, organization_id=DEFAULT_ORGANIZATION_ID, secret_key=SECRET_KEY
+        )
         await session.commit()
         return created
 

@@ -18,6 +18,7 @@ from app.demo import synthetic
 from app.flags.filters import FlagFilters
 from app.insights.export import EXPORT_COLUMNS, ROWS_PER_CHUNK, ExportFormat, stream_export
 from app.kit.time import utcnow
+from app.organizations.scope import SYSTEM_LEVEL
 from tests.conftest import Tokens
 from tests.factories import make_flag
 
@@ -201,7 +202,10 @@ async def test_export_stream_yields_one_chunk_per_batch_of_rows(session_factory,
         engine.dispose()
 
     chunks = [
-        chunk async for chunk in stream_export(session_factory, FlagFilters(), ExportFormat.NDJSON)
+        chunk
+        async for chunk in stream_export(
+            session_factory, FlagFilters(), ExportFormat.NDJSON, scope=SYSTEM_LEVEL
+        )
     ]
 
     assert [chunk.count(b"\n") for chunk in chunks] == [ROWS_PER_CHUNK, ROWS_PER_CHUNK, 200]

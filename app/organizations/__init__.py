@@ -1,0 +1,1 @@
+"""Organizations sharing one registry: a health system, its hospitals and affiliated practices."""
