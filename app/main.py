@@ -30,6 +30,7 @@ from app.errors import install_error_handlers
 from app.flags import router as flags_router
 from app.flags.hooks import listening
 from app.insights import router as insights_router
+from app.interop import router as interop_router
 from app.launch import router as launch_router
 from app.launch import service as launch_service
 from app.logging import configure_logging
@@ -140,6 +141,7 @@ def _route(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(flags_router.router)
     app.include_router(insights_router.router)
+    app.include_router(interop_router.router)
     app.include_router(tokens_router.router)
     app.include_router(audit_router.router)
     app.include_router(ehrs_router.router)

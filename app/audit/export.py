@@ -1,4 +1,5 @@
-"""The audit trail as CSV, streamed in constant memory for any number of events.
+"""The audit trail as CSV (or, through app/interop/export.py, as FHIR AuditEvents), streamed in
+constant memory for any number of events.
 
 The export reads on its own session because it outlives the request's unit of work: the
 response body is produced after the handler has returned (and after the record of the export
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +18,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit import repository
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditFilters
-from app.kit.spreadsheet import csv_lines
+from app.interop.urls import FHIR_NDJSON
+from app.kit.spreadsheet import CSV_MEDIA_TYPE, csv_lines
+
+
+class AuditExportFormat(StrEnum):
+    CSV = "csv"
+    # One R4 AuditEvent per line (app/interop/audit_event.py).
+    FHIR_NDJSON = "fhir-ndjson"
+
+    @property
+    def media_type(self) -> str:
+        return CSV_MEDIA_TYPE if self is AuditExportFormat.CSV else FHIR_NDJSON
+
+    @property
+    def extension(self) -> str:
+        return "csv" if self is AuditExportFormat.CSV else "ndjson"
+
 
 COLUMNS: tuple[str, ...] = (
     "id",

@@ -10,11 +10,13 @@ from fastapi.responses import StreamingResponse
 
 from app.audit import trail
 from app.audit.dependencies import AuditFiltersDep
+from app.audit.export import AuditExportFormat
 from app.audit.schemas import AuditPage
 from app.audit.service import StaffAuditor
 from app.auth.dependencies import CanReadAudit
 from app.db import SessionDep
-from app.kit.spreadsheet import CSV_MEDIA_TYPE
+from app.dependencies import SettingsDep
+from app.interop.responses import FHIR_NDJSON_CONTENT
 from app.kit.time import utcnow
 
 router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
@@ -45,17 +47,33 @@ async def list_audit_events(
 @router.get(
     "/export",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}, "description": "The events as CSV."}},
+    responses={
+        200: {
+            "content": {"text/csv": {}, **FHIR_NDJSON_CONTENT},
+            "description": "The events as CSV, or as FHIR R4 AuditEvents, one per line "
+            "(`format=fhir-ndjson`, docs/fhir.md).",
+        }
+    },
 )
 async def export_audit_events(
-    request: Request, _: CanReadAudit, auditor: StaffAuditor, filters: AuditFiltersDep
+    request: Request,
+    _: CanReadAudit,
+    auditor: StaffAuditor,
+    filters: AuditFiltersDep,
+    settings: SettingsDep,
+    fmt: Annotated[
+        AuditExportFormat,
+        Query(alias="format", description="csv, or fhir-ndjson (one AuditEvent per line)."),
+    ] = AuditExportFormat.CSV,
 ) -> StreamingResponse:
-    """Every event matching the filters as CSV (newest first, streamed), safe to open in a
-    spreadsheet."""
+    """Every event matching the filters (newest first, streamed): as CSV, safe to open in a
+    spreadsheet, or as FHIR AuditEvents for a SIEM."""
     # The session dependency commits the export's own record before the body is sent.
-    filename = f"valueloop-audit-{utcnow().date().isoformat()}.csv"
+    filename = f"valueloop-audit-{utcnow().date().isoformat()}.{fmt.extension}"
     return StreamingResponse(
-        trail.export(request.app.state.session_factory, auditor, filters),
-        media_type=CSV_MEDIA_TYPE,
+        trail.export(
+            request.app.state.session_factory, auditor, filters, fmt, base_url=settings.base_url
+        ),
+        media_type=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

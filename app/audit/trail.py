@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import repository
-from app.audit.export import stream_csv
+from app.audit.export import AuditExportFormat, stream_csv
 from app.audit.schemas import AuditEventPublic, AuditFilters, AuditPage
 from app.audit.service import AuditAction, Auditor
+from app.interop.export import stream_audit_events
 
 AUDIT_ENTITY = "audit_event"
 
@@ -39,10 +40,20 @@ async def page(
 
 
 def export(
-    factory: async_sessionmaker[AsyncSession], auditor: Auditor, filters: AuditFilters
+    factory: async_sessionmaker[AsyncSession],
+    auditor: Auditor,
+    filters: AuditFilters,
+    fmt: AuditExportFormat,
+    *,
+    base_url: str,
 ) -> AsyncIterator[bytes]:
-    """The matching events as CSV; the export is recorded before its first byte is sent."""
+    """The matching events as CSV or as FHIR AuditEvents (NDJSON); the export is recorded
+    before its first byte is sent."""
     auditor.record(
-        AuditAction.EXPORT, AUDIT_ENTITY, details={"filters": filters.describe(), "format": "csv"}
+        AuditAction.EXPORT,
+        AUDIT_ENTITY,
+        details={"filters": filters.describe(), "format": fmt.value},
     )
+    if fmt is AuditExportFormat.FHIR_NDJSON:
+        return stream_audit_events(factory, filters, base_url=base_url)
     return stream_csv(factory, filters)

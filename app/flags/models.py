@@ -187,6 +187,29 @@ class EventKind(StrEnum):
     RECLASSIFICATION = "reclassification"
 
 
+# What people read for each kind (the FHIR CodeSystem of event kinds is built from these).
+EVENT_KIND_LABELS: dict[EventKind, str] = {
+    EventKind.CREATED: "Flag submitted",
+    EventKind.STATUS_CHANGE: "Status changed",
+    EventKind.COMMENT: "Internal comment",
+    EventKind.REPLY: "Reply to the reporter",
+    EventKind.ASSIGNMENT: "Owner assigned",
+    EventKind.UPDATE: "Priority or tags changed",
+    EventKind.RECLASSIFICATION: "Reason or driver reclassified",
+}
+
+EVENT_KIND_DESCRIPTIONS: dict[EventKind, str] = {
+    EventKind.CREATED: "A clinician flagged the order as low-value.",
+    EventKind.STATUS_CHANGE: "The quality team moved the flag along the review workflow.",
+    EventKind.COMMENT: "A note inside the quality team; the reporter does not see it.",
+    EventKind.REPLY: "A message from the quality team to the reporter (closing the loop).",
+    EventKind.ASSIGNMENT: "The flag was given a lead, or a clinical and operational dyad.",
+    EventKind.UPDATE: "The quality team changed the flag's priority or tags.",
+    EventKind.RECLASSIFICATION: "The quality team changed the reason or suspected driver; "
+    "earlier values stay on the timeline.",
+}
+
+
 class FlagEvent(SQLModel, table=True):
     """One entry of a flag's timeline. Never updated or deleted: corrections are new events."""
 

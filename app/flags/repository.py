@@ -86,6 +86,23 @@ async def timeline(session: AsyncSession, flag_id: uuid.UUID) -> Sequence[FlagEv
     return result.all()
 
 
+async def timelines(
+    session: AsyncSession, flag_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[FlagEvent]]:
+    """The timelines of many flags in one query, each oldest first (an export's batch)."""
+    found: dict[uuid.UUID, list[FlagEvent]] = {flag_id: [] for flag_id in flag_ids}
+    if not flag_ids:
+        return found
+    result = await session.scalars(
+        select(FlagEvent)
+        .where(col(FlagEvent.flag_id).in_(list(flag_ids)))
+        .order_by(col(FlagEvent.flag_id), col(FlagEvent.id))
+    )
+    for event in result.all():
+        found[event.flag_id].append(event)
+    return found
+
+
 async def status_entered_at(session: AsyncSession, flag: Flag) -> datetime:
     """When the flag entered its current status: its last status event (the creation or a
     change), read from the flag's own timeline index."""

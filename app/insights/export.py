@@ -1,4 +1,5 @@
-"""Streamed exports of flags as CSV or NDJSON, in constant memory for any number of rows.
+"""Streamed exports of flags as CSV, NDJSON or FHIR NDJSON, in constant memory for any number of
+rows.
 
 The export reads on its own session because it outlives the request's unit of work: the
 response body is produced after the handler has returned.
@@ -9,18 +10,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.errors import UnprocessableContent
 from app.flags.costs import cents_to_amount
 from app.flags.filters import FlagFilters
 from app.flags.models import Flag
 from app.flags.owners import People
 from app.flags.views import owner, reporter
 from app.insights import repository
+from app.interop.bundle import ALL_TYPES, FlagResourceType
+from app.interop.export import stream_flag_resources
+from app.interop.urls import FHIR_NDJSON
 from app.organizations.scope import OrganizationScope, bind
 from app.staff import repository as staff_repository
 
@@ -32,10 +37,24 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 class ExportFormat(StrEnum):
     CSV = "csv"
     NDJSON = "ndjson"
+    # The flags' FHIR resources, one per line (app/interop/export.py).
+    FHIR_NDJSON = "fhir-ndjson"
 
     @property
     def media_type(self) -> str:
-        return "text/csv; charset=utf-8" if self is ExportFormat.CSV else "application/x-ndjson"
+        return _MEDIA_TYPES[self]
+
+    @property
+    def extension(self) -> str:
+        """The file name's extension: both NDJSON formats are .ndjson."""
+        return "csv" if self is ExportFormat.CSV else "ndjson"
+
+
+_MEDIA_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.NDJSON: "application/x-ndjson",
+    ExportFormat.FHIR_NDJSON: FHIR_NDJSON,
+}
 
 
 EXPORT_COLUMNS: tuple[str, ...] = (
@@ -158,6 +177,26 @@ def _ndjson_chunk(rows: list[dict[str, Any]], *, header: bool) -> bytes:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
 
 
+def export_stream(
+    factory: async_sessionmaker[AsyncSession],
+    filters: FlagFilters,
+    fmt: ExportFormat,
+    *,
+    base_url: str,
+    scope: OrganizationScope,
+    types: Collection[FlagResourceType] | None = None,
+) -> AsyncIterator[bytes]:
+    """The export's bytes in ``fmt``: flat rows, or the flags' FHIR resources of ``types``
+    (all when None). Refuses resource types with a format that has none, before any work."""
+    if fmt is ExportFormat.FHIR_NDJSON:
+        return stream_flag_resources(
+            factory, filters, types or ALL_TYPES, base_url=base_url, scope=scope
+        )
+    if types is not None:
+        raise UnprocessableContent("'type' picks FHIR resource types: add format=fhir-ndjson.")
+    return stream_export(factory, filters, fmt, scope=scope)
+
+
 async def stream_export(
     factory: async_sessionmaker[AsyncSession],
     filters: FlagFilters,
@@ -165,7 +204,10 @@ async def stream_export(
     *,
     scope: OrganizationScope,
 ) -> AsyncIterator[bytes]:
-    """The export's bytes, a few hundred rows at a time, of the flags ``scope`` may see."""
+    """The export's bytes as CSV or NDJSON rows, a few hundred rows at a time, of the flags
+    ``scope`` may see."""
+    if fmt is ExportFormat.FHIR_NDJSON:
+        raise ValueError("FHIR NDJSON is made of resources, not rows: use export_stream")
     render: Callable[..., bytes] = _csv_chunk if fmt is ExportFormat.CSV else _ndjson_chunk
     header = True
     rows: list[dict[str, Any]] = []

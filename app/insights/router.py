@@ -16,11 +16,12 @@ from pydantic import BaseModel
 from app.audit.service import AuditAction, StaffAuditor
 from app.auth.dependencies import CanExportFlags, CanReadFlags
 from app.db import SessionDep
+from app.dependencies import SettingsDep
 from app.errors import UnprocessableContent
 from app.flags.dependencies import FiltersDep
 from app.insights import cds, formats, statistics
 from app.insights.dependencies import OrderCodeDep, PeriodDep
-from app.insights.export import ExportFormat, stream_export
+from app.insights.export import ExportFormat, export_stream
 from app.insights.formats import CSV_MEDIA_TYPE, SVG_MEDIA_TYPE, StatsFormat
 from app.insights.repository import Dimension
 from app.insights.schemas import (
@@ -35,6 +36,8 @@ from app.insights.schemas import (
     WeeklyTrend,
 )
 from app.insights.statistics import BreakdownSort
+from app.interop.dependencies import ResourceTypesDep
+from app.interop.responses import FHIR_NDJSON_CONTENT
 from app.kit.time import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
@@ -200,25 +203,49 @@ async def cds_daily(
 @router.get(
     "/exports/flags",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+    responses={
+        200: {
+            "content": {"text/csv": {}, "application/x-ndjson": {}, **FHIR_NDJSON_CONTENT},
+            "description": "CSV or NDJSON rows, one per flag; or with `format=fhir-ndjson` the "
+            "flags' FHIR R4 resources, one per line (docs/fhir.md).",
+        }
+    },
 )
 async def export_flags(
     request: Request,
     auditor: StaffAuditor,
     principal: CanExportFlags,
     filters: FiltersDep,
+    settings: SettingsDep,
+    types: ResourceTypesDep,
     fmt: Annotated[
-        ExportFormat, Query(alias="format", description="csv (one row per flag) or ndjson.")
+        ExportFormat,
+        Query(
+            alias="format",
+            description="csv (one row per flag), ndjson, or fhir-ndjson (DetectedIssue, Task, "
+            "Communication and Provenance resources).",
+        ),
     ] = ExportFormat.CSV,
 ) -> StreamingResponse:
-    """Export the matching flags as CSV or NDJSON, streamed."""
+    """Export the matching flags as CSV, NDJSON or FHIR NDJSON, streamed."""
+    body = export_stream(
+        request.app.state.session_factory,
+        filters,
+        fmt,
+        base_url=settings.base_url,
+        scope=principal.scope,
+        types=types,
+    )
+    described = {"types": sorted(types)} if types is not None else {}
     # The session dependency commits this record before the first byte of the body is sent.
     auditor.record(
-        AuditAction.EXPORT, "flag", details={"filters": filters.describe(), "format": fmt.value}
+        AuditAction.EXPORT,
+        "flag",
+        details={"filters": filters.describe(), "format": fmt.value, **described},
     )
-    filename = f"valueloop-flags-{utcnow().date().isoformat()}.{fmt.value}"
+    filename = f"valueloop-flags-{utcnow().date().isoformat()}.{fmt.extension}"
     return StreamingResponse(
-        stream_export(request.app.state.session_factory, filters, fmt, scope=principal.scope),
+        body,
         media_type=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.usefixtures("known_staff")
 ONE_FLAG_ENDPOINTS = [
     pytest.param("GET", "", None, None, id="read"),
     pytest.param("GET", "/duplicate-candidates", None, None, id="duplicate-candidates"),
+    pytest.param("GET", "/fhir", None, None, id="fhir-bundle"),
     pytest.param("PATCH", "", {"priority": "high"}, '"v1"', id="update"),
     pytest.param("POST", "/transitions", {"to": "triaged"}, '"v1"', id="transition"),
     pytest.param("POST", "/comments", {"body": "Looked at it."}, '"v1"', id="comment"),
@@ -211,7 +212,7 @@ async def test_filter_options_list_only_the_callers_departments_and_services(
     assert "62292-8" not in options
 
 
-@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "fhir-ndjson"])
 async def test_the_export_holds_only_the_callers_organization(
     client, two_organizations: TwoOrganizations, fmt
 ):
@@ -224,8 +225,18 @@ async def test_the_export_holds_only_the_callers_organization(
     assert response.status_code == 200
     if fmt == "csv":
         ids = [row["id"] for row in csv.DictReader(io.StringIO(response.text))]
-    else:
+    elif fmt == "ndjson":
         ids = [json.loads(line)["id"] for line in response.text.splitlines()]
+    else:  # the DetectedIssue names the flag in its identifier
+        issues = [json.loads(line) for line in response.text.splitlines()]
+        ids = [
+            identifier["value"]
+            for issue in issues
+            if issue["resourceType"] == "DetectedIssue"
+            for identifier in issue["identifier"]
+        ]
+        assert "practice" not in response.text.lower()
+        assert "62292-8" not in response.text
     assert ids == [str(orgs.flag_a.id)]
 
 

@@ -8,7 +8,7 @@ from app.db import create_sync_engine_for
 from tests.test_cli import migrated, run
 
 
-def _rows(database_file, query: str) -> list[tuple]:
+def _rows(database_file, query: str) -> list[tuple[object, ...]]:
     engine = create_sync_engine_for(f"sqlite:///{database_file}")
     try:
         with engine.connect() as connection:
