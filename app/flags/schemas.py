@@ -336,6 +336,9 @@ class TimelineEvent(BaseModel):
 
 class FlagSummary(BaseModel):
     id: uuid.UUID
+    organization_id: uuid.UUID = Field(
+        description="The organization of the EHR the flag came from (GET /api/v1/organizations)."
+    )
     created_at: datetime
     updated_at: datetime
     version: int

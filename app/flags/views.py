@@ -89,6 +89,7 @@ def _summary_fields(flag: Flag, people: People) -> dict[str, Any]:
         )
     return {
         "id": flag.id,
+        "organization_id": flag.organization_id,
         "created_at": flag.created_at,
         "updated_at": flag.updated_at,
         "version": flag.version,
