@@ -292,3 +292,34 @@ async def test_registry_wide_administration_needs_a_system_level_admin(
     assert organization_admin.status_code == 403
     assert "system-level" in organization_admin.json()["detail"]
     assert system_admin.status_code == 200
+
+
+async def test_a_dashboard_session_follows_its_persons_organization_at_once(
+    client, two_organizations: TwoOrganizations, session_factory, tokens
+):
+    import sqlalchemy as sa
+
+    from app.staff.models import Staff
+    from tests.factories import make_staff
+    from tests.staff.test_directory import person_token
+
+    orgs = two_organizations
+    person = await make_staff(session_factory, role="analyst", organization="practice")
+    secret = await person_token(client, tokens, person.id)
+    signed_in = await client.post("/api/v1/session", json={"token": secret})
+    cookie = {"Cookie": signed_in.headers["set-cookie"].split(";")[0]}
+    before = await client.get("/api/v1/flags", headers=cookie)
+    async with session_factory() as session:
+        await session.execute(
+            sa.update(Staff).where(Staff.id == person.id).values(organization_id=None)
+        )
+        await session.commit()
+
+    after = await client.get("/api/v1/flags", headers=cookie)
+
+    assert signed_in.json()["organization_id"] == str(orgs.practice_id)
+    assert [item["id"] for item in before.json()["items"]] == [str(orgs.flag_b.id)]
+    assert {item["id"] for item in after.json()["items"]} == {
+        str(orgs.flag_a.id),
+        str(orgs.flag_b.id),
+    }
