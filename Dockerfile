@@ -30,6 +30,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     VALUELOOP_MODE=production \
     VALUELOOP_DATA_DIR=/var/lib/valueloop
 
+# Pango for the transparency report's PDF (WeasyPrint draws it on the server).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    && rm -rf /var/lib/apt/lists/*
+
 # A fixed, unprivileged uid/gid so orchestrators can enforce runAsNonRoot.
 RUN groupadd --system --gid 10001 valueloop \
     && useradd --system --uid 10001 --gid valueloop --home-dir /var/lib/valueloop \

@@ -48,7 +48,9 @@ from app.notifications.email import router as email_router
 from app.notifications.email.channel import log_configuration as log_email_configuration
 from app.notifications.events import FlagNotifier
 from app.openapi import install_error_responses
+from app.organizations import router as organizations_router
 from app.prices import router as prices_router
+from app.reports import router as reports_router
 from app.staff import oidc_router, session_router
 from app.staff import router as staff_router
 from app.upstream_errors import install_upstream_error_handlers
@@ -141,6 +143,8 @@ def _route(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(flags_router.router)
     app.include_router(insights_router.router)
+    app.include_router(reports_router.router)
+    app.include_router(organizations_router.router)
     app.include_router(interop_router.router)
     app.include_router(tokens_router.router)
     app.include_router(audit_router.router)

@@ -23,3 +23,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
     echo "$wanted" > "$stamp"
 fi
+# The transparency report's PDF (WeasyPrint) needs Pango from the system. Installed where this
+# script may (root with apt-get, as CI runs); elsewhere the PDF answers 503 and says so.
+if ! ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so' >/dev/null; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
+    else
+        echo "note: Pango is missing; PDF reports need it (apt-get install libpango-1.0-0 libpangoft2-1.0-0)" >&2
+    fi
+fi

@@ -68,6 +68,7 @@ _DOMAINS = (
     "app.audit",
     "app.dashboard",
     "app.notifications",
+    "app.reports",
 )
 INSIDE_APP: dict[str, tuple[str, ...]] = {
     # Notifications build on flags; flags announce through app/flags/hooks.py instead.
@@ -77,10 +78,13 @@ INSIDE_APP: dict[str, tuple[str, ...]] = {
         "app.demo",
         "app.kit.charts",
         "app.notifications",
+        "app.reports",
     ),
     "app/kit": _DOMAINS,
-    "app/insights": ("app.demo", "app.reporter"),
     "app/reporter": ("app.demo", "app.insights"),
+    # The report builds on flags and reads the statistics' vocabulary, never the reverse.
+    "app/reports": ("app.demo", "app.reporter", "app.dashboard"),
+    "app/insights": ("app.demo", "app.reporter", "app.reports"),
     "app/launch": ("app.clinician",),
     "app/ehrs": ("app.clinician",),
 }

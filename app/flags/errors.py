@@ -43,3 +43,8 @@ class BulkChangeRefused(UnprocessableContent):
 class OwnerNotAssignable(UnprocessableContent):
     slug = "owner-not-assignable"
     title = "That person cannot own flags"
+
+
+class UnshareableReply(UnprocessableContent):
+    slug = "unshareable-reply"
+    title = "This reply cannot be shared as written"

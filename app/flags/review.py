@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import PreconditionFailed
-from app.flags import hooks, owners, repository
+from app.flags import hooks, owners, repository, shareable
 from app.flags.errors import (
     BulkChangeRefused,
     FlagNotFound,
     InvalidDuplicate,
     InvalidTransition,
     TransitionRequirementMissing,
+    UnshareableReply,
 )
 from app.flags.models import EventKind, Flag, FlagEvent
 from app.flags.owners import CheckedOwner
@@ -112,11 +113,18 @@ def _comment_event(flag: Flag, actor: Actor, body: str, now: datetime) -> FlagEv
     return _event(flag, actor, EventKind.COMMENT, now, body=body)
 
 
-def _reply_event(flag: Flag, actor: Actor, body: str, now: datetime) -> FlagEvent:
+def _reply_event(
+    flag: Flag, actor: Actor, body: str, now: datetime, *, shareable: bool = False
+) -> FlagEvent:
+    """A reply to the reporter; a ``shareable`` one (already checked, app.flags.shareable) may
+    be quoted in the transparency report."""
     if flag.first_reply_at is None:
         flag.first_reply_at = now
         flag.reply_wait_seconds = (now - flag.created_at).total_seconds()
-    return _event(flag, actor, EventKind.REPLY, now, body=body, visible_to_reporter=True)
+    details = {"shareable": True} if shareable else None
+    return _event(
+        flag, actor, EventKind.REPLY, now, body=body, visible_to_reporter=True, details=details
+    )
 
 
 def _assignment_event(flag: Flag, actor: Actor, owner: CheckedOwner, now: datetime) -> FlagEvent:
@@ -220,7 +228,9 @@ def _move(
     if change.comment is not None:
         events.append(_comment_event(flag, actor, change.comment, now))
     if change.reply is not None:
-        events.append(_reply_event(flag, actor, change.reply, now))
+        events.append(
+            _reply_event(flag, actor, change.reply, now, shareable=change.reply_shareable)
+        )
     flag.status = change.to
     flag.duplicate_of_id = duplicate_of
     _stamp_end(flag, change.to, now)
@@ -268,6 +278,8 @@ async def transition(
     """Move a flag to another status, with whatever that move requires, in one step."""
     flag = await _flag_at_version(session, flag_id, if_match)
     _check_move(flag, Status(flag.status), change)
+    if change.reply is not None and change.reply_shareable:
+        await shareable.check(session, flag, change.reply)
     duplicate_of = await _duplicate_of(session, flag, change)
     owner = await owners.checked(session, change.owner) if change.owner is not None else None
     entered = await repository.status_entered_at(session, flag)
@@ -288,11 +300,23 @@ async def comment(
 
 
 async def reply(
-    session: AsyncSession, flag_id: uuid.UUID, body: str, *, actor: Actor, if_match: Versions
+    session: AsyncSession,
+    flag_id: uuid.UUID,
+    body: str,
+    *,
+    actor: Actor,
+    if_match: Versions,
+    shareable_reply: bool = False,
 ) -> Flag:
-    """A message to the reporter, shown to them the next time they open ValueLoop."""
-    return await _write(
-        session, flag_id, if_match, lambda flag, now: [_reply_event(flag, actor, body, now)]
+    """A message to the reporter, shown to them the next time they open ValueLoop; a
+    ``shareable_reply`` is checked for patient and clinician data before it is stored."""
+    flag = await _flag_at_version(session, flag_id, if_match)
+    if shareable_reply:
+        await shareable.check(session, flag, body)
+    return await _record(
+        session,
+        flag,
+        lambda flag, now: [_reply_event(flag, actor, body, now, shareable=shareable_reply)],
     )
 
 
@@ -409,7 +433,12 @@ async def _apply_to_each(
     for flag in flags:
         try:
             changed.append(await change(flag))
-        except (InvalidTransition, TransitionRequirementMissing, InvalidDuplicate) as exc:
+        except (
+            InvalidTransition,
+            TransitionRequirementMissing,
+            InvalidDuplicate,
+            UnshareableReply,
+        ) as exc:
             failures.append({"id": str(flag.id), "detail": str(exc)})
     if failures:
         raise BulkChangeRefused(

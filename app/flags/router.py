@@ -41,6 +41,7 @@ from app.flags.schemas import (
     FlagSummary,
     MessageIn,
     OwnerIn,
+    ReplyIn,
     TransitionIn,
 )
 
@@ -251,15 +252,23 @@ async def comment_on_flag(
 @router.post("/flags/{flag_id:uuid}/replies", status_code=201)
 async def reply_to_reporter(
     flag_id: uuid.UUID,
-    message: MessageIn,
+    message: ReplyIn,
     session: SessionDep,
     auditor: StaffAuditor,
     principal: CanWorkFlags,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> FlagDetail:
-    """Send a reply the reporter sees the next time they open ValueLoop."""
-    write = partial(review.reply, session, flag_id, message.body, actor=_actor(principal))
+    """Send a reply the reporter sees the next time they open ValueLoop (``shareable``: it may
+    be quoted in the transparency report, once checked for patient and clinician data)."""
+    write = partial(
+        review.reply,
+        session,
+        flag_id,
+        message.body,
+        actor=_actor(principal),
+        shareable_reply=message.shareable,
+    )
     return await _written(write, if_match, session, auditor, response, required=False)
 
 

@@ -214,10 +214,29 @@ class TransitionIn(Input):
     duplicate_of: uuid.UUID | None = Field(
         default=None, description="Required when moving to duplicate."
     )
+    reply_shareable: bool = Field(
+        default=False,
+        description="The reply may be quoted in the transparency report (checked for patient "
+        "and clinician data first: 422 when it seems to hold some).",
+    )
+
+    @model_validator(mode="after")
+    def _shareable_needs_a_reply(self) -> TransitionIn:
+        if self.reply_shareable and self.reply is None:
+            raise ValueError("'reply_shareable' goes with a 'reply'; give one or leave it out")
+        return self
 
 
 class MessageIn(Input):
     body: Message
+
+
+class ReplyIn(MessageIn):
+    shareable: bool = Field(
+        default=False,
+        description="May be quoted in the transparency report, with no patient or clinician "
+        "names (checked first: 422 when the text seems to hold some).",
+    )
 
 
 class ClassificationIn(Input):

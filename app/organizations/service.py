@@ -76,3 +76,13 @@ async def everyone(session: AsyncSession) -> Sequence[Organization]:
 
 async def names_by_id(session: AsyncSession) -> dict[uuid.UUID, Organization]:
     return {organization.id: organization for organization in await repository.everyone(session)}
+
+
+async def visible_to(
+    session: AsyncSession, organization_id: uuid.UUID | None
+) -> Sequence[Organization]:
+    """Every organization for the system level (None); an organization's staff, their own."""
+    if organization_id is None:
+        return await repository.everyone(session)
+    own = await repository.by_id(session, organization_id)
+    return [own] if own is not None else []

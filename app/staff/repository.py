@@ -30,6 +30,12 @@ async def staff_by_ids(
     return {person.id: person for person in result.all()}
 
 
+async def all_names(session: AsyncSession) -> Sequence[str]:
+    """Every name in the directory the session may see (active or not)."""
+    result = await session.scalars(select(col(Staff.name)))
+    return result.all()
+
+
 async def by_email(session: AsyncSession, email: str) -> Staff | None:
     """``email`` must already be normalized (lower-case, trimmed), as stored."""
     result = await session.scalars(select(Staff).where(col(Staff.email) == email))

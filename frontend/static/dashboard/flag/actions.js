@@ -66,6 +66,7 @@ function transitionForm(ctx) {
   const replyField = form.querySelector('[data-slot="reply-field"]');
   const replyNeed = form.querySelector('[data-slot="reply-need"]');
   const reply = form.elements.reply;
+  const replyShareable = form.elements.reply_shareable;
   const comment = form.elements.comment;
   const submit = form.querySelector('button[type="submit"]');
   const owner = ownerFields({ legend: "Owner (accepting a flag needs one)" });
@@ -135,6 +136,7 @@ function transitionForm(ctx) {
       return null;
     }
     if (replyText) payload.reply = replyText;
+    if (replyText && replyShareable.checked) payload.reply_shareable = true;
     const commentText = comment.value.trim();
     if (commentText) payload.comment = commentText;
     if (!ownerField.hidden) {
@@ -166,6 +168,7 @@ function transitionForm(ctx) {
         // Cleared before the new flag is shown, so the move just made is not "chosen again".
         clear: () => {
           reply.value = "";
+          replyShareable.checked = false;
           comment.value = "";
           owner.clear();
           picker.reset();
@@ -184,11 +187,18 @@ function messageForm(ctx, { id, path, emptyText, done }) {
   const form = document.getElementById(id);
   if (!form) return null;
   const text = form.elements.body;
+  // The reply box's "may be shared in the transparency report" (the note box has none).
+  const shareable = form.elements.shareable;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = requireText(form, text, emptyText);
     if (!body) return;
-    const ok = await send(form, () => ctx.write(path, { body: { body }, clear: () => { text.value = ""; } }));
+    const payload = shareable && shareable.checked ? { body, shareable: true } : { body };
+    const clear = () => {
+      text.value = "";
+      if (shareable) shareable.checked = false;
+    };
+    const ok = await send(form, () => ctx.write(path, { body: payload, clear }));
     if (ok) toast(done);
   });
   return { update() {} };

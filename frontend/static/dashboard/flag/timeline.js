@@ -64,7 +64,10 @@ function headline(event, catalog, hrefForFlag) {
       return [
         el("span", { class: "event-tag tag-reply" },
           el("span", { "aria-hidden": "true", text: "✉ " }), "Reply to reporter (visible to the reporter)"),
-      ];
+        event.details && event.details.shareable
+          ? el("span", { class: "event-tag tag-shareable", text: "May be shared in the transparency report" })
+          : null,
+      ].filter(Boolean);
     case "comment":
       return [
         el("span", { class: "event-tag tag-internal" },
