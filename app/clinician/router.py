@@ -14,6 +14,7 @@ from app.clinician import service
 from app.clinician.context import keep_learned, load_context
 from app.clinician.dependencies import AppSessionDep, ClinicianAccessDep, ClinicianAuditor
 from app.clinician.orders import OrderSummary
+from app.clinician.outcomes import Outcomes, outcomes
 from app.clinician.schemas import (
     ClinicianFlagIn,
     ContextOut,
@@ -141,6 +142,13 @@ def _reporter(current: AppSession) -> str:
             "The EHR did not say who you are (no fhirUser), so ValueLoop cannot show your flags."
         )
     return current.fhir_user
+
+
+@router.get("/outcomes")
+async def what_happened(session: SessionDep, current: AppSessionDep) -> Outcomes:
+    """What happened to the flags of your organization and of the whole system in the last
+    90 days: counts, actions and shareable replies; small cells suppressed, nobody named."""
+    return await outcomes(session, current)
 
 
 @router.get("/flags")

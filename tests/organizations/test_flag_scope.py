@@ -298,6 +298,7 @@ async def test_a_dashboard_session_follows_its_persons_organization_at_once(
     client, two_organizations: TwoOrganizations, session_factory, tokens
 ):
     import sqlalchemy as sa
+    from sqlmodel import col
 
     from app.staff.models import Staff
     from tests.factories import make_staff
@@ -311,7 +312,7 @@ async def test_a_dashboard_session_follows_its_persons_organization_at_once(
     before = await client.get("/api/v1/flags", headers=cookie)
     async with session_factory() as session:
         await session.execute(
-            sa.update(Staff).where(Staff.id == person.id).values(organization_id=None)
+            sa.update(Staff).where(col(Staff.id) == person.id).values(organization_id=None)
         )
         await session.commit()
 

@@ -6,10 +6,12 @@ import { api } from "./api.js";
 import { announce } from "./dom.js";
 import { configure, flushPending, openFlagForm } from "./flag-form.js";
 import { MyFlags } from "./my-flags.js";
+import { Outcomes } from "./outcomes.js";
 import { renderBanner, renderOrders, renderWarnings } from "./orders.js";
 
 const app = document.getElementById("app");
 const myFlags = new MyFlags(app);
+new Outcomes(app);
 
 function setState(state) {
   app.dataset.state = state;
