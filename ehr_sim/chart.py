@@ -91,9 +91,10 @@ async def patient_list(request: Request) -> HTMLResponse:
         f"<td>{escape(_mrn(p))}</td></tr>"
         for p in state.store.all("Patient")
     )
+    site = f" · {escape(state.settings.site_name)}" if state.settings.site_name else ""
     return page(
         "Patients",
-        "<main><h1>Patients</h1><table><thead><tr><th>Name</th><th>Born</th><th>Sex</th>"
+        f"<main><h1>Patients{site}</h1><table><thead><tr><th>Name</th><th>Born</th><th>Sex</th>"
         f"<th>MRN</th></tr></thead><tbody>{rows}</tbody></table></main>",
     )
 

@@ -45,6 +45,9 @@ def ehr_sim(
     showcase_patient: Annotated[
         bool, typer.Option(help="Add the CDS Hooks demo patient (recent low back pain).")
     ] = False,
+    site_name: Annotated[
+        str, typer.Option(help="Whose EHR this is, shown on the patient list.")
+    ] = "",
 ) -> None:
     """Run the simulated EHR: SMART authorization server, FHIR R4 API and chart page.
 
@@ -63,6 +66,7 @@ def ehr_sim(
             access_token_seconds=token_seconds,
             cds_services=cds_service or [],
             showcase_patient=showcase_patient,
+            site_name=site_name,
         )
     except (ValidationError, OSError) as exc:
         typer.echo(f"Cannot start the simulated EHR: {exc}", err=True)

@@ -27,6 +27,8 @@ class SimSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EHR_SIM_", extra="ignore")
 
     base_url: str = "http://127.0.0.1:8100"
+    # Whose EHR this is, shown on the patient list (the demo runs a hospital's and a practice's).
+    site_name: str = ""
     seed: int = 1
     patients: Annotated[int, Field(ge=1, le=5000)] = 120
     clients_file: str | None = None

@@ -25,6 +25,7 @@ from app.config import Mode
 from app.kit.expiring import ExpiringCache
 from app.kit.time import utcnow
 from app.kit.urls import outbound_url_problem
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,10 @@ async def register(
     jwks_url: str | None = None,
     jwks: Mapping[str, Any] | None = None,
     name: str | None = None,
+    organization_id: uuid.UUID = DEFAULT_ORGANIZATION_ID,
 ) -> tuple[CdsClient, bool]:
-    """Add a CDS client, or replace the keys and name of the one with this ``iss``.
+    """Add a CDS client, or replace the keys, name and organization of the one with this
+    ``iss``; the flags its cards lead to belong to ``organization_id``.
 
     Returns the client and whether it is new. An existing client keeps its active state.
     """
@@ -117,6 +120,7 @@ async def register(
     client.name = (name or "").strip()[:200] or normalized
     client.jwks_url = url
     client.jwks = stored_jwks
+    client.organization_id = organization_id
     repository.add(session, client)
     await session.flush()
     JWKS_CACHE.clear()  # this process reads the new keys from the next call on

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from app.commands import bad_input, database_session, read_json_file, settings_or_exit
+from app.organizations.models import DEFAULT_ORGANIZATION_CODE
 
 cds_clients_cli = typer.Typer(
     help="Register the CDS clients allowed to call the CDS Hooks services (signed JWTs).",
@@ -45,9 +46,14 @@ def add(
         Path | None, typer.Option(help="A file holding the client's public JWK Set.")
     ] = None,
     name: Annotated[str | None, typer.Option(help="A name people recognise.")] = None,
+    org: Annotated[
+        str,
+        typer.Option(help="The code of the organization the flags from its cards belong to."),
+    ] = DEFAULT_ORGANIZATION_CODE,
 ) -> None:
     """Allow a CDS client (or replace its keys): --jwks-url URL or --jwks-file PATH."""
     from app.cds import clients
+    from app.organizations import service as organizations
 
     if (jwks_url is None) == (jwks_file is None):
         raise bad_input("Give either --jwks-url URL or --jwks-file PATH (one of the two).")
@@ -57,7 +63,13 @@ def add(
     async def register() -> tuple[str, bool]:
         async with database_session() as session:
             client, created = await clients.register(
-                session, iss=iss, jwks_url=jwks_url, jwks=jwks, name=name, mode=settings.mode
+                session,
+                iss=iss,
+                jwks_url=jwks_url,
+                jwks=jwks,
+                name=name,
+                mode=settings.mode,
+                organization_id=(await organizations.by_code(session, org)).id,
             )
             await session.commit()
             return client.iss, created
@@ -71,12 +83,15 @@ def add(
 def list_clients() -> None:
     """List the CDS clients and where their keys are."""
     from app.cds import clients
+    from app.organizations import service as organizations
 
     async def read() -> list[str]:
         async with database_session() as session:
+            by_id = await organizations.names_by_id(session)
             return [
                 f"{client.iss}  {'active' if client.active else 'deactivated':11}  "
-                f"{client.jwks_url or 'stored JWK Set'}  {client.name}"
+                f"{client.jwks_url or 'stored JWK Set'}  {client.name}  "
+                f"(organization {by_id[client.organization_id].code})"
                 for client in await clients.all_clients(session)
             ]
 

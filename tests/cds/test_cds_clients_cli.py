@@ -125,3 +125,26 @@ def test_removing_an_unknown_client_says_so(env):
 
     assert result.exit_code == 2
     assert "No CDS client with iss" in result.output
+
+
+def test_add_puts_a_cds_client_in_the_organization_org_names(env):
+    assert (
+        run(env, "orgs", "add", "riverside", "--name", "Riverside Family Practice").exit_code == 0
+    )
+
+    practice = run(env, "cds-clients", "add", ISS, "--jwks-url", JWKS_URL, "--org", "riverside")
+    default = run(env, "cds-clients", "add", "https://b.example.org", "--jwks-url", JWKS_URL)
+    listed = run(env, "cds-clients", "list").output.splitlines()
+
+    assert (practice.exit_code, default.exit_code) == (0, 0)
+    by_iss = {line.split()[0]: line for line in listed}
+    assert by_iss[ISS].endswith("(organization riverside)")
+    assert by_iss["https://b.example.org"].endswith("(organization main)")
+
+
+def test_add_refuses_an_unknown_organization_and_registers_nothing(env):
+    result = run(env, "cds-clients", "add", ISS, "--jwks-url", JWKS_URL, "--org", "nowhere")
+
+    assert result.exit_code == 2
+    assert "No organization has the code 'nowhere'" in result.output
+    assert run(env, "cds-clients", "list").output.startswith("No CDS clients registered")
