@@ -377,3 +377,49 @@ def test_flags_from_before_rule_agreement_say_no_rule_was_run_and_new_ones_keep_
     assert stored[new[1]["id"]] == []
     assert unchecked == 5 + 3
     assert "rule_agreement" not in after
+
+
+def test_cds_counts_join_the_default_organization_and_add_back_up_on_downgrade(
+    empty_database_url,
+):
+    upgrade(empty_database_url, "0018")
+    key = "DATE '2026-03-02', 'valueloop-order-sign', 'low-back-pain-imaging', 'cpt', '72148'"
+    engine = create_sync_engine_for(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                key = key.replace("DATE '2026-03-02'", "'2026-03-02'")
+            connection.execute(
+                sa.text(
+                    "INSERT INTO cds_daily_count (day, service_id, rule_id, order_code_system, "
+                    "order_code, evaluated, shown, accepted, overridden) "
+                    f"VALUES ({key}, 3, 2, 1, 0)"
+                )
+            )
+        upgrade(empty_database_url)
+        with engine.begin() as connection:
+            kept = connection.execute(
+                sa.text("SELECT organization_id, evaluated FROM cds_daily_count")
+            ).all()
+            other = "'11111111111111111111111111111111'"
+            if connection.dialect.name == "postgresql":
+                other = "'11111111-1111-1111-1111-111111111111'"
+            connection.execute(
+                sa.text(
+                    "INSERT INTO cds_daily_count (organization_id, day, service_id, rule_id, "
+                    "order_code_system, order_code, evaluated, shown, accepted, overridden) "
+                    f"VALUES ({other}, {key}, 4, 1, 0, 1)"
+                )
+            )
+        downgrade(empty_database_url, "0018")
+        with engine.connect() as connection:
+            summed = connection.execute(
+                sa.text("SELECT evaluated, shown, accepted, overridden FROM cds_daily_count")
+            ).all()
+    finally:
+        engine.dispose()
+
+    assert [(str(row[0]).replace("-", ""), row[1]) for row in kept] == [
+        ("00000000000040008000000000000001", 3)
+    ]
+    assert [tuple(row) for row in summed] == [(7, 3, 1, 1)]

@@ -38,6 +38,7 @@ class KnownClient:
     id: uuid.UUID
     iss: str
     name: str
+    organization_id: uuid.UUID
     active: bool
     jwks_url: str | None
     inline_keys: Mapping[str, PublicKey]
@@ -48,6 +49,7 @@ class KnownClient:
             id=client.id,
             iss=client.iss,
             name=client.name,
+            organization_id=client.organization_id,
             active=client.active,
             jwks_url=client.jwks_url,
             inline_keys={}

@@ -20,6 +20,7 @@ transaction (``repository.add_counts``).
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
@@ -35,7 +36,8 @@ __all__ = ["OrderCode", "count_call", "count_outcomes", "order_codes"]
 OrderCode = tuple[str, str]
 """A code's system (the FHIR URI) and the code as the order carried it."""
 
-_Key = tuple[date, str, str, str, str]  # day, service, rule, code system, code
+# organization, day, service, rule, code system, code
+_Key = tuple[uuid.UUID, date, str, str, str, str]
 
 
 def order_codes(decisions: Sequence[lowvalue.Decision]) -> list[OrderCode | None]:
@@ -53,18 +55,20 @@ def order_codes(decisions: Sequence[lowvalue.Decision]) -> list[OrderCode | None
 
 async def count_call(
     session: AsyncSession,
+    organization_id: uuid.UUID,
     service_id: str,
     day: date,
     decisions: Sequence[lowvalue.Decision],
     codes: Sequence[OrderCode | None],
 ) -> None:
-    """Add a hook call's evaluations and cards shown to ``day``'s counts (one statement)."""
+    """Add a hook call's evaluations and cards shown to ``day``'s counts of the calling
+    client's organization (one statement)."""
     evaluated: Counter[_Key] = Counter()
     shown: Counter[_Key] = Counter()
     for decision, code in zip(decisions, codes, strict=True):
         if code is None:
             continue
-        key = (day, service_id, decision.rule_id, *code)
+        key = (organization_id, day, service_id, decision.rule_id, *code)
         evaluated[key] += 1
         if decision.outcome is lowvalue.Outcome.LOW_VALUE:
             shown[key] += 1
@@ -82,7 +86,14 @@ async def count_outcomes(session: AsyncSession, counted: Sequence[tuple[IssuedCa
         if card.order_code_system is None or card.order_code is None:
             continue
         day = card.issued_at.date()
-        key = (day, card.service_id, card.rule_id, card.order_code_system, card.order_code)
+        key = (
+            card.organization_id,
+            day,
+            card.service_id,
+            card.rule_id,
+            card.order_code_system,
+            card.order_code,
+        )
         outcomes[key, outcome] += 1
     keys = sorted({key for key, _ in outcomes})
     await repository.add_counts(
@@ -99,8 +110,9 @@ async def count_outcomes(session: AsyncSession, counted: Sequence[tuple[IssuedCa
 
 
 def _row(key: _Key, **counters: int) -> dict[str, object]:
-    day, service_id, rule_id, system, code = key
+    organization_id, day, service_id, rule_id, system, code = key
     return {
+        "organization_id": organization_id,
         "day": day,
         "service_id": service_id,
         "rule_id": rule_id,

@@ -82,6 +82,8 @@ class IssuedCard(SQLModel, table=True):
     encounter_id: str | None = Field(default=None, max_length=64)
     user_id: str = Field(max_length=256)
     client_iss: str = Field(max_length=ISS_MAX_LENGTH)
+    # The calling client's organization: its staff see the card's outcomes in Insights.
+    organization_id: uuid.UUID
     suggestion_id: uuid.UUID
     issued_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # What a "caught before" flag needs if the suggestion is accepted (app/cds/catches.py).
@@ -136,6 +138,8 @@ class CdsDailyCount(SQLModel, table=True):
 
     __tablename__ = "cds_daily_count"
 
+    # Whose calls: each organization's staff see their own counts (app.organizations.scope).
+    organization_id: uuid.UUID = Field(primary_key=True)
     day: date = Field(primary_key=True)
     service_id: str = Field(max_length=64, primary_key=True)
     rule_id: str = Field(max_length=100, primary_key=True)

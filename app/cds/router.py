@@ -72,7 +72,13 @@ async def call_service(
 ) -> CardsResponse:
     """Judge the draft orders: a card for each one a published measure finds low-value."""
     answer = await service.cards_for(
-        service_id, call, session=session, http=http, settings=settings, client_iss=caller.iss
+        service_id,
+        call,
+        session=session,
+        http=http,
+        settings=settings,
+        client_iss=caller.iss,
+        organization_id=caller.organization_id,
     )
     # The call carried a patient's record: who read it, for which patient, with what result.
     audit.for_request(

@@ -10,6 +10,7 @@ undecided shows nothing: a card is never a guess.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import Any
@@ -167,6 +168,7 @@ def _issued(
     card: Card,
     *,
     client_iss: str,
+    organization_id: uuid.UUID,
     issued_at: datetime,
     snapshot: dict[str, Any],
     order_code: counts.OrderCode | None,
@@ -184,6 +186,7 @@ def _issued(
         user_id=request.context.userId,
         suggestion_id=card.suggestions[0].uuid,
         client_iss=client_iss,
+        organization_id=organization_id,
         issued_at=issued_at,
         snapshot=snapshot,
         order_code_system=order_code[0] if order_code else None,
@@ -199,10 +202,12 @@ async def cards_for(
     http: httpx.AsyncClient,
     settings: Settings,
     client_iss: str,
+    organization_id: uuid.UUID,
 ) -> CardsResponse:
     """The cards a hook call gets: one per draft order a rule finds low-value. Each card given
     is recorded (ids only), so its feedback can be checked and counted; the day's counts of
-    orders evaluated and cards shown grow in the same transaction (app/cds/counts.py)."""
+    orders evaluated and cards shown grow in the same transaction (app/cds/counts.py). Cards
+    and counts belong to ``organization_id``, the calling client's."""
     service = definition(service_id)
     if request.hook != service.hook:
         raise UnusableHookRequest(
@@ -237,6 +242,7 @@ async def cards_for(
                 decision,
                 card,
                 client_iss=client_iss,
+                organization_id=organization_id,
                 issued_at=now,
                 snapshot=snapshot_of(request, prefetch, decision),
                 order_code=code,
@@ -244,5 +250,5 @@ async def cards_for(
             for decision, code, card in given
         ],
     )
-    await counts.count_call(session, service_id, now.date(), decisions, codes)
+    await counts.count_call(session, organization_id, service_id, now.date(), decisions, codes)
     return CardsResponse(cards=[card for _, _, card in given])

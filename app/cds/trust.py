@@ -73,6 +73,8 @@ class TrustedCaller:
     client_id: uuid.UUID
     iss: str
     name: str
+    # Whose cards and counts its calls make (the registration's, never the JWT's ``tenant``).
+    organization_id: uuid.UUID
     tenant: str | None
     jti: str
     expires_at: datetime
@@ -167,6 +169,7 @@ async def verify_cds_jwt(
         client_id=client.id,
         iss=client.iss,
         name=client.name,
+        organization_id=client.organization_id,
         tenant=tenant if isinstance(tenant, str) else None,
         jti=jti,
         expires_at=expires_at,

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 
+from app.cds.models import CdsDailyCount, IssuedCard
 from app.flags.models import Flag
 from app.staff.models import Staff
 
@@ -79,19 +80,23 @@ def _limit_to_organization(state: ORMExecuteState) -> None:
         return
     if state.execution_options.get(SHARED_TOTALS):
         return
-    if not _orm_enabled(state.statement) and _reads_flags(state.statement):
+    if not _orm_enabled(state.statement) and _reads_scoped_rows(state.statement):
         raise UnscopedFlagQuery(
-            "A query over flags on an organization's session is not an ORM statement, so its "
-            "organization criteria cannot be added; write it with .select_from(Flag)."
+            "A query over an organization's rows (flags, CDS cards or counts) on a scoped "
+            "session is not an ORM statement, so its organization criteria cannot be added; "
+            "write it with .select_from(Model)."
         )
     if not (state.is_select or state.is_update or state.is_delete):
         return
     organization_id = scope.organization_id
     state.statement = state.statement.options(
-        with_loader_criteria(
-            Flag,
-            lambda flag: flag.organization_id == organization_id,
-            include_aliases=True,
+        *(
+            with_loader_criteria(
+                model,
+                lambda row: row.organization_id == organization_id,
+                include_aliases=True,
+            )
+            for model in _ORGANIZATIONS_ROWS
         ),
         # The people they can find and make owners: their organization's and the system's.
         with_loader_criteria(
@@ -108,18 +113,21 @@ class UnscopedFlagQuery(RuntimeError):
     """A programming error: see the module docstring."""
 
 
-_FLAG_WORD = re.compile(r"\bflag\b", re.IGNORECASE)
+# Rows that belong to one organization: flags, and the CDS cards and daily counts of its
+# clients' calls.
+_ORGANIZATIONS_ROWS: tuple[type[Any], ...] = (Flag, IssuedCard, CdsDailyCount)
+_SCOPED_TABLES = frozenset(model.__table__ for model in _ORGANIZATIONS_ROWS)
+_SCOPED_WORDS = re.compile(r"\b(flag|cds_card|cds_daily_count)\b", re.IGNORECASE)
 
 
 def _orm_enabled(statement: Any) -> bool:
     return bool(statement._propagate_attrs.get("compile_state_plugin") == "orm")
 
 
-def _reads_flags(statement: Any) -> bool:
+def _reads_scoped_rows(statement: Any) -> bool:
     if isinstance(statement, sa.TextClause):
-        return bool(_FLAG_WORD.search(statement.text))
-    flag_table = Flag.__table__  # type: ignore[attr-defined]
-    return any(element is flag_table for element in visitors.iterate(statement))
+        return bool(_SCOPED_WORDS.search(statement.text))
+    return any(element in _SCOPED_TABLES for element in visitors.iterate(statement))
 
 
 def shared_totals_options() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from app.cds.cards import app_context_of, order_in_app_context
 from app.cds.errors import UnknownService, UnusableHookRequest
 from app.cds.schemas import HookRequest
 from app.config import Settings
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from tests.lowvalue.factories import (
     condition,
     encounter,
@@ -60,7 +61,13 @@ async def cards(session_factory, settings, call: HookRequest, service_id: str) -
     settings = settings.model_copy(update={"base_url": BASE})
     async with session_factory() as session, httpx.AsyncClient() as http:
         answer = await service.cards_for(
-            service_id, call, session=session, http=http, settings=settings, client_iss=EHR_ISS
+            service_id,
+            call,
+            session=session,
+            http=http,
+            settings=settings,
+            client_iss=EHR_ISS,
+            organization_id=DEFAULT_ORGANIZATION_ID,
         )
     return answer.cards
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from app.cds import repository
 from app.cds.models import CardFeedback, CdsDailyCount
 from app.kit.time import utcnow
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from tests.cds.test_cards import conditions, hook_request
 from tests.cds.test_endpoints import (
     SERVICE,
@@ -130,6 +131,7 @@ async def test_the_counts_table_holds_counts_and_codes_but_no_patient_user_or_or
         values = (await session.execute(sa.select(CdsDailyCount.__table__))).all()  # type: ignore[attr-defined]
     assert sorted(columns) == sorted(
         [
+            "organization_id",
             "day",
             "service_id",
             "rule_id",
@@ -174,6 +176,7 @@ async def test_concurrent_first_increments_of_a_new_row_lose_nothing(session_fac
     writers = 8
     barrier = asyncio.Barrier(writers)
     row = {
+        "organization_id": DEFAULT_ORGANIZATION_ID,
         "day": date(2026, 12, 6),
         "service_id": SERVICE,
         "rule_id": BACK_PAIN,

@@ -17,6 +17,7 @@ from app.cds import service
 from app.cds.errors import EhrDataUnavailable
 from app.cds.schemas import FhirAuthorization, HookRequest
 from app.ehrs.errors import UnknownIssuer
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from tests.cds.test_cards import conditions, hook_request
 from tests.lowvalue.factories import service_request
 
@@ -107,6 +108,7 @@ async def rules_carded(session_factory, settings, call: HookRequest) -> list[str
             http=http,
             settings=settings,
             client_iss="https://ehr.test",
+            organization_id=DEFAULT_ORGANIZATION_ID,
         )
     return [card.source.topic.code for card in answer.cards if card.source.topic]
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Role
 from app.cds.models import CardFeedback, CdsDailyCount, IssuedCard
 from app.db import create_sync_engine_for
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from tests.e2e.conftest import Stack, staff_api
 from tests.e2e.test_dashboard import api_get, open_flag, open_queue, query_of, shot
 
@@ -237,6 +238,7 @@ def add_cds_counts(stack: Stack) -> None:
     day = datetime(2020, 1, 6, 9, 0, tzinfo=UTC)
     cards = [
         IssuedCard(
+            organization_id=DEFAULT_ORGANIZATION_ID,
             id=uuid.uuid4(),
             service_id="valueloop-order-sign",
             hook_instance=uuid.uuid4(),
@@ -261,6 +263,7 @@ def add_cds_counts(stack: Stack) -> None:
         with Session(engine) as session:
             session.add(
                 CdsDailyCount(
+                    organization_id=DEFAULT_ORGANIZATION_ID,
                     day=day.date(),
                     service_id="valueloop-order-sign",
                     rule_id="headache-eeg",

@@ -12,6 +12,7 @@ import pytest
 
 import lowvalue
 from app.cds.models import CardFeedback, CdsDailyCount, IssuedCard
+from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from tests.insights.test_statistics import flag_at, order
 
 pytestmark = pytest.mark.usefixtures("clean_tables")
@@ -29,6 +30,7 @@ IN_MARCH = {"created_from": "2026-03-01", "created_to": "2026-03-31"}
 
 def daily(day: date, rule: str, code: str, service: str = SIGN, **counters: int) -> CdsDailyCount:
     return CdsDailyCount(
+        organization_id=DEFAULT_ORGANIZATION_ID,
         day=day,
         service_id=service,
         rule_id=rule,
@@ -40,6 +42,7 @@ def daily(day: date, rule: str, code: str, service: str = SIGN, **counters: int)
 
 def card(rule: str, issued_at: datetime) -> IssuedCard:
     return IssuedCard(
+        organization_id=DEFAULT_ORGANIZATION_ID,
         id=uuid.uuid4(),
         service_id=SIGN,
         hook_instance=uuid.uuid4(),

@@ -119,6 +119,7 @@ async def settle(
 async def catch(factory: async_sessionmaker[AsyncSession], flag: Flag) -> None:
     """Record the flag as made by an accepted CDS card (a catch)."""
     card = IssuedCard(
+        organization_id=DEFAULT_ORGANIZATION_ID,
         id=uuid.uuid4(),
         service_id="valueloop-order-sign",
         hook_instance=uuid.uuid4(),
