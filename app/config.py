@@ -194,7 +194,8 @@ class Settings(BaseSettings):
     # system trusts (a hospital's internal CA). The certificate is always verified.
     smtp_ca_file: Path | None = None
     # CDS Hooks (docs/cds-hooks.md): per rule id, the published measure's "sensitive" or
-    # "specific" variant this organization uses; a rule not named runs its default.
+    # "specific" variant this installation uses; a rule not named runs its default. Each
+    # organization may choose its own on top (``valueloop orgs variants``).
     cds_rule_variants: dict[str, Literal["sensitive", "specific"]] = Field(default_factory=dict)
     # The hour (UTC) from which each day's digest of overdue flags goes to the leads.
     digest_hour_utc: Annotated[int, Field(ge=0, le=23)] = 7
@@ -250,19 +251,12 @@ class Settings(BaseSettings):
     def _variants_name_catalog_rules(
         cls, value: dict[str, Literal["sensitive", "specific"]]
     ) -> dict[str, Literal["sensitive", "specific"]]:
-        import lowvalue  # the catalog is read only when variants are configured
+        from app.rules import variants  # the catalog is read only when variants are configured
 
-        catalog = lowvalue.default_catalog()
-        for rule_id, variant in value.items():
-            try:
-                rule = catalog.rule(rule_id)
-            except lowvalue.VariantError as exc:
-                raise ValueError(f"VALUELOOP_CDS_RULE_VARIANTS: {exc}") from exc
-            if variant not in rule.variants:
-                raise ValueError(
-                    f"VALUELOOP_CDS_RULE_VARIANTS: rule {rule_id!r} has no {variant} variant "
-                    f"(it has: {', '.join(sorted(rule.variants)) or 'none'})"
-                )
+        try:
+            variants.checked(value)
+        except variants.UnknownVariant as exc:
+            raise ValueError(f"VALUELOOP_CDS_RULE_VARIANTS: {exc}") from exc
         return value
 
     @model_validator(mode="after")

@@ -25,7 +25,7 @@ from app.config import Mode
 from app.kit.expiring import ExpiringCache
 from app.kit.time import utcnow
 from app.kit.urls import outbound_url_problem
-from app.organizations.models import DEFAULT_ORGANIZATION_ID
+from app.organizations.models import DEFAULT_ORGANIZATION_ID, Organization
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,20 @@ class KnownClient:
     iss: str
     name: str
     organization_id: uuid.UUID
+    # The organization's CDS rule variants (app.rules.variants), kept with the client.
+    rule_variants: Mapping[str, str]
     active: bool
     jwks_url: str | None
     inline_keys: Mapping[str, PublicKey]
 
     @classmethod
-    def of(cls, client: CdsClient) -> KnownClient:
+    def of(cls, client: CdsClient, organization: Organization | None) -> KnownClient:
         return cls(
             id=client.id,
             iss=client.iss,
             name=client.name,
             organization_id=client.organization_id,
+            rule_variants=dict((organization.cds_rule_variants or {}) if organization else {}),
             active=client.active,
             jwks_url=client.jwks_url,
             inline_keys={}

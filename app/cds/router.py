@@ -79,6 +79,7 @@ async def call_service(
         settings=settings,
         client_iss=caller.iss,
         organization_id=caller.organization_id,
+        organization_variants=caller.rule_variants,
     )
     # The call carried a patient's record: who read it, for which patient, with what result.
     audit.for_request(

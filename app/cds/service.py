@@ -29,6 +29,7 @@ from app.cds.schemas import Card, CardsResponse, Discovery, HookRequest, Service
 from app.config import Settings
 from app.ehrs import service as ehrs
 from app.kit.time import utcnow
+from app.rules import variants as rule_variants
 from app.rules.history import FhirHistory, history_failure_logger
 from fhir_client import FhirClient, FhirError, SearchResult
 
@@ -134,7 +135,7 @@ async def _completed_prefetch(request: HookRequest, fhir: FhirClient | None) -> 
 
 
 async def _decisions(
-    request: HookRequest, fhir: FhirClient | None, settings: Settings
+    request: HookRequest, fhir: FhirClient | None, variants: Mapping[str, lowvalue.VariantName]
 ) -> tuple[list[lowvalue.Decision], dict[str, Any]]:
     """Every rule's decision on the draft orders, with the history it could get, and the
     prefetch as completed from the EHR."""
@@ -148,7 +149,6 @@ async def _decisions(
         raise UnusableHookRequest(str(exc)) from exc
     if case.notes:  # types and element paths only, never values
         logger.debug("CDS call %s: %s", request.hookInstance, "; ".join(case.notes))
-    variants: Mapping[str, lowvalue.VariantName] = settings.cds_rule_variants
     if fhir is None:
         return lowvalue.evaluate(case, variants=variants), prefetch
     decisions, _ = await lowvalue.evaluate_with_history(
@@ -203,18 +203,21 @@ async def cards_for(
     settings: Settings,
     client_iss: str,
     organization_id: uuid.UUID,
+    organization_variants: Mapping[str, str] | None = None,
 ) -> CardsResponse:
     """The cards a hook call gets: one per draft order a rule finds low-value. Each card given
     is recorded (ids only), so its feedback can be checked and counted; the day's counts of
     orders evaluated and cards shown grow in the same transaction (app/cds/counts.py). Cards
-    and counts belong to ``organization_id``, the calling client's."""
+    and counts belong to ``organization_id``, the calling client's, and the rules run the
+    variants that organization chose over the installation's."""
     service = definition(service_id)
     if request.hook != service.hook:
         raise UnusableHookRequest(
             f"Service {service_id} answers the {service.hook} hook, not {request.hook}."
         )
     fhir = await _fhir_for(request, session, http)
-    decisions, prefetch = await _decisions(request, fhir, settings)
+    variants = rule_variants.effective(settings.cds_rule_variants, organization_variants)
+    decisions, prefetch = await _decisions(request, fhir, variants)
     catalog = lowvalue.default_catalog()
     codes = counts.order_codes(decisions)
     indicator = "warning" if service.hook == "order-sign" else "info"

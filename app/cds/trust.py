@@ -48,6 +48,7 @@ from app.cds.errors import (
 )
 from app.cds.jwks import JwksCache, PublicKey
 from app.cds.models import JTI_MAX_LENGTH
+from app.organizations.models import Organization
 
 __all__ = ["ALLOWED_ALGORITHMS", "TrustedCaller", "verify_cds_jwt"]
 
@@ -73,8 +74,10 @@ class TrustedCaller:
     client_id: uuid.UUID
     iss: str
     name: str
-    # Whose cards and counts its calls make (the registration's, never the JWT's ``tenant``).
+    # Whose cards and counts its calls make (the registration's, never the JWT's ``tenant``),
+    # and the rule variants that organization chose.
     organization_id: uuid.UUID
+    rule_variants: Mapping[str, str]
     tenant: str | None
     jti: str
     expires_at: datetime
@@ -89,7 +92,7 @@ async def _known_client(session: AsyncSession, iss: str) -> KnownClient | None:
     client = await repository.client_by_iss(session, iss)
     if client is None:
         return None
-    known = KnownClient.of(client)
+    known = KnownClient.of(client, await session.get(Organization, client.organization_id))
     KNOWN_CLIENTS.put(iss, known)
     return known
 
@@ -170,6 +173,7 @@ async def verify_cds_jwt(
         iss=client.iss,
         name=client.name,
         organization_id=client.organization_id,
+        rule_variants=client.rule_variants,
         tenant=tenant if isinstance(tenant, str) else None,
         jti=jti,
         expires_at=expires_at,

@@ -10,18 +10,24 @@ from datetime import timedelta
 from weakref import WeakValueDictionary
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 import fhir_client
+import lowvalue
 import smart
 from app.config import Settings
 from app.ehrs import service as ehrs
+from app.ehrs.models import RegisteredEhr
 from app.kit.time import utcnow
 from app.launch import repository
 from app.launch.errors import SessionExpired
 from app.launch.models import AppSession
 from app.launch.secrets import token_box
 from app.launch.service import DISCOVERY_CACHE
+from app.organizations.models import Organization
+from app.rules import variants
 from app.upstream_errors import session_not_renewed
 
 REFRESH_MARGIN = timedelta(seconds=60)
@@ -64,6 +70,17 @@ class ClinicianAccess:
                 timeout=self.settings.outbound_timeout_seconds,
             )
         return self._client
+
+    async def rule_variants(self) -> dict[str, lowvalue.VariantName]:
+        """The installation's rule variants, with the launch's organization's choices on top
+        (the organization of the EHR that launched; app.rules.variants)."""
+        async with self.factory() as own:
+            chosen = await own.scalar(
+                sa.select(col(Organization.cds_rule_variants))
+                .join(RegisteredEhr, col(RegisteredEhr.organization_id) == col(Organization.id))
+                .where(col(RegisteredEhr.id) == self.app_session.ehr_id)
+            )
+        return variants.effective(self.settings.cds_rule_variants, chosen)
 
     async def _access_token(self) -> str:
         """A usable access token, refreshed shortly before it expires when a refresh token

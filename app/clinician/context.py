@@ -172,7 +172,7 @@ async def load_context(access: ClinicianAccess) -> ClinicianContext:
         for order in (*data.service_requests, *data.medication_requests)
     ]
     orders.sort(key=lambda o: o.authored_on or datetime.min.replace(tzinfo=UTC), reverse=True)
-    judged = await judge_orders(client, data, access.settings.cds_rule_variants)
+    judged = await judge_orders(client, data, await access.rule_variants())
     facts = FlagContext.read_from(data.patient, data.encounter, judged.found())
     encounter = facts.encounter
     return ClinicianContext(

@@ -1,6 +1,6 @@
 """Which of the launch's orders the low-value rules judge low-value, for the in-EHR page.
 
-The same catalog, evaluator and organization variants (``settings.cds_rule_variants``) as the
+The same catalog, evaluator and organization variants (``app.rules.variants``) as the
 CDS Hooks service, so the page marks an order exactly when a card would be given for it. Rules
 short of history read it from the EHR, only when one asks and all searches at once
 (``lowvalue.evaluate_with_history``). A search that fails, or that the client stopped paging,

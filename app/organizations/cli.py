@@ -4,9 +4,11 @@ Registered on the main command in app/cli.py."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.commands import database_session
 from app.commands import fail as _fail
@@ -21,13 +23,12 @@ organizations_cli = typer.Typer(
 )
 
 
-def _write(work: str, code: str, name: str) -> Organization:
+def _write(work: Callable[[AsyncSession], Awaitable[Organization]]) -> Organization:
+    """Run ``work`` in one transaction; an AppError is printed and exits with status 1."""
+
     async def run() -> Organization:
         async with database_session() as session:
-            if work == "add":
-                organization = await service.add(session, code, name=name)
-            else:
-                organization = await service.rename(session, code, name=name)
+            organization = await work(session)
             await session.commit()
             return organization
 
@@ -43,7 +44,7 @@ def add(
     name: Annotated[str, typer.Option(help="The name people know it by.")],
 ) -> None:
     """Add an organization. Then register its EHRs and staff with --org CODE."""
-    organization = _write("add", code, name)
+    organization = _write(lambda session: service.add(session, code, name=name))
     typer.echo(f"Added {organization.code}: {organization.name} ({organization.id}).")
 
 
@@ -53,8 +54,37 @@ def rename(
     name: Annotated[str, typer.Option(help="Its new name.")],
 ) -> None:
     """Change an organization's name (its code stays)."""
-    organization = _write("rename", code, name)
+    organization = _write(lambda session: service.rename(session, code, name=name))
     typer.echo(f"Renamed {organization.code}: {organization.name}.")
+
+
+@organizations_cli.command("variants")
+def choose_variants(
+    code: Annotated[str, typer.Argument(help="The organization's code.")],
+    choices: Annotated[
+        list[str] | None,
+        typer.Argument(help="RULE=VARIANT, e.g. psa-screening-older-men=sensitive."),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Use the installation's choices again.")
+    ] = False,
+) -> None:
+    """Choose which variant of a published measure the organization's CDS calls and in-EHR
+    markers run (over VALUELOOP_CDS_RULE_VARIANTS). `valueloop rules list` names them."""
+    if clear == bool(choices):
+        raise _fail("Give RULE=VARIANT choices, or --clear.")
+    parsed: dict[str, str] = {}
+    for choice in choices or []:
+        rule_id, _, variant = choice.partition("=")
+        if not rule_id or not variant:
+            raise _fail(f"{choice!r} is not RULE=VARIANT.")
+        parsed[rule_id.strip()] = variant.strip()
+    organization = _write(
+        lambda session: service.choose_variants(session, code, None if clear else parsed)
+    )
+    chosen = organization.cds_rule_variants or {}
+    described = ", ".join(f"{rule}={variant}" for rule, variant in sorted(chosen.items()))
+    typer.echo(f"{organization.code}: {described or 'the installation choices'}.")
 
 
 @organizations_cli.command("list")
@@ -66,4 +96,8 @@ def list_organizations() -> None:
             return list(await service.everyone(session))
 
     for organization in asyncio.run(read()):
-        typer.echo(f"{organization.code:20} {organization.name}")
+        chosen = organization.cds_rule_variants or {}
+        variants = ", ".join(f"{rule}={variant}" for rule, variant in sorted(chosen.items()))
+        typer.echo(
+            f"{organization.code:20} {organization.name}" + (f"  [{variants}]" if variants else "")
+        )

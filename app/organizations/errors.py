@@ -18,3 +18,8 @@ class OrganizationCodeTaken(Conflict):
 class InvalidOrganizationCode(UnprocessableContent):
     slug = "invalid-organization-code"
     title = "Not an organization code"
+
+
+class InvalidVariantChoice(UnprocessableContent):
+    slug = "invalid-variant-choice"
+    title = "No such rule variant"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
@@ -31,4 +32,9 @@ class Organization(SQLModel, table=True):
     # Short and stable: what people type (``--org``, ``?organization=``) and read in reports.
     code: str = Field(max_length=CODE_MAX_LENGTH, unique=True)
     name: str = Field(max_length=NAME_MAX_LENGTH)
+    # Per rule id, the published measure's variant this organization's CDS calls and launches
+    # run, over the installation's (app.rules.variants); None: the installation's choices.
+    cds_rule_variants: dict[str, str] | None = Field(
+        default=None, sa_type=sa.JSON(none_as_null=True)
+    )
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,10 +12,12 @@ from app.kit.time import utcnow
 from app.organizations import repository
 from app.organizations.errors import (
     InvalidOrganizationCode,
+    InvalidVariantChoice,
     OrganizationCodeTaken,
     UnknownOrganization,
 )
 from app.organizations.models import CODE_MAX_LENGTH, NAME_MAX_LENGTH, Organization
+from app.rules import variants
 
 # Lower-case letters, digits and hyphens: safe in a URL, a file name and a CSV cell as it is.
 _CODE = re.compile(rf"[a-z0-9](?:[a-z0-9-]{{0,{CODE_MAX_LENGTH - 2}}}[a-z0-9])?")
@@ -52,6 +54,21 @@ async def add(session: AsyncSession, code: str, *, name: str) -> Organization:
 async def rename(session: AsyncSession, code: str, *, name: str) -> Organization:
     organization = await by_code(session, code)
     organization.name = _checked_name(name)
+    repository.add(session, organization)
+    return organization
+
+
+async def choose_variants(
+    session: AsyncSession, code: str, choices: Mapping[str, str] | None
+) -> Organization:
+    """Set the organization's CDS rule variants (checked against the catalog); None: the
+    installation's again."""
+    organization = await by_code(session, code)
+    try:
+        checked = None if choices is None else variants.checked(choices)
+        organization.cds_rule_variants = None if checked is None else dict(checked)
+    except variants.UnknownVariant as exc:
+        raise InvalidVariantChoice(str(exc)) from exc
     repository.add(session, organization)
     return organization
 

@@ -5,6 +5,7 @@ failed history read leaves its rule silent; a flag records whether a rule agreed
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -189,3 +190,41 @@ async def test_a_flag_without_a_context_read_records_that_no_rule_was_run(
     flag_id = created.json()["flag_id"]
     detail = (await client.get(f"/api/v1/flags/{flag_id}", headers=tokens.header("analyst"))).json()
     assert detail["rule_agreement"] is None
+
+
+async def test_the_launching_organizations_variant_decides_the_marker(
+    client, ehr, ehr_http, session
+):
+    from app.ehrs import service as ehrs
+    from app.organizations import service as organizations
+
+    chart = add_low_value_chart(ehr.sim)
+    today = datetime.now(UTC).date()
+    patient = ehr.sim.state.store.get("Patient", chart.patient)
+    assert patient is not None
+    # 72: low-value under the PSA measure's sensitive variant (70+), not its default (75+).
+    patient["birthDate"] = today.replace(year=today.year - 72, day=1).isoformat()
+    default = by_id(
+        (
+            await client.get(
+                CONTEXT, headers=header(await launch_on(client, ehr_http, ehr.sim, chart))
+            )
+        ).json()
+    )
+    practice = await organizations.add(session, "practice", name="Riverside Family Practice")
+    await organizations.choose_variants(
+        session, "practice", {"psa-screening-older-men": "sensitive"}
+    )
+    (await ehrs.trusted(session, ehr.sim.fhir_base)).organization_id = practice.id
+    await session.commit()
+
+    chosen = by_id(
+        (
+            await client.get(
+                CONTEXT, headers=header(await launch_on(client, ehr_http, ehr.sim, chart))
+            )
+        ).json()
+    )
+
+    assert not default[chart.psa].get("low_value")
+    assert [m["rule_id"] for m in chosen[chart.psa]["low_value"]] == ["psa-screening-older-men"]

@@ -6,7 +6,8 @@ Create Date: 2026-12-06
 
 Reviewed by hand. See app/organizations/.
 
-- ``organization``: code (unique) and name. The migration makes the default organization
+- ``organization``: code (unique), name, and the CDS rule variants it chose (NULL: the
+  installation's). The migration makes the default organization
   (fixed id, code ``main``) that every installation from before organizations runs as.
 - ``flag``, ``registered_ehr`` and ``cds_client`` get a required ``organization_id``; every
   existing row joins the default organization. Added with that id as the column default,
@@ -56,6 +57,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("code", sa.String(length=20), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("cds_rule_variants", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code"),
