@@ -3,6 +3,7 @@ period change, the CSV and PDF links, and axe-core at full width and at 360 px."
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from app.auth.models import Role
 from tests.e2e.conftest import Stack, staff_api
+from tests.e2e.test_dashboard import api_flag, open_flag, synthetic_flags
 from tests.e2e.test_dashboard_insights import WIDTHS, serious_violations
 
 pytestmark = pytest.mark.browser
@@ -77,3 +79,33 @@ def test_the_page_reads_well_and_passes_axe_at_full_width_and_360_px(
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, f"the page scrolls sideways at {width} px"
     assert found == [], "\n".join(found)
+
+
+def test_a_reply_is_marked_shareable_from_the_keyboard_and_refused_when_it_names_someone(
+    analyst_page: Any, stack: Stack
+) -> None:
+    page = analyst_page
+    (flag,) = synthetic_flags(stack, 1, status="triaged")
+    open_flag(page, stack, flag["id"])
+    form = page.locator("#reply-form")
+    box = form.get_by_label("May be shared in the transparency report", exact=False)
+
+    form.get_by_label("Message").fill("Dr. Example asked us to look: thank you.")
+    form.get_by_label("Message").press("Tab")
+    assert box.evaluate("node => node === document.activeElement")
+    page.keyboard.press("Space")
+    assert box.is_checked()
+    form.get_by_role("button", name="Send reply").click()
+    error = form.locator('[data-slot="error"]')
+    error.wait_for()
+    assert "an honorific followed by a name" in error.inner_text()
+
+    # A token of letters only: digits could make a run of five (an MRN to the check).
+    token = "".join(chr(ord("a") + int(digit, 16)) for digit in uuid.uuid4().hex[:8])
+    clean = f"We removed the default from the order set ({token})."
+    form.get_by_label("Message").fill(clean)
+    form.get_by_role("button", name="Send reply").click()
+    page.locator("#timeline li[data-kind=reply]").filter(has_text=clean).wait_for()
+    (reply,) = [e for e in api_flag(stack, flag["id"])["timeline"] if e["body"] == clean]
+    assert reply["details"] == {"shareable": True}
+    assert not box.is_checked()
