@@ -161,13 +161,13 @@ async def _date_filtered_reads(client) -> list[tuple[str, str, str, dict[str, st
     for path, item in document["paths"].items():
         parameters = item.get("get", {}).get("parameters", [])
         names = [p["name"] for p in parameters]
-        required = {
-            p["name"]: _a_value(p, document)
-            for p in parameters
-            if p.get("required") and p["in"] == "query"
-        }
-        for low, high in (("created_from", "created_to"), ("date_from", "date_to")):
+        for low, high in (("created_from", "created_to"), ("date_from", "date_to"), ("from", "to")):
             if low in names and high in names:
+                required = {
+                    p["name"]: _a_value(p, document)
+                    for p in parameters
+                    if p.get("required") and p["in"] == "query" and p["name"] not in (low, high)
+                }
                 found.append((path, low, high, required))
     return found
 

@@ -172,6 +172,12 @@ async def insights_page(request: Request, record: ReaderPage) -> Response:
     return render(request, "dashboard/insights.html", _staff_context(request, record, "insights"))
 
 
+@router.get("/transparency", response_model=None)
+async def transparency_page(request: Request, record: ReaderPage) -> Response:
+    context = _staff_context(request, record, "transparency")
+    return render(request, "dashboard/transparency.html", context)
+
+
 @router.get("/admin", response_model=None)
 async def admin_page(request: Request, record: AdminPage) -> Response:
     return render(request, "dashboard/admin.html", _staff_context(request, record, "admin"))

@@ -21,7 +21,7 @@ scope.
 
 The one deliberate way past the scope is :data:`SHARED_TOTALS`: the system-wide aggregates
 every organization sees, which only ever leave the server as counts with small cells
-suppressed (``app.insights.shared``).
+suppressed (``app.reports.transparency``).
 """
 
 from __future__ import annotations

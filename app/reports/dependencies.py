@@ -11,7 +11,7 @@ from app.kit.time import CalendarDay
 from app.reports.transparency import Period
 
 
-def period(
+async def period(
     date_from: Annotated[
         CalendarDay, Query(alias="from", description="First day, inclusive (UTC), YYYY-MM-DD.")
     ],
