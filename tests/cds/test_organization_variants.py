@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from app.cds import clients
 from app.cds.models import CdsClient
 from app.organizations import service as organizations
-from tests.cds.test_cards import conditions, hook_request, patient
+from tests.cds.test_cards import conditions, hook_request
 from tests.cds.test_endpoints import SERVICE, bearer
-from tests.lowvalue.factories import service_request
+from tests.lowvalue.factories import patient, service_request
 
 pytestmark = pytest.mark.usefixtures("clean_tables")
 

@@ -8,8 +8,7 @@ import pytest
 
 from app.organizations import service as organizations
 from app.organizations.errors import InvalidVariantChoice
-from tests.organizations.test_organizations_cli import run
-from tests.test_cli import migrated
+from tests.test_cli import migrated, run
 
 PSA = "psa-screening-older-men"
 
