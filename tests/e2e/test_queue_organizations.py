@@ -162,3 +162,30 @@ def test_a_practice_lead_sees_only_practice_flags_and_a_system_admin_sees_both(
     sign_in_as(page, registry, "system admin")
     assert queue_shows(page, everyone) == set(everyone)
     assert set(everyone) == set(practice) | set(hospital)
+
+
+def test_a_system_admin_narrows_the_queue_by_organization_and_a_practice_lead_cannot(
+    dashboard_page: Any, registry: Registry
+) -> None:
+    page = dashboard_page
+    practice = registry.flag_ids("system admin", organization="riverside")
+
+    sign_in_as(page, registry, "practice lead")
+    page.wait_for_function("() => document.getElementById('queue').dataset.state === 'ready'")
+    assert page.locator("#f-organization").count() == 0
+
+    page.context.clear_cookies()
+    sign_in_as(page, registry, "system admin")
+    picker = page.get_by_label("Organization")
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#f-organization option')]
+            .some(o => o.value === 'riverside')"""
+    )
+    picker.select_option("riverside")
+
+    assert queue_shows(page, practice) == set(practice)
+    assert "organization=riverside" in page.url
+    # The view is in the URL: a reload keeps the choice.
+    page.reload()
+    assert queue_shows(page, practice) == set(practice)
+    assert page.get_by_label("Organization").input_value() == "riverside"

@@ -33,6 +33,25 @@ function fillSelect(select, pairs, { keepFirst = true } = {}) {
 }
 
 /**
+ * The organizations a system-level person can narrow the queue to (the select exists only for
+ * them). A failure leaves "Any organization" and says so.
+ */
+export async function loadOrganizationOptions(form) {
+  const select = form.elements.organization;
+  if (!select) return;
+  const help = document.getElementById(`${select.id}-help`);
+  try {
+    const { items } = await get("organizations");
+    const current = select.value;
+    fillSelect(select, items.map((o) => [o.code, `${o.name} (${o.code})`]));
+    setSelectValue(select, current);
+  } catch (error) {
+    help.textContent = `The list of organizations could not be loaded: ${error.message}`;
+    help.hidden = false;
+  }
+}
+
+/**
  * Services and departments: the values flags actually carry (GET /api/v1/filter-options, a
  * cheap index walk), not every code that ever existed and not a full statistics run.
  * A failure leaves the "Any" option and says so; the rest of the queue still works.
@@ -118,6 +137,7 @@ export function writeForm(form, state) {
   for (const name of ["reason", "order_code", "department", "reporter_role"]) {
     setSelectValue(form.elements[name], filters[name]);
   }
+  if (form.elements.organization) setSelectValue(form.elements.organization, filters.organization);
   form.elements.created_from.value = filters.created_from;
   form.elements.created_to.value = filters.created_to;
   form.elements.owner.value = filters.owner;
@@ -146,6 +166,7 @@ export function readForm(form) {
   for (const name of ["reason", "order_code", "department", "reporter_role", "created_from", "created_to"]) {
     filters[name] = form.elements[name].value.trim();
   }
+  if (form.elements.organization) filters.organization = form.elements.organization.value;
   if (form.elements.unassigned.checked) filters.assigned = "false";
   else {
     filters.owner = form.elements.owner.value;

@@ -16,6 +16,7 @@ import {
   buildCatalogOptions,
   buildOwnerFilter,
   loadBreakdownOptions,
+  loadOrganizationOptions,
   readForm,
   syncOwnerField,
   writeForm,
@@ -379,6 +380,7 @@ async function start() {
   // Options with counts are a nicety; the list must not wait for them.
   // (It keeps each select's current value, so a choice from the URL survives the refill.)
   loadBreakdownOptions(form);
+  loadOrganizationOptions(form);
   // Normalise the URL (drop what readState refused) without adding a history entry.
   await go(state, { replace: true });
 }

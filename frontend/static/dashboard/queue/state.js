@@ -22,7 +22,7 @@ export const DEFAULT_LIMIT = 50;
 // Single-valued filters, in the order they appear in the URL.
 const SINGLE = [
   "reason", "order_code", "department", "reporter_role", "created_from", "created_to",
-  "owner", "assigned", "answered", "q",
+  "owner", "assigned", "answered", "q", "organization",
 ];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 // `owner` is a staff id; an older link that names a person (free text) is dropped.
@@ -51,6 +51,8 @@ export function readState(search = location.search) {
     if (!DATE.test(filters[key])) filters[key] = "";
   }
   if (!UUID.test(filters.owner)) filters.owner = "";
+  // An organization's code (system-level staff only: the API scopes everyone else anyway).
+  if (!/^[a-z0-9-]{1,20}$/.test(filters.organization)) filters.organization = "";
   const sort = params.get("sort");
   const limit = Number(params.get("limit"));
   const cursor = params.get("cursor") || "";
