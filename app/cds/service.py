@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -194,6 +194,28 @@ def _issued(
     )
 
 
+def _cards(
+    decisions: Sequence[lowvalue.Decision],
+    codes: Sequence[counts.OrderCode | None],
+    *,
+    base_url: str,
+    indicator: str,
+) -> list[tuple[lowvalue.Decision, counts.OrderCode | None, Card]]:
+    """A card for each decision that found its order low-value, with the order's code."""
+    catalog = lowvalue.default_catalog()
+    return [
+        (
+            decision,
+            code,
+            card_for(
+                decision, catalog.rule(decision.rule_id), base_url=base_url, indicator=indicator
+            ),
+        )
+        for decision, code in zip(decisions, codes, strict=True)
+        if decision.outcome is lowvalue.Outcome.LOW_VALUE
+    ]
+
+
 async def cards_for(
     service_id: str,
     request: HookRequest,
@@ -218,23 +240,9 @@ async def cards_for(
     fhir = await _fhir_for(request, session, http)
     variants = rule_variants.effective(settings.cds_rule_variants, organization_variants)
     decisions, prefetch = await _decisions(request, fhir, variants)
-    catalog = lowvalue.default_catalog()
     codes = counts.order_codes(decisions)
     indicator = "warning" if service.hook == "order-sign" else "info"
-    given = [
-        (
-            decision,
-            code,
-            card_for(
-                decision,
-                catalog.rule(decision.rule_id),
-                base_url=settings.base_url,
-                indicator=indicator,
-            ),
-        )
-        for decision, code in zip(decisions, codes, strict=True)
-        if decision.outcome is lowvalue.Outcome.LOW_VALUE
-    ]
+    given = _cards(decisions, codes, base_url=settings.base_url, indicator=indicator)
     now = utcnow()
     repository.add_cards(
         session,
