@@ -22,6 +22,7 @@ from app.db import dialect_name
 from app.flags.anonymity import identity_kept_condition
 from app.flags.filters import FlagFilters, conditions
 from app.flags.models import Flag, FlagEvent
+from app.organizations.scope import scope_of
 
 
 async def stream(
@@ -313,15 +314,16 @@ async def status_stays(
     where = conditions(filters)
     stay = col(FlagEvent.status_seconds)
     status = col(FlagEvent.from_status)
-    joined = sa.and_(col(FlagEvent.flag_id) == col(Flag.id), stay.is_not(None))
-    stays = sa.select(stay).select_from(FlagEvent).join(Flag, joined)
+    stays = sa.select(stay).select_from(FlagEvent).where(stay.is_not(None))
+    if where or not scope_of(session).system_level:
+        # Only the matching flags' stays: through the flag (where the organization scope adds
+        # its criterion). Unfiltered, system-level reads skip that join: every stay counts,
+        # read from ix_flag_event_status_seconds alone (5.4 s -> 0.6 s at a million flags,
+        # bench/README.md).
+        stays = stays.join(Flag, col(FlagEvent.flag_id) == col(Flag.id))
     counts = (
         await session.execute(
-            sa.select(status, sa.func.count())
-            .select_from(FlagEvent)
-            .join(Flag, joined)
-            .where(*where)
-            .group_by(status)
+            stays.with_only_columns(status, sa.func.count()).where(*where).group_by(status)
         )
     ).all()
     return [
