@@ -77,6 +77,24 @@ class Flag(SQLModel, table=True):
             postgresql_where=sa.text("close_wait_seconds IS NOT NULL"),
             sqlite_where=sa.text("close_wait_seconds IS NOT NULL"),
         ),
+        # The same for an organization's staff (migration 0021).
+        sa.Index(
+            "ix_flag_organization_close_wait",
+            "organization_id",
+            "close_wait_seconds",
+            "created_at",
+            postgresql_where=sa.text("close_wait_seconds IS NOT NULL"),
+            sqlite_where=sa.text("close_wait_seconds IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_flag_organization_reason_close_wait",
+            "organization_id",
+            "reason",
+            "close_wait_seconds",
+            "created_at",
+            postgresql_where=sa.text("close_wait_seconds IS NOT NULL"),
+            sqlite_where=sa.text("close_wait_seconds IS NOT NULL"),
+        ),
         sa.Index(
             "ix_flag_reason_close_wait",
             "reason",
