@@ -37,5 +37,5 @@ async def outcomes(session: AsyncSession, app_session: AppSession) -> Outcomes:
     organization_id = await organization_of_launch(session, app_session)
     return Outcomes(
         organization=await transparency.summary(session, period, organization_id),
-        system=await transparency.summary(session, period, None),
+        system=await transparency.summary(session, period, None, reader=organization_id),
     )

@@ -69,7 +69,9 @@ async def transparency_report(
 
 
 @router.get("/stats/shared")
-async def shared_totals(session: SessionDep, _: CanReadFlags, period: PeriodDep) -> SharedTotals:
+async def shared_totals(
+    session: SessionDep, principal: CanReadFlags, period: PeriodDep
+) -> SharedTotals:
     """System-wide totals every organization's staff see: aggregates only, small cells
-    suppressed."""
-    return await transparency.shared_totals(session, period)
+    suppressed (also where the other organizations' part of a cell is small)."""
+    return await transparency.shared_totals(session, period, reader=principal.organization_id)

@@ -10,6 +10,11 @@ a group is suppressed, the smallest other cell is suppressed too (ties: the firs
 group's stable order), and the total stays. Estimated costs follow their count: a suppressed
 count hides its cost. Tables are protected one by one; this is not a disclosure audit across
 tables.
+
+Differencing: an organization's staff know their own organization's counts, so a
+system-wide cell would give away the other organizations' part by subtraction. Where the
+reader's own counts are ``known``, a cell is also small when the part they do not know (the
+cell less their own) counts fewer than 11.
 """
 
 from __future__ import annotations
@@ -25,10 +30,17 @@ class Suppression(StrEnum):
     COMPLEMENTARY = "complementary"  # hidden so a small cell cannot be worked out from a total
 
 
-def suppressed(counts: Sequence[int]) -> list[Suppression | None]:
-    """Which cells of one group (cells that add up to a shown total) must be hidden, and why."""
+def suppressed(
+    counts: Sequence[int], known: Sequence[int] | None = None
+) -> list[Suppression | None]:
+    """Which cells of one group (cells that add up to a shown total) must be hidden, and why;
+    ``known``: the reader's own part of each cell (see the module docstring)."""
+    own = known if known is not None else [None] * len(counts)
     marks: list[Suppression | None] = [
-        Suppression.SMALL_CELL if count < THRESHOLD else None for count in counts
+        Suppression.SMALL_CELL
+        if count < THRESHOLD or (mine is not None and count - mine < THRESHOLD)
+        else None
+        for count, mine in zip(counts, own, strict=True)
     ]
     if sum(mark is not None for mark in marks) == 1:
         shown = [index for index, mark in enumerate(marks) if mark is None]

@@ -13,7 +13,7 @@ no names.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -78,12 +78,24 @@ def _reason_key_and_label(group: Group) -> tuple[str | None, str]:
     return reason, REASON_LABELS[Reason(reason)] if reason else "Not stated"
 
 
-def _rows(groups: Sequence[Group], named: Callable[[Group], tuple[str | None, str]]) -> list[Row]:
-    """A table's rows, suppressed column by column; shown rows by count, then the suppressed
-    ones by label (their order must not rank them)."""
+def _rows(
+    groups: Sequence[Group],
+    named: Callable[[Group], tuple[str | None, str]],
+    known: Mapping[object, Group] | None = None,
+) -> list[Row]:
+    """A table's rows, suppressed column by column (against the reader's ``known`` groups, by
+    key); shown rows by count, then the suppressed ones by label (their order must not rank
+    them)."""
     ordered = sorted(groups, key=lambda group: str(group.key))
-    flag_marks = suppressed([group.flags for group in ordered])
-    caught_marks = suppressed([group.caught for group in ordered])
+    own = None if known is None else [known.get(group.key) for group in ordered]
+    flag_marks = suppressed(
+        [group.flags for group in ordered],
+        None if own is None else [mine.flags if mine else 0 for mine in own],
+    )
+    caught_marks = suppressed(
+        [group.caught for group in ordered],
+        None if own is None else [mine.caught if mine else 0 for mine in own],
+    )
     rows = []
     for group, flag_mark, caught_mark in zip(ordered, flag_marks, caught_marks, strict=True):
         key, label = named(group)
@@ -103,27 +115,75 @@ def _rows(groups: Sequence[Group], named: Callable[[Group], tuple[str | None, st
     return rows
 
 
-def _actions(statuses: dict[str, int]) -> list[Action]:
-    counts = [sum(statuses.get(status.value, 0) for status in of) for _, _, of in ACTIONS]
+def _action_counts(statuses: Mapping[str, int]) -> list[int]:
+    return [sum(statuses.get(status.value, 0) for status in of) for _, _, of in ACTIONS]
+
+
+def _actions(statuses: Mapping[str, int], known: Mapping[str, int] | None = None) -> list[Action]:
+    counts = _action_counts(statuses)
+    marks = suppressed(counts, None if known is None else _action_counts(known))
     return [
         Action(key=key, label=label, flags=Count.of(count, mark))
-        for (key, label, _), count, mark in zip(ACTIONS, counts, suppressed(counts), strict=True)
+        for (key, label, _), count, mark in zip(ACTIONS, counts, marks, strict=True)
     ]
 
 
+@dataclass(frozen=True)
+class _Known:
+    """The reader's own organization's groups, against which system cells are suppressed."""
+
+    by_reason: Mapping[object, Group]
+    by_service: Mapping[object, Group]
+    statuses: Mapping[str, int]
+
+    @property
+    def flags(self) -> int:
+        return sum(group.flags for group in self.by_reason.values())
+
+    @property
+    def answered(self) -> int:
+        return sum(group.answered for group in self.by_reason.values())
+
+    @property
+    def caught(self) -> int:
+        return sum(group.caught for group in self.by_reason.values())
+
+
+async def _known(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> _Known:
+    by_reason = await repository.groups(session, "reason", where, shared=False)
+    by_service = await repository.groups(session, "service", where, shared=False)
+    return _Known(
+        by_reason={group.key: group for group in by_reason},
+        by_service={group.key: group for group in by_service},
+        statuses=await repository.by_status(session, where, shared=False),
+    )
+
+
 async def totals(
-    session: AsyncSession, where: Sequence[ColumnElement[bool]], *, shared: bool
+    session: AsyncSession,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    shared: bool,
+    known_where: Sequence[ColumnElement[bool]] | None = None,
 ) -> Totals:
-    """The suppressed counts and costs of the flags ``where`` selects."""
+    """The suppressed counts and costs of the flags ``where`` selects; with ``known_where``
+    (the reader's own organization's flags), also suppressed against what the reader knows."""
     by_reason = await repository.groups(session, "reason", where, shared=shared)
     by_service = await repository.groups(session, "service", where, shared=shared)
     statuses = await repository.by_status(session, where, shared=shared)
+    known = None if known_where is None else await _known(session, known_where)
     flags = sum(group.flags for group in by_reason)
     answered = sum(group.answered for group in by_reason)
     caught = sum(group.caught for group in by_reason)
-    (flags_mark,) = suppressed([flags])
-    answered_mark, _ = suppressed([answered, flags - answered])
-    caught_mark, _ = suppressed([caught, flags - caught])
+    (flags_mark,) = suppressed([flags], None if known is None else [known.flags])
+    answered_mark, _ = suppressed(
+        [answered, flags - answered],
+        None if known is None else [known.answered, known.flags - known.answered],
+    )
+    caught_mark, _ = suppressed(
+        [caught, flags - caught],
+        None if known is None else [known.caught, known.flags - known.caught],
+    )
     return Totals(
         flags=Count.of(flags, flags_mark),
         answered=Count.of(answered, answered_mark),
@@ -135,9 +195,13 @@ async def totals(
         caught_before_estimated_cost=(
             None if caught_mark else cents_to_amount(sum(g.caught_cost_cents for g in by_reason))
         ),
-        actions=_actions(statuses),
-        by_service=_rows(by_service, _service_key_and_label),
-        by_reason=_rows(by_reason, _reason_key_and_label),
+        actions=_actions(statuses, None if known is None else known.statuses),
+        by_service=_rows(
+            by_service, _service_key_and_label, None if known is None else known.by_service
+        ),
+        by_reason=_rows(
+            by_reason, _reason_key_and_label, None if known is None else known.by_reason
+        ),
     )
 
 
@@ -187,27 +251,44 @@ async def report(
         median_hours_to_first_reply=await _median(session, col(Flag.reply_wait_seconds), where),
         median_hours_to_close=await _median(session, col(Flag.close_wait_seconds), where),
         examples=await examples(session, where),
-        across_the_system=await shared_totals(session, period),
+        across_the_system=await shared_totals(session, period, reader=caller_organization),
     )
 
 
-async def shared_totals(session: AsyncSession, period: Period) -> SharedTotals:
-    """Every organization's flags, as suppressed aggregates only (never rows or ids)."""
+async def shared_totals(
+    session: AsyncSession, period: Period, *, reader: uuid.UUID | None
+) -> SharedTotals:
+    """Every organization's flags, as suppressed aggregates only (never rows or ids); for an
+    organization's ``reader``, also suppressed against their own organization's counts."""
     where = repository.where(period.date_from, period.date_to, None)
-    found = await totals(session, where, shared=True)
+    known_where = (
+        None if reader is None else repository.where(period.date_from, period.date_to, reader)
+    )
+    found = await totals(session, where, shared=True, known_where=known_where)
     return SharedTotals(date_from=period.date_from, date_to=period.date_to, **dict(found))
 
 
 async def summary(
-    session: AsyncSession, period: Period, organization_id: uuid.UUID | None
+    session: AsyncSession,
+    period: Period,
+    organization_id: uuid.UUID | None,
+    *,
+    reader: uuid.UUID | None = None,
 ) -> TransparencySummary:
     """Counts, actions and examples without money or any ranking of clinicians: for the
-    in-EHR view (whose session is not a staff member's: ``organization_id`` limits it)."""
+    in-EHR view (whose session is not a staff member's: ``organization_id`` limits it). With
+    ``organization_id`` None (the whole system), the counts are also suppressed against the
+    ``reader``'s organization, whose own summary they see beside it."""
     organization = (
         await organization_rows.by_id(session, organization_id) if organization_id else None
     )
     where = repository.where(period.date_from, period.date_to, organization_id)
-    found = await totals(session, where, shared=False)
+    known_where = (
+        None
+        if reader is None or organization_id is not None
+        else repository.where(period.date_from, period.date_to, reader)
+    )
+    found = await totals(session, where, shared=False, known_where=known_where)
     return TransparencySummary(
         date_from=period.date_from,
         date_to=period.date_to,
