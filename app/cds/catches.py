@@ -16,8 +16,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import lowvalue
-from app.cds import repository
-from app.cds.errors import UnusableFeedback
 from app.cds.models import IssuedCard
 from app.cds.schemas import HookRequest
 from app.config import Settings
@@ -160,18 +158,8 @@ async def record_catch(session: AsyncSession, card: IssuedCard, *, settings: Set
     created = await registry.create_flag(
         session,
         data,
-        organization_id=await _organization_of(session, card),
+        # The calling client's organization, recorded on the card when it was given.
+        organization_id=card.organization_id,
         secret_key=settings.resolved_secret_key(),
     )
     return created.flag.id
-
-
-async def _organization_of(session: AsyncSession, card: IssuedCard) -> uuid.UUID:
-    """The organization of the CDS client the card was shown by: its catches belong to it."""
-    client = await repository.client_by_iss(session, card.client_iss)
-    if client is None:  # the card was issued to a client since unregistered
-        raise UnusableFeedback(
-            "The EHR that showed this card is no longer registered as a CDS client, so its "
-            "catch cannot be recorded."
-        )
-    return client.organization_id

@@ -32,6 +32,7 @@ async def test_a_catch_flag_records_the_rule_that_caught_it(client, signer, sess
 async def test_a_catch_belongs_to_the_organization_of_the_cds_client_that_showed_it(
     client, signer, session_factory
 ):
+    from app.cds import clients
     from app.cds.models import CdsClient
     from app.organizations import service as organizations
 
@@ -40,6 +41,7 @@ async def test_a_catch_belongs_to_the_organization_of_the_cds_client_that_showed
         await session.flush()
         await session.execute(sa.update(CdsClient).values(organization_id=practice.id))
         await session.commit()
+    clients.KNOWN_CLIENTS.clear()  # as changing a client's registration does
     card = await a_card(client, signer)
     accepted = outcome(
         card, "accepted", acceptedSuggestions=[{"id": card["suggestions"][0]["uuid"]}]

@@ -395,10 +395,15 @@ def dashboard_data(stack: Stack) -> int:
 
 def sign_in(page: Any, stack: Stack, role: Role) -> None:
     """Sign the page's browser in to the dashboard through the sign-in form, as staff do."""
-    page.goto(f"{stack.base_url}/dashboard/sign-in")
-    page.get_by_label("API token").fill(stack.tokens[role])
+    sign_in_with(page, stack.base_url, stack.tokens[role])
+
+
+def sign_in_with(page: Any, base_url: str, token: str) -> None:
+    """Sign in to the dashboard at ``base_url`` with ``token``, through the sign-in form."""
+    page.goto(f"{base_url}/dashboard/sign-in")
+    page.get_by_label("API token").fill(token)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(f"{stack.base_url}/dashboard/queue**")
+    page.wait_for_url(f"{base_url}/dashboard/queue**")
 
 
 @pytest.fixture

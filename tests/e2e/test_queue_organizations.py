@@ -22,7 +22,7 @@ from app.organizations import service as organizations
 from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from app.staff import service as staff
 from app.staff.schemas import StaffCreate
-from tests.e2e.conftest import AppServer, _in_own_thread, _loopback_socket
+from tests.e2e.conftest import AppServer, _in_own_thread, _loopback_socket, sign_in_with
 from tests.e2e.test_dashboard import row_ids
 
 pytestmark = pytest.mark.browser
@@ -125,10 +125,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
 
 
 def sign_in_as(page: Any, registry: Registry, who: str) -> None:
-    page.goto(f"{registry.base_url}/dashboard/sign-in")
-    page.get_by_label("API token").fill(registry.tokens[who])
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(f"{registry.base_url}/dashboard/queue**")
+    sign_in_with(page, registry.base_url, registry.tokens[who])
 
 
 def queue_shows(page: Any, expected: list[str]) -> set[str]:

@@ -7,6 +7,7 @@ import uuid
 
 from app.ehrs import service as ehrs
 from app.organizations import service as organizations
+from tests.clinician.test_clinician_api import flag_body
 from tests.sim_ehr import full_launch
 
 
@@ -22,31 +23,12 @@ async def test_a_flag_belongs_to_the_organization_its_ehr_is_registered_to(
     headers = {"X-ValueLoop-Session": handle}
     order = (await client.get("/api/v1/clinician/context", headers=headers)).json()["orders"][0]
 
-    created = await client.post(
-        "/api/v1/clinician/flags",
-        json={
-            "resource_type": order["resource_type"],
-            "order_id": order["fhir_id"],
-            "reason": "not_indicated",
-            "reporter_role": "physician",
-            "idempotency_key": uuid.uuid4().hex,
-            # A client cannot choose: the field is not part of the flag form at all.
-            "organization_id": str(uuid.uuid4()),
-        },
-        headers=headers,
-    )
-    refused_field = created.status_code
-    accepted = await client.post(
-        "/api/v1/clinician/flags",
-        json={
-            "resource_type": order["resource_type"],
-            "order_id": order["fhir_id"],
-            "reason": "not_indicated",
-            "reporter_role": "physician",
-            "idempotency_key": uuid.uuid4().hex,
-        },
-        headers=headers,
-    )
+    # A client cannot choose: the field is not part of the flag form at all.
+    chosen = flag_body(order, organization_id=str(uuid.uuid4()))
+    refused_field = (
+        await client.post("/api/v1/clinician/flags", json=chosen, headers=headers)
+    ).status_code
+    accepted = await client.post("/api/v1/clinician/flags", json=flag_body(order), headers=headers)
 
     assert refused_field == 422
     assert accepted.status_code == 201, accepted.text
