@@ -29,6 +29,7 @@ from app.ehrs.service import register_configured
 from app.errors import install_error_handlers
 from app.flags import router as flags_router
 from app.flags.hooks import listening
+from app.improvements import router as improvements_router
 from app.insights import router as insights_router
 from app.interop import router as interop_router
 from app.launch import router as launch_router
@@ -142,6 +143,7 @@ def _route(app: FastAPI) -> None:
     app.include_router(clinician_router.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(flags_router.router)
+    app.include_router(improvements_router.router)
     app.include_router(insights_router.router)
     app.include_router(reports_router.router)
     app.include_router(organizations_router.router)

@@ -5,6 +5,7 @@ from app.auth.models import ApiToken, OidcSignIn, StaffSession
 from app.cds.models import CardFeedback, CdsClient, CdsDailyCount, CdsJwtSeen, IssuedCard
 from app.ehrs.models import RegisteredEhr
 from app.flags.models import Flag, FlagEvent
+from app.improvements.models import Improvement, ImprovementEvent, ImprovementFlag
 from app.launch.models import AppSession, PendingLaunchRecord
 from app.notifications.email.models import NotificationOptOut
 from app.notifications.models import OutboxDelivery, WebhookEndpoint
@@ -23,6 +24,9 @@ __all__ = [
     "CdsJwtSeen",
     "Flag",
     "FlagEvent",
+    "Improvement",
+    "ImprovementEvent",
+    "ImprovementFlag",
     "IssuedCard",
     "NotificationOptOut",
     "OidcSignIn",

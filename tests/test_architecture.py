@@ -69,10 +69,12 @@ _DOMAINS = (
     "app.dashboard",
     "app.notifications",
     "app.reports",
+    "app.improvements",
 )
 INSIDE_APP: dict[str, tuple[str, ...]] = {
     # Notifications build on flags; flags announce through app/flags/hooks.py instead.
     "app/flags": (
+        "app.improvements",
         "app.insights",
         "app.reporter",
         "app.demo",
@@ -85,6 +87,14 @@ INSIDE_APP: dict[str, tuple[str, ...]] = {
     # The report builds on flags and reads the statistics' vocabulary, never the reverse.
     "app/reports": ("app.demo", "app.reporter", "app.dashboard"),
     "app/insights": ("app.demo", "app.reporter", "app.reports"),
+    # Improvement work builds on flags and notifications; statistics and reports read it.
+    "app/improvements": (
+        "app.insights",
+        "app.reports",
+        "app.reporter",
+        "app.demo",
+        "app.dashboard",
+    ),
     "app/launch": ("app.clinician",),
     "app/ehrs": ("app.clinician",),
 }

@@ -61,17 +61,35 @@ class Effect:
 
 def effect(before_events: int, before_days: int, after_events: int, after_days: int) -> Effect:
     """The after / before rate ratio of two event counts over their windows' days."""
-    if min(before_events, after_events, before_days, after_days) < 0:
-        raise ValueError("event counts and days cannot be negative")
+    return per_exposure(before_events, before_days, after_events, after_days, after_days)
+
+
+def per_exposure(
+    before_events: int,
+    before_exposure: int,
+    after_events: int,
+    after_exposure: int,
+    after_days: int,
+) -> Effect:
+    """The after / before ratio of two event counts per unit of exposure: days for a rate per
+    day, evaluated orders for rule hits per order. ``after_days`` is the after window's length
+    (the "not enough data" rule reads it whatever the exposure is)."""
+    if min(before_events, after_events, before_exposure, after_exposure, after_days) < 0:
+        raise ValueError("event counts, exposures and days cannot be negative")
     enough = (
         before_events >= MIN_EVENTS
         and after_events >= MIN_EVENTS
         and after_days >= MIN_AFTER_DAYS
-        and before_days > 0
+        and before_exposure > 0
+        and after_exposure > 0
     )
     if not enough:
-        return Effect(before_events, before_days, after_events, after_days, None, None, False)
-    ratio = (after_events / after_days) / (before_events / before_days)
+        return Effect(
+            before_events, before_exposure, after_events, after_exposure, None, None, False
+        )
+    ratio = (after_events / after_exposure) / (before_events / before_exposure)
     spread = _Z95 * math.sqrt(1 / after_events + 1 / before_events)
     interval = (ratio * math.exp(-spread), ratio * math.exp(spread))
-    return Effect(before_events, before_days, after_events, after_days, ratio, interval, True)
+    return Effect(
+        before_events, before_exposure, after_events, after_exposure, ratio, interval, True
+    )

@@ -13,7 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from app.notifications.models import OutboxDelivery, WebhookEndpoint
 from app.notifications.webhooks import EVENTS
 
-EventName = Literal["flag.created", "flag.status_changed", "flag.replied", "flag.assigned"]
+EventName = Literal[
+    "flag.created",
+    "flag.status_changed",
+    "flag.replied",
+    "flag.assigned",
+    "improvement.requested",
+]
 assert set(get_args(EventName)) == set(EVENTS)  # one list of events, said twice for the schema
 Url = Annotated[str, Field(min_length=1, max_length=500)]
 Events = Annotated[list[EventName], Field(min_length=1, max_length=len(EVENTS))]
@@ -23,7 +29,7 @@ class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     url: Url = Field(description="Where events are POSTed; https except on this machine.")
-    events: Events = Field(description="The flag events this endpoint gets.")
+    events: Events = Field(description="The events this endpoint gets.")
     secret: Annotated[SecretStr, Field(min_length=1, max_length=200)] | None = Field(
         default=None,
         description="The signing secret, 'whsec_' + base64 of 24-64 random bytes; leave it "

@@ -38,8 +38,15 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 SECRET_BYTES = 32
 # Standard Webhooks, "Symmetric signatures": secrets between 24 and 64 bytes.
 SECRET_MIN_BYTES, SECRET_MAX_BYTES = 24, 64
-# Flag events an endpoint can subscribe to.
-EVENTS = ("flag.created", "flag.status_changed", "flag.replied", "flag.assigned")
+# Events an endpoint can subscribe to: what happens to flags, and the change requests of
+# improvement work for the informatics team (app/improvements/routing.py).
+EVENTS = (
+    "flag.created",
+    "flag.status_changed",
+    "flag.replied",
+    "flag.assigned",
+    "improvement.requested",
+)
 # Failures that will not go away by sending again: the receiver refused the request itself.
 # 408 (timeout) and 429 (slow down) say "later", so they are retried like 5xx.
 _RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
@@ -145,6 +152,22 @@ async def plan(
                 patient_data=subscriber.patient_data,
             ),
             flag_id=flag.id,
+        )
+        for subscriber in await subscribers(session)
+        if event in subscriber.events
+    ]
+
+
+async def plan_event(
+    session: AsyncSession, event: str, data: Mapping[str, Any]
+) -> list[PlannedDelivery]:
+    """One delivery of an event that is not about one flag (an improvement's change request)
+    per active endpoint subscribed to it. ``data`` must hold no patient data: it goes to every
+    subscriber, whatever its ``allow_patient_data``."""
+    body = {"type": event, "timestamp": utcnow().isoformat(), "data": dict(data)}
+    return [
+        PlannedDelivery(
+            channel=CHANNEL, recipient=str(subscriber.endpoint_id), event=event, payload=body
         )
         for subscriber in await subscribers(session)
         if event in subscriber.events

@@ -38,6 +38,7 @@ from sqlalchemy.sql import visitors
 
 from app.cds.models import CdsDailyCount, IssuedCard
 from app.flags.models import Flag
+from app.improvements.models import Improvement, ImprovementFlag
 from app.staff.models import Staff
 
 _SCOPE_KEY = "valueloop.organization_scope"
@@ -113,11 +114,19 @@ class UnscopedFlagQuery(RuntimeError):
     """A programming error: see the module docstring."""
 
 
-# Rows that belong to one organization: flags, and the CDS cards and daily counts of its
-# clients' calls.
-_ORGANIZATIONS_ROWS: tuple[type[Any], ...] = (Flag, IssuedCard, CdsDailyCount)
+# Rows that belong to one organization: flags, the CDS cards and daily counts of its clients'
+# calls, and its improvement work with the links to its flags.
+_ORGANIZATIONS_ROWS: tuple[type[Any], ...] = (
+    Flag,
+    IssuedCard,
+    CdsDailyCount,
+    Improvement,
+    ImprovementFlag,
+)
 _SCOPED_TABLES = frozenset(model.__table__ for model in _ORGANIZATIONS_ROWS)
-_SCOPED_WORDS = re.compile(r"\b(flag|cds_card|cds_daily_count)\b", re.IGNORECASE)
+_SCOPED_WORDS = re.compile(
+    r"\b(flag|cds_card|cds_daily_count|improvement|improvement_flag)\b", re.IGNORECASE
+)
 
 
 def _orm_enabled(statement: Any) -> bool:
