@@ -183,10 +183,10 @@ def _refusal(
 
 async def _linkable(
     session: AsyncSession, improvement: Improvement, flag_ids: Sequence[uuid.UUID]
-) -> list[Flag]:
-    """The flags ``flag_ids`` names that are not linked yet; refuses the whole request when
-    one cannot be linked (unknown, another organization's, not low-value, or another
-    improvement's)."""
+) -> tuple[list[Flag], set[uuid.UUID]]:
+    """The flags ``flag_ids`` names, and which of them are linked to the improvement already;
+    refuses the whole request when one cannot be linked (unknown, another organization's, not
+    low-value, or another improvement's)."""
     found = await repository.flags_by_id(session, flag_ids)
     refusals = [
         refusal for flag_id in flag_ids if (refusal := _refusal(flag_id, found, improvement))
@@ -201,7 +201,7 @@ async def _linkable(
             "answered by one improvement.",
             flag_ids=elsewhere,
         )
-    return [found[flag_id] for flag_id in dict.fromkeys(flag_ids) if flag_id not in existing]
+    return [found[flag_id] for flag_id in dict.fromkeys(flag_ids)], set(existing)
 
 
 async def _checked_shareable(
@@ -217,15 +217,21 @@ async def _checked_shareable(
 async def link(
     session: AsyncSession, improvement: Improvement, body: LinkIn, *, actor: Actor
 ) -> list[Flag]:
-    """Link flags to the improvement (all or none); flags already linked to it are left as
-    they are. Returns the newly linked flags."""
+    """Link flags to the improvement (all or none), and mark the notes that may be shared;
+    a flag linked to it already stays linked (its note can still be marked). Returns the
+    newly linked flags."""
     if improvement.status == ImprovementStatus.DECLINED:
         raise FlagNotLinkable("This improvement was declined; propose it again to link flags.")
-    flags = await _linkable(session, improvement, body.flag_ids)
-    await _checked_shareable(session, flags, set(body.shareable_notes))
-    if not flags:
-        return []
+    requested, linked_here = await _linkable(session, improvement, body.flag_ids)
+    shared = set(body.shareable_notes)
+    await _checked_shareable(session, requested, shared)
     now = utcnow()
+    marked = await _mark_shared(session, improvement, shared & linked_here)
+    flags = [flag for flag in requested if flag.id not in linked_here]
+    if not flags:
+        if marked:
+            repository.add(session, _linked_event(improvement, actor, now, [], marked))
+        return []
     repository.add(
         session,
         *(
@@ -234,23 +240,40 @@ async def link(
                 improvement_id=improvement.id,
                 organization_id=improvement.organization_id,
                 linked_at=now,
-                note_shareable=flag.id in set(body.shareable_notes),
+                note_shareable=flag.id in shared,
             )
             for flag in flags
         ),
-        event(
-            improvement,
-            actor,
-            ImprovementEventKind.FLAGS_LINKED,
-            now,
-            details={"count": len(flags), "flag_ids": [str(flag.id) for flag in flags]},
-        ),
+        _linked_event(improvement, actor, now, flags, marked + len(shared - linked_here)),
     )
     improvement.updated_at = now
     await repository.save(session, improvement)
     if improvement.status in WENT_LIVE:
         await _close_late_loops(session, improvement, flags, actor=actor)
     return flags
+
+
+def _linked_event(
+    improvement: Improvement, actor: Actor, now: datetime, flags: Sequence[Flag], shared: int
+) -> ImprovementEvent:
+    details: dict[str, Any] = {"count": len(flags), "flag_ids": [str(flag.id) for flag in flags]}
+    if shared:
+        details["shared_notes"] = shared
+    return event(improvement, actor, ImprovementEventKind.FLAGS_LINKED, now, details=details)
+
+
+async def _mark_shared(
+    session: AsyncSession, improvement: Improvement, flag_ids: set[uuid.UUID]
+) -> int:
+    """Mark the notes of flags already linked as shareable; how many were newly marked."""
+    newly = [
+        link
+        for link in await repository.links(session, improvement.id)
+        if link.flag_id in flag_ids and not link.note_shareable
+    ]
+    for link in newly:
+        link.note_shareable = True
+    return len(newly)
 
 
 async def _close_late_loops(

@@ -12,6 +12,9 @@ import pytest
 from tests.conftest import Tokens
 from tests.factories import make_flag, make_staff
 
+# The outbox tests' worker (with fast retries) and its HTTP client, for the change request.
+from tests.notifications.conftest import http, make_worker  # noqa: F401
+
 CPT = "http://www.ama-assn.org/go/cpt"
 MRI_TARGET = {"system": CPT, "code": "72148"}
 
