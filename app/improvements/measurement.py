@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.flags.costs import cents_to_amount
 from app.improvements import effect as method
 from app.improvements import repository, targets
 from app.improvements.errors import NotLiveYet
@@ -27,6 +28,8 @@ from app.improvements.schemas import (
 )
 from app.kit.time import start_of_day, week_start
 
+DAYS_A_YEAR = 365
+
 
 def _window_out(window: method.Window, flags: int) -> WindowOut:
     return WindowOut(from_=window.first, to=window.last, days=window.days, flags=flags)
@@ -34,9 +37,9 @@ def _window_out(window: method.Window, flags: int) -> WindowOut:
 
 async def _flags_in(
     session: AsyncSession, improvement: Improvement, codes: list[targets.Code], w: method.Window
-) -> int:
+) -> repository.Tally:
     if w.days == 0:
-        return 0
+        return repository.Tally()
     return await repository.flags_between(
         session,
         improvement.organization_id,
@@ -124,14 +127,17 @@ async def measure(session: AsyncSession, improvement: Improvement, *, today: dat
     windows = method.windows(improvement.go_live, today)
     known = await repository.order_codes(session, improvement.organization_id)
     codes = targets.codes_of(improvement, known)
-    before_flags = await _flags_in(session, improvement, codes, windows[0])
-    after_flags = await _flags_in(session, improvement, codes, windows[1])
-    found = method.effect(before_flags, windows[0].days, after_flags, windows[1].days)
+    before = await _flags_in(session, improvement, codes, windows[0])
+    after = await _flags_in(session, improvement, codes, windows[1])
+    found = method.effect(before.flags, windows[0].days, after.flags, windows[1].days)
     weekly = await _weekly(session, improvement, codes, windows)
     return EffectOut(
         go_live=improvement.go_live,
-        before=_window_out(windows[0], before_flags),
-        after=_window_out(windows[1], after_flags),
+        before=_window_out(windows[0], before.flags),
+        after=_window_out(windows[1], after.flags),
+        annual_cost_at_stake=cents_to_amount(
+            round(before.cost_cents * DAYS_A_YEAR / windows[0].days)
+        ),
         rate_ratio=found.rate_ratio,
         ci95=list(found.ci95) if found.ci95 else None,
         enough_data=found.enough_data,

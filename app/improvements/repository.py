@@ -318,6 +318,14 @@ async def flags_per_week(
     return {week: int(count) for week, count in (await session.execute(statement)).all()}
 
 
+@dataclass(frozen=True)
+class Tally:
+    """Flags counted, and the estimated cost of their orders (flags without a price add 0)."""
+
+    flags: int = 0
+    cost_cents: int = 0
+
+
 async def flags_between(
     session: AsyncSession,
     organization_id: uuid.UUID,
@@ -325,16 +333,17 @@ async def flags_between(
     *,
     first: datetime,
     end: datetime,
-) -> int:
-    """Flags of the organization on ``codes`` created in [first, end)."""
+) -> Tally:
+    """Flags of the organization on ``codes`` created in [first, end), and their cost."""
     if not codes or end <= first:
-        return 0
+        return Tally()
     statement = (
-        select(sa.func.count())
+        select(sa.func.count(), sa.func.coalesce(sa.func.sum(col(Flag.estimated_cost_cents)), 0))
         .select_from(Flag)
         .where(*_on_targets(organization_id, codes, first, end))
     )
-    return int((await session.scalar(statement)) or 0)
+    count, cents = (await session.execute(statement)).one()
+    return Tally(int(count), int(cents or 0))
 
 
 async def rule_counts(
@@ -380,10 +389,9 @@ async def rule_counts(
     return int(evaluated), int(shown)
 
 
-async def live_between(
-    session: AsyncSession, *, first: date, last: date, organization_id: uuid.UUID | None
-) -> Sequence[Improvement]:
-    """Improvements that went live between ``first`` and ``last`` (Insights)."""
+async def live_between(session: AsyncSession, *, first: date, last: date) -> Sequence[Improvement]:
+    """Improvements that went live between ``first`` and ``last`` (Insights), of the reader's
+    organization for its staff (the session is scoped)."""
     statement = select(Improvement).where(
         col(Improvement.status).in_(
             [ImprovementStatus.LIVE.value, ImprovementStatus.MEASURED.value]
@@ -391,6 +399,4 @@ async def live_between(
         col(Improvement.go_live) >= first,
         col(Improvement.go_live) <= last,
     )
-    if organization_id is not None:
-        statement = statement.where(col(Improvement.organization_id) == organization_id)
     return (await session.scalars(statement.order_by(col(Improvement.go_live)))).all()

@@ -45,6 +45,7 @@ from app.improvements.schemas import (
     StatusChoice,
 )
 from app.kit.time import utcnow
+from app.organizations import service as organizations
 
 router = APIRouter(prefix="/api/v1", tags=["improvements"])
 
@@ -91,9 +92,22 @@ async def list_improvements(
     flag: Annotated[
         uuid.UUID | None, Query(description="The improvement this flag is linked to.")
     ] = None,
+    organization: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="An organization's code (for system-level staff; everyone else sees "
+            "only their own organization's work whatever this says).",
+        ),
+    ] = None,
 ) -> ImprovementList:
     """Improvement work, newest first, with each one's flag count and cost at stake."""
-    items = await reading.summaries(session, statuses=status or (), flag_id=flag)
+    items = await reading.summaries(
+        session,
+        statuses=status or (),
+        flag_id=flag,
+        organization_id=await organizations.id_of(session, organization),
+    )
     return ImprovementList(items=items)
 
 

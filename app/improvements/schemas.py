@@ -234,6 +234,11 @@ class EffectOut(BaseModel):
     ci95: list[float] | None
     enough_data: bool
     min_events: int
+    annual_cost_at_stake: Decimal = Field(
+        description="The estimated cost of a year of the flagged orders on the targets at the "
+        "rate before go-live (the before window's cost x 365 / its days), in USD: a floor, as "
+        "only flagged orders with a known price count."
+    )
     rule_hits: RuleHits | None = Field(
         description="Null when the CDS service has not evaluated orders of the targets."
     )

@@ -20,6 +20,7 @@ from app.insights.schemas import (
     CdsRules,
     CloseTimes,
     CycleTime,
+    ImprovementsLive,
     Outcomes,
     ReplyTimes,
     WeeklyTrend,
@@ -244,5 +245,42 @@ def cds_daily_csv(daily: CdsDaily) -> str:
         (
             [day.day.isoformat(), day.evaluated, day.shown, day.accepted, day.overridden]
             for day in daily.days
+        ),
+    )
+
+
+def improvements_csv(found: ImprovementsLive) -> str:
+    """One row per improvement that went live in the period."""
+    return _csv(
+        [
+            "improvement_id",
+            "title",
+            "kind",
+            "go_live",
+            "flags_resolved",
+            "annual_cost_at_stake_usd",
+            "flags_before",
+            "flags_after",
+            "rate_ratio",
+            "ci95_low",
+            "ci95_high",
+            "enough_data",
+        ],
+        (
+            [
+                row.id,
+                row.title,
+                row.kind,
+                row.go_live,
+                row.flags_resolved,
+                row.annual_cost_at_stake,
+                row.before_flags,
+                row.after_flags,
+                row.rate_ratio,
+                row.ci95[0] if row.ci95 else None,
+                row.ci95[1] if row.ci95 else None,
+                row.enough_data,
+            ]
+            for row in found.improvements
         ),
     )

@@ -19,7 +19,7 @@ from app.db import SessionDep
 from app.dependencies import SettingsDep
 from app.errors import UnprocessableContent
 from app.flags.dependencies import FiltersDep
-from app.insights import cds, formats, statistics
+from app.insights import cds, formats, improvements, statistics
 from app.insights.dependencies import OrderCodeDep, PeriodDep
 from app.insights.export import ExportFormat, export_stream
 from app.insights.formats import CSV_MEDIA_TYPE, SVG_MEDIA_TYPE, StatsFormat
@@ -30,6 +30,7 @@ from app.insights.schemas import (
     CdsRules,
     CloseTimes,
     CycleTime,
+    ImprovementsLive,
     LoopStats,
     Outcomes,
     ReplyTimes,
@@ -183,6 +184,18 @@ async def cds_rules(
     beside clinician flags on the orders it covers and the catches it made."""
     result = await cds.by_rule(session, period)
     return _represented(result, fmt, name="cds-rules", as_csv=formats.cds_rules_csv, as_svg=None)
+
+
+@router.get("/stats/improvements", response_model=ImprovementsLive, responses=_STATS_RESPONSES)
+async def improvements_live(
+    session: SessionDep, _: CanReadFlags, period: PeriodDep, fmt: FormatQuery = StatsFormat.JSON
+) -> Any:
+    """Improvements that went live in the period (by go-live date): the flags they resolved,
+    the yearly cost at stake and each one's measured change."""
+    result = await improvements.live_in_period(session, period, today=utcnow().date())
+    return _represented(
+        result, fmt, name="improvements", as_csv=formats.improvements_csv, as_svg=None
+    )
 
 
 @router.get("/stats/cds/daily", response_model=CdsDaily, responses=_STATS_RESPONSES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -176,3 +177,30 @@ class CdsDaily(BaseModel):
     rule_id: str | None
     order_code: str | None = Field(description="'system|code' or 'code', as asked.")
     days: list[CdsDay]
+
+
+class ImprovementRow(BaseModel):
+    id: uuid.UUID
+    title: str
+    kind: str
+    go_live: date
+    flags_resolved: int = Field(description="Flags linked to the improvement.")
+    annual_cost_at_stake: Decimal = Field(
+        description="A year of the flagged orders on its targets at the rate before go-live."
+    )
+    before_flags: int
+    after_flags: int
+    rate_ratio: float | None = Field(description="Flags per day after / before go-live.")
+    ci95: list[float] | None
+    enough_data: bool
+
+
+class ImprovementsLive(BaseModel):
+    """Improvement work that went live in the period, and what it changed."""
+
+    date_from: date | None
+    date_to: date | None
+    live: int
+    flags_resolved: int
+    annual_cost_at_stake: Decimal
+    improvements: list[ImprovementRow]

@@ -15,7 +15,7 @@ with the API's number in ``data-value``. The page's state is its URL (insights/s
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -144,7 +144,46 @@ def as_number(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
+def take_an_improvement_live(stack: Stack) -> None:
+    """An improvement on the synthetic flags' commonest service, live since 30 days ago."""
+    with staff_api(stack, Role.ADMIN) as api:
+        owners = [
+            api.post(
+                "/staff",
+                json={
+                    "email": f"{uuid.uuid4().hex[:8]}@hospital.test",
+                    "name": name,
+                    "role": "lead",
+                },
+            ).json()["id"]
+            for name in ("Dr. Insight Clinical", "Insight Operations")
+        ]
+        top = api.get("/stats/breakdown", params={"by": "service"}).json()["rows"][0]
+        system, _, code = top["key"].rpartition("|")
+        created = api.post(
+            "/improvements",
+            json={
+                "title": "Order-set change for the commonest service",
+                "kind": "ehr_build",
+                "targets": [{"system": system, "code": code}],
+                "owners": owners,
+            },
+        ).json()
+        url = f"/improvements/{created['id']}/transitions"
+        assert api.post(url, json={"to": "approved"}).status_code == 200
+        went_live = api.post(
+            url,
+            json={
+                "to": "live",
+                "go_live": (datetime.now(UTC).date() - timedelta(days=30)).isoformat(),
+                "reply": "Your flag contributed to this change.",
+            },
+        )
+        assert went_live.status_code == 200, went_live.text
+
+
 def test_insights_charts_match_the_api(admin_page: Any, stack: Stack, screenshots: Path) -> None:
+    take_an_improvement_live(stack)
     page = admin_page
     page.goto(f"{stack.base_url}/dashboard/insights?range=all")
     wait_insights(page)
@@ -153,6 +192,12 @@ def test_insights_charts_match_the_api(admin_page: Any, stack: Stack, screenshot
         "figure[data-chart]",
         "fs => Object.fromEntries(fs.map(f => [f.dataset.chart, f.dataset.state]))",
     )
+    live = api_get(stack, "/stats/improvements")
+    assert live["improvements"], "an improvement went live (arranged above)"
+    assert states.pop("improvements") == "ready"
+    assert [r["key"] for r in table_of(page, "improvements")] == [
+        row["id"] for row in live["improvements"]
+    ]
     assert states == dict.fromkeys(
         (
             "service",

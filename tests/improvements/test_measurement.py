@@ -116,6 +116,8 @@ async def test_the_windows_split_at_go_live_and_the_ratio_matches_a_hand_computa
         [ratio * math.exp(-half_width), ratio * math.exp(half_width)]
     )
     assert found["min_events"] == 10
+    # 20 flags at $207.64 in 84 days, over a year: 4,152.80 x 365 / 84.
+    assert found["annual_cost_at_stake"] == "18044.90"
 
 
 async def test_the_run_chart_has_every_week_and_the_median_of_the_weeks_before(

@@ -47,6 +47,12 @@ async def test_another_organizations_improvement_answers_as_a_missing_one(
     assert moved.status_code == 404
     everyone = await client.get("/api/v1/improvements", headers=orgs.header("system_analyst"))
     assert [item["id"] for item in everyone.json()["items"]] == [improvement_id]
+    hospital = await client.get(
+        "/api/v1/improvements",
+        params={"organization": "main"},
+        headers=orgs.header("system_analyst"),
+    )
+    assert hospital.json()["items"] == []
 
 
 async def test_another_organizations_flag_cannot_be_linked(client, two_organizations):
@@ -113,3 +119,31 @@ async def test_an_organizations_people_cannot_own_another_organizations_work(
         headers=orgs.header("system_analyst"),
     )
     assert accepted.status_code == 201, accepted.text
+
+
+async def test_insights_count_only_the_readers_organizations_improvements(
+    client, session_factory, two_organizations
+):
+    orgs = two_organizations
+    owners = [
+        str((await make_staff(session_factory, name=f"Practice {n}", organization="practice")).id)
+        for n in (1, 2)
+    ]
+    created = await client.post(
+        "/api/v1/improvements", json={**BODY, "owners": owners}, headers=orgs.header("b_analyst")
+    )
+    url = f"/api/v1/improvements/{created.json()['id']}/transitions"
+    await client.post(url, json={"to": "approved"}, headers=orgs.header("b_analyst"))
+    went_live = await client.post(
+        url,
+        json={"to": "live", "go_live": "2026-01-05", "reply": "Screening stopped."},
+        headers=orgs.header("b_analyst"),
+    )
+    assert went_live.status_code == 200, went_live.text
+
+    def live_for(who: str):
+        return client.get("/api/v1/stats/improvements", headers=orgs.header(who))
+
+    assert (await live_for("b_analyst")).json()["live"] == 1
+    assert (await live_for("a_analyst")).json()["live"] == 0
+    assert (await live_for("system_analyst")).json()["live"] == 1

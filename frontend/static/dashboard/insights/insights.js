@@ -13,6 +13,7 @@ import {
   formatCost, formatCount, formatDay, formatHours, formatShare, plural,
 } from "./format.js";
 import { KpiTiles } from "./kpis.js";
+import { improvementsLive } from "./improvements.js";
 import { caughtAtOrdering } from "./ordering.js";
 import {
   apiFilters, describeRange, PRESETS, readState, resolveDates, writeState,
@@ -116,6 +117,7 @@ const FIGURES = {
       "Where the encounter took place."),
   ],
   ordering: [caughtAtOrdering],
+  improvements: [improvementsLive],
   loop: [
     {
       id: "weekly",
