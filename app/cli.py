@@ -17,6 +17,7 @@ from app.cds.clients_cli import cds_clients_cli
 from app.commands import database_session as _session
 from app.commands import fail as _fail
 from app.commands import settings_or_exit as _settings
+from app.config import Settings
 from app.notifications.cli import webhooks_cli, worker
 from app.organizations.cli import organizations_cli
 from app.organizations.models import DEFAULT_ORGANIZATION_CODE
@@ -95,6 +96,13 @@ def seed(
         list[str] | None,
         typer.Option(help="The organization the flags belong to; repeat to share them out."),
     ] = None,
+    improvements: Annotated[
+        bool,
+        typer.Option(
+            help="Also start improvement work on each organization's commonest services: one "
+            "change live for eight weeks (with its replies to reporters), one proposed."
+        ),
+    ] = False,
 ) -> None:
     """Fill the registry with realistic synthetic flags and timelines (never real patients),
     and the staff directory with the synthetic people who own and work them."""
@@ -119,24 +127,42 @@ def seed(
             raise _fail(f"No organization has the code {', '.join(missing)}; see `orgs list`.")
         # The people flags are owned by, even when the flags themselves are already there.
         synthetic.seed_directory(engine)
+        existing = 0
         if if_empty:
             with engine.connect() as connection:
                 existing = connection.execute(
                     sa.select(sa.func.count()).select_from(Flag)
                 ).scalar_one()
-            if existing:
-                typer.echo(f"The registry already has {existing} flags; nothing seeded.")
-                return
-        written = synthetic.seed(
-            engine, flags, seed=seed, organizations=[found[code] for code in codes]
-        )
+        if existing:
+            typer.echo(f"The registry already has {existing} flags; nothing seeded.")
+        else:
+            written = synthetic.seed(
+                engine, flags, seed=seed, organizations=[found[code] for code in codes]
+            )
+            typer.echo(f"Seeded {written} synthetic flags.")
     except sa.exc.OperationalError as exc:
         raise _fail(
             f"Cannot write to the database ({exc.orig}). Run `valueloop migrate` first?"
         ) from exc
     finally:
         engine.dispose()
-    typer.echo(f"Seeded {written} synthetic flags.")
+    # Made once per organization, so also on a registry seeded before (the demo's second run).
+    if improvements:
+        _seed_improvements(settings, [found[code] for code in dict.fromkeys(codes)])
+
+
+def _seed_improvements(settings: Settings, organization_ids: list[uuid.UUID]) -> None:
+    from app.demo.improvements import seed_improvements
+
+    made = sum(
+        asyncio.run(
+            seed_improvements(
+                settings.database_url, organization_id, dashboard_url=settings.base_url
+            )
+        )
+        for organization_id in organization_ids
+    )
+    typer.echo(f"Started {made} demo improvements.")
 
 
 @tokens_cli.command("create")

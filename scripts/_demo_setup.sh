@@ -17,8 +17,10 @@ mkdir -p "$var"
 if ! grep -q '^riverside ' <<< "$("${valueloop[@]}" orgs list)"; then
     "${valueloop[@]}" orgs add riverside --name "Riverside Family Practice"
 fi
-# Two of every three synthetic flags are the hospital's, one the practice's.
-"${valueloop[@]}" seed --flags "${DEMO_FLAGS:-2000}" --org main --org main --org riverside --if-empty
+# Two of every three synthetic flags are the hospital's, one the practice's; each starts improvement
+# work on its commonest services (one change live for eight weeks, one proposed).
+"${valueloop[@]}" seed --flags "${DEMO_FLAGS:-2000}" --org main --org main --org riverside --if-empty \
+    --improvements
 
 # Each EHR registered with ValueLoop (launches from unregistered EHRs are refused) and as a
 # CDS Hooks client (JWTs signed by the key it publishes at /cds/jwks): its launches and

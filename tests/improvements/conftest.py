@@ -15,6 +15,9 @@ from tests.factories import make_flag, make_staff
 # The outbox tests' worker (with fast retries) and its HTTP client, for the change request.
 from tests.notifications.conftest import http, make_worker  # noqa: F401
 
+# The command-line tests' fixtures (a database file of their own, fresh settings).
+from tests.test_cli import database_file, env, fresh_settings  # noqa: F401
+
 CPT = "http://www.ama-assn.org/go/cpt"
 MRI_TARGET = {"system": CPT, "code": "72148"}
 
