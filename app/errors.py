@@ -32,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -261,6 +262,19 @@ async def _database_error_handler(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+async def _stale_data_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A write that lost a race the repository did not catch itself (an autoflush inside a
+    query): the same answer as a failed If-Match, since nothing was saved."""
+    assert isinstance(exc, StaleDataError)
+    return app_error_response(
+        request,
+        PreconditionFailed(
+            "Someone else changed this while you were working on it and nothing was saved. "
+            "Reload it, check their change, and try again."
+        ),
+    )
+
+
 def _try_again(
     request: Request, log_message: str, title: str, detail: str, *, slug: str
 ) -> JSONResponse:
@@ -295,4 +309,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
     app.add_exception_handler(PoolTimeout, _pool_timeout_handler)
     app.add_exception_handler(DBAPIError, _database_error_handler)
+    app.add_exception_handler(StaleDataError, _stale_data_handler)
     app.add_exception_handler(Exception, _unexpected_error_handler)

@@ -89,6 +89,14 @@ async def transition(
         raise ImprovementNotFound(f"No improvement with id {improvement_id}.")
     now = utcnow()
     _check(improvement, change, now.date())
+    from_status = improvement.status
+    # Claim the improvement before anything else is written: a move made by someone else
+    # since it was read is refused here (on SQLite, whose reads take no lock, this write waits
+    # for theirs), so a go-live's replies are never sent twice.
+    improvement.status = change.to
+    improvement.updated_at = now
+    improvement.declined_reason = change.reason
+    await repository.save(session, improvement)
     details: dict[str, Any] = {}
     if change.to is ImprovementStatus.LIVE:
         assert change.go_live is not None  # checked above
@@ -96,7 +104,6 @@ async def transition(
         improvement.go_live = change.go_live
         details["go_live"] = change.go_live.isoformat()
         details |= await closing.close_loops(session, improvement, change.reply, actor=actor)
-    improvement.declined_reason = change.reason
     repository.add(
         session,
         event(
@@ -104,14 +111,12 @@ async def transition(
             actor,
             ImprovementEventKind.STATUS_CHANGE,
             now,
-            from_status=improvement.status,
+            from_status=from_status,
             to_status=change.to.value,
             body=change.reply or change.reason,
             details=details or None,
         ),
     )
-    improvement.status = change.to
-    improvement.updated_at = now
     if change.to is ImprovementStatus.APPROVED:
         await _route(session, improvement, actor=actor, dashboard_url=dashboard_url)
     await repository.save(session, improvement)

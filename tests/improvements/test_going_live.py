@@ -4,6 +4,7 @@ moves on to action taken, owned by the improvement's dyad when it had no owner."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -178,3 +179,21 @@ async def test_each_identifiable_reporter_is_emailed_in_the_go_lives_transaction
         "kim.confidential@example.org",
     ]
     assert {email.payload["template"] for email in emails} == {"replied"}
+
+
+async def test_two_go_lives_at_once_reply_to_each_reporter_once(
+    client, tokens, session_factory, dyad
+):
+    linked = await flags(session_factory, 3)
+    created = (await propose(client, tokens, owners=dyad, flag_ids=[str(f) for f in linked])).json()
+    await move(client, tokens, created["id"], to="approved")
+    body = {"to": "live", "go_live": utcnow().date().isoformat(), "reply": REPLY}
+
+    first, second = await asyncio.gather(
+        move(client, tokens, created["id"], **body), move(client, tokens, created["id"], **body)
+    )
+
+    assert sorted([first.status_code, second.status_code]) in ([200, 409], [200, 412])
+    for flag_id in linked:
+        _, events = await flag_state(session_factory, flag_id)
+        assert [e.body for e in events if e.kind == EventKind.REPLY] == [REPLY]

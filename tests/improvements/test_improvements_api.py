@@ -4,6 +4,7 @@ refusals, the timeline, and that a refused request writes nothing."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import sqlalchemy as sa
@@ -259,3 +260,27 @@ async def test_the_catalog_lists_kinds_statuses_and_rules(client, tokens):
     proposed = next(s for s in body["statuses"] if s["value"] == "proposed")
     assert proposed["allowed_transitions"] == ["approved", "declined"]
     assert body["rules"], "the published catalog has rules"
+
+
+async def test_a_nul_or_a_lone_surrogate_in_a_title_is_refused_and_nothing_written(
+    client, tokens, session_factory
+):
+    for title in ("Order set\x00 change", "Order set \ud800 change"):
+        response = await client.post(
+            "/api/v1/improvements",
+            content=json.dumps({"title": title, "kind": "other", "targets": [MRI_TARGET]}),
+            headers={**tokens.header("analyst"), "content-type": "application/json"},
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == PROBLEM_JSON
+    assert await count(session_factory, Improvement) == 0
+
+
+async def test_malformed_json_is_a_clear_400(client, tokens):
+    response = await client.post(
+        "/api/v1/improvements",
+        content=b'{"title": ',
+        headers={**tokens.header("analyst"), "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM_JSON
