@@ -106,25 +106,15 @@ def seed(
 ) -> None:
     """Fill the registry with realistic synthetic flags and timelines (never real patients),
     and the staff directory with the synthetic people who own and work them."""
-    from sqlmodel import col
-
     from app.db import create_sync_engine_for
     from app.demo import synthetic
     from app.flags.models import Flag
-    from app.organizations.models import Organization
 
     settings = _settings()
     engine = create_sync_engine_for(settings.database_url)
     codes = [code.strip().lower() for code in org or [DEFAULT_ORGANIZATION_CODE]]
     try:
-        with engine.connect() as connection:
-            code_column, id_column = col(Organization.code), col(Organization.id)
-            query = sa.select(code_column, id_column).where(code_column.in_(codes))
-            found: dict[str, uuid.UUID] = {
-                str(row[0]): row[1] for row in connection.execute(query).all()
-            }
-        if missing := [code for code in codes if code not in found]:
-            raise _fail(f"No organization has the code {', '.join(missing)}; see `orgs list`.")
+        found = _organization_ids(engine, codes)
         # The people flags are owned by, even when the flags themselves are already there.
         synthetic.seed_directory(engine)
         existing = 0
@@ -149,6 +139,23 @@ def seed(
     # Made once per organization, so also on a registry seeded before (the demo's second run).
     if improvements:
         _seed_improvements(settings, [found[code] for code in dict.fromkeys(codes)])
+
+
+def _organization_ids(engine: sa.Engine, codes: list[str]) -> dict[str, uuid.UUID]:
+    """The ids of the organizations ``codes`` name; an unknown code ends the command."""
+    from sqlmodel import col
+
+    from app.organizations.models import Organization
+
+    with engine.connect() as connection:
+        code_column, id_column = col(Organization.code), col(Organization.id)
+        query = sa.select(code_column, id_column).where(code_column.in_(codes))
+        found: dict[str, uuid.UUID] = {
+            str(row[0]): row[1] for row in connection.execute(query).all()
+        }
+    if missing := [code for code in codes if code not in found]:
+        raise _fail(f"No organization has the code {', '.join(missing)}; see `orgs list`.")
+    return found
 
 
 def _seed_improvements(settings: Settings, organization_ids: list[uuid.UUID]) -> None:

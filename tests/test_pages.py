@@ -7,6 +7,7 @@ import re
 import pytest
 
 from frontend import TEMPLATES_DIR
+from tests.dashboard.test_pages import sign_in, sign_in_target
 
 
 async def test_home_page_points_quality_teams_to_the_api_docs(client):
@@ -76,3 +77,37 @@ async def test_every_script_and_stylesheet_a_template_names_is_served(client):
     for template, path in sorted(named):
         response = await client.get(path)
         assert response.status_code == 200, f"{template} names {path}"
+
+
+# --- the improvement pages (issue 17) ------------------------------------------------------------
+
+IMPROVEMENT_ID = "9f0c1b9e-3a51-4c38-9d1b-7a3c6c1c2f10"
+IMPROVEMENT_PAGES = ["/dashboard/improvements", f"/dashboard/improvements/{IMPROVEMENT_ID}"]
+
+
+@pytest.mark.parametrize("path", IMPROVEMENT_PAGES)
+async def test_improvement_pages_send_a_signed_out_visitor_to_sign_in_and_back(client, path):
+    response = await client.get(path)
+
+    assert sign_in_target(response) == path
+
+
+@pytest.mark.parametrize(
+    ("path", "marker"),
+    [
+        (IMPROVEMENT_PAGES[0], 'id="board"'),
+        (IMPROVEMENT_PAGES[1], f'data-improvement-id="{IMPROVEMENT_ID}"'),
+    ],
+)
+async def test_improvement_pages_open_for_a_reader_with_their_nav_link_current(
+    client, tokens, path, marker
+):
+    cookie = await sign_in(client, tokens.lead)
+
+    response = await client.get(path, headers=cookie)
+
+    assert response.status_code == 200, response.text
+    assert marker in response.text
+    assert '<a href="/dashboard/improvements" aria-current="page">Improvements</a>' in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"

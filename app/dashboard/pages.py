@@ -172,6 +172,22 @@ async def insights_page(request: Request, record: ReaderPage) -> Response:
     return render(request, "dashboard/insights.html", _staff_context(request, record, "insights"))
 
 
+@router.get("/improvements", response_model=None)
+async def improvements_page(request: Request, record: ReaderPage) -> Response:
+    context = _staff_context(request, record, "improvements")
+    return render(request, "dashboard/improvements.html", context)
+
+
+@router.get("/improvements/{improvement_id}", response_model=None)
+async def improvement_page(
+    request: Request, improvement_id: uuid.UUID, record: ReaderPage
+) -> Response:
+    context = _staff_context(request, record, "improvements")
+    return render(
+        request, "dashboard/improvement.html", {**context, "improvement_id": str(improvement_id)}
+    )
+
+
 @router.get("/transparency", response_model=None)
 async def transparency_page(request: Request, record: ReaderPage) -> Response:
     context = _staff_context(request, record, "transparency")

@@ -6,7 +6,6 @@ dependencies; the transaction belongs to the session dependency.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Sequence
 from functools import partial
@@ -22,7 +21,6 @@ from app.auth.dependencies import (
     Principal,
 )
 from app.db import SessionDep
-from app.errors import PreconditionFailed, PreconditionRequired
 from app.flags import owners, review, service, views, vocabulary
 from app.flags.dependencies import FiltersDep
 from app.flags.models import Flag
@@ -44,39 +42,15 @@ from app.flags.schemas import (
     ReplyIn,
     TransitionIn,
 )
+from app.kit.etags import if_match_versions
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 
 MAX_PAGE_SIZE = 200
-_ETAG = re.compile(r'^"v(\d{1,10})"$')
 
 
 def _if_match_versions(if_match: str | None, *, required: bool) -> review.Versions:
-    """The versions a write may apply to, from If-Match (RFC 9110 section 13.1.1).
-
-    The condition holds when any listed entity tag matches (strong comparison, so weak tags
-    never match); ``*`` or, where allowed, no header at all means no condition (None).
-    """
-    if if_match is None:
-        if required:
-            raise PreconditionRequired(
-                "Send the flag's ETag from your last GET as 'If-Match', so a change someone "
-                "made in the meantime is not silently overwritten."
-            )
-        return None
-    if if_match.strip() == "*":
-        return None
-    versions = frozenset(
-        int(match.group(1))
-        for candidate in if_match.split(",")
-        if (match := _ETAG.match(candidate.strip()))
-    )
-    if not versions:
-        raise PreconditionFailed(
-            'If-Match does not hold an ETag this API issued (like "v3"). Use the ETag header '
-            "of the flag's last GET."
-        )
-    return versions
+    return if_match_versions(if_match, required=required, thing="flag")
 
 
 def _actor(principal: Principal) -> review.Actor:

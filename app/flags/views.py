@@ -38,12 +38,13 @@ from app.flags.schemas import (
     TimelineEvent,
 )
 from app.flags.workflow import Status, allowed_from
+from app.kit import etags
 from app.staff.schemas import StaffRef
 
 
 def etag(flag: Flag) -> str:
     """The flag's entity tag (RFC 9110 section 8.8.3): changes whenever the flag does."""
-    return f'"v{flag.version}"'
+    return etags.etag(flag.version)
 
 
 def reporter(flag: Flag) -> Reporter:

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.flags.costs import cents_to_amount
+from app.improvements import counts, targets
 from app.improvements import effect as method
-from app.improvements import repository, targets
 from app.improvements.errors import NotLiveYet
 from app.improvements.models import Improvement
 from app.improvements.schemas import (
@@ -36,11 +36,11 @@ def _window_out(window: method.Window, flags: int) -> WindowOut:
 
 
 async def _flags_in(
-    session: AsyncSession, improvement: Improvement, codes: list[targets.Code], w: method.Window
-) -> repository.Tally:
+    session: AsyncSession, improvement: Improvement, codes: list[counts.Code], w: method.Window
+) -> counts.Tally:
     if w.days == 0:
-        return repository.Tally()
-    return await repository.flags_between(
+        return counts.Tally()
+    return await counts.flags_between(
         session,
         improvement.organization_id,
         codes,
@@ -52,7 +52,7 @@ async def _flags_in(
 async def _weekly(
     session: AsyncSession,
     improvement: Improvement,
-    codes: list[targets.Code],
+    codes: list[counts.Code],
     windows: tuple[method.Window, method.Window],
 ) -> list[WeekPoint]:
     """Flags per ISO week from the before window's first week to the after window's last
@@ -63,7 +63,7 @@ async def _weekly(
         week_start(start_of_day(before.first)),
         week_start(start_of_day(last_day)),
     )
-    counts = await repository.flags_per_week(
+    per_week = await counts.flags_per_week(
         session,
         improvement.organization_id,
         codes,
@@ -71,7 +71,7 @@ async def _weekly(
         end=start_of_day(last_week + timedelta(days=7)),
     )
     weeks = [first_week + timedelta(weeks=n) for n in range((last_week - first_week).days // 7 + 1)]
-    return [WeekPoint(week=week, flags=counts.get(week, 0)) for week in weeks]
+    return [WeekPoint(week=week, flags=per_week.get(week, 0)) for week in weeks]
 
 
 def _median_before(weekly: list[WeekPoint], go_live: date) -> float | None:
@@ -85,7 +85,7 @@ async def _rule_hits(
 ) -> RuleHits | None:
     explicit = [(target["system"], target["code"]) for target in improvement.targets]
     counted = [
-        await repository.rule_counts(
+        await counts.rule_counts(
             session,
             improvement.organization_id,
             rule_ids=improvement.rules,
@@ -125,7 +125,7 @@ async def measure(session: AsyncSession, improvement: Improvement, *, today: dat
             "yet; its effect is measured from the go-live date."
         )
     windows = method.windows(improvement.go_live, today)
-    known = await repository.order_codes(session, improvement.organization_id)
+    known = await counts.order_codes(session, improvement.organization_id)
     codes = targets.codes_of(improvement, known)
     before = await _flags_in(session, improvement, codes, windows[0])
     after = await _flags_in(session, improvement, codes, windows[1])
@@ -142,6 +142,7 @@ async def measure(session: AsyncSession, improvement: Improvement, *, today: dat
         ci95=list(found.ci95) if found.ci95 else None,
         enough_data=found.enough_data,
         min_events=method.MIN_EVENTS,
+        min_after_days=method.MIN_AFTER_DAYS,
         rule_hits=await _rule_hits(session, improvement, windows),
         weekly=weekly,
         median_before=_median_before(weekly, improvement.go_live),

@@ -93,6 +93,8 @@ EVENT_KIND_LABELS: dict[ImprovementEventKind, str] = {
     ImprovementEventKind.UPDATE: "Details changed",
     ImprovementEventKind.CHANGE_REQUESTED: "Change request sent to informatics",
 }
+# A change request that reached no endpoint (none subscribes to improvement.requested).
+NOT_SENT_LABEL = "Change request not sent: no webhook endpoint subscribes to change requests"
 
 
 class ImprovementEvent(SQLModel, table=True):

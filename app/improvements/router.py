@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 import lowvalue
@@ -44,10 +44,32 @@ from app.improvements.schemas import (
     RuleChoice,
     StatusChoice,
 )
+from app.kit.etags import etag, if_match_versions
 from app.kit.time import utcnow
 from app.organizations import service as organizations
 
 router = APIRouter(prefix="/api/v1", tags=["improvements"])
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description="The ETag of the improvement's last GET: the change is refused (412) when "
+        "someone changed it since. Optional."
+    ),
+]
+
+
+def _versions(if_match: str | None) -> service.Versions:
+    return if_match_versions(if_match, required=False, thing="improvement")
+
+
+async def _answer(
+    session: SessionDep, improvement: Improvement, response: Response
+) -> ImprovementDetail:
+    """The improvement as it now stands, with its ETag (what the next write sends back)."""
+    response.headers["ETag"] = etag(improvement.version)
+    return await reading.detail(session, improvement)
 
 
 def _actor(principal: Principal) -> Actor:
@@ -126,16 +148,21 @@ async def create_improvement(
     )
     _audit(auditor, AuditAction.CREATE, improvement, flag_ids=[str(f) for f in body.flag_ids])
     response.headers["Location"] = f"/api/v1/improvements/{improvement.id}"
-    return await reading.detail(session, improvement)
+    return await _answer(session, improvement, response)
 
 
 @router.get("/improvements/{improvement_id}")
 async def get_improvement(
-    improvement_id: uuid.UUID, session: SessionDep, auditor: StaffAuditor, _: CanReadFlags
+    improvement_id: uuid.UUID,
+    session: SessionDep,
+    auditor: StaffAuditor,
+    _: CanReadFlags,
+    response: Response,
 ) -> ImprovementDetail:
-    """One improvement: its evidence, linked flags and timeline."""
+    """One improvement: its evidence, linked flags and timeline; the ETag header is what
+    writes may send back as If-Match."""
     improvement = await service.get(session, improvement_id)
-    found = await reading.detail(session, improvement)
+    found = await _answer(session, improvement, response)
     _audit(auditor, AuditAction.READ, improvement, flag_ids=[str(f.id) for f in found.flags])
     return found
 
@@ -147,11 +174,15 @@ async def update_improvement(
     session: SessionDep,
     auditor: StaffAuditor,
     principal: CanWorkFlags,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ImprovementDetail:
     """Change the title, notes, owners (the dyad) or the informatics ticket reference."""
-    improvement = await service.update(session, improvement_id, patch, actor=_actor(principal))
+    improvement = await service.update(
+        session, improvement_id, patch, actor=_actor(principal), if_match=_versions(if_match)
+    )
     _audit(auditor, AuditAction.UPDATE, improvement, fields=sorted(patch.model_fields_set))
-    return await reading.detail(session, improvement)
+    return await _answer(session, improvement, response)
 
 
 @router.post("/improvements/{improvement_id}/flags")
@@ -161,13 +192,15 @@ async def link_flags(
     session: SessionDep,
     auditor: StaffAuditor,
     principal: CanWorkFlags,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ImprovementDetail:
     """Link flags to the improvement (all or none; a flag belongs to one improvement). Flags
     linked after go-live get the go-live reply at once."""
-    improvement = await service.get(session, improvement_id)
+    improvement = await service.get(session, improvement_id, if_match=_versions(if_match))
     linked = await service.link(session, improvement, body, actor=_actor(principal))
     _audit(auditor, AuditAction.UPDATE, improvement, linked=[str(flag.id) for flag in linked])
-    return await reading.detail(session, improvement)
+    return await _answer(session, improvement, response)
 
 
 @router.post("/improvements/{improvement_id}/transitions")
@@ -178,6 +211,8 @@ async def transition_improvement(
     auditor: StaffAuditor,
     principal: CanWorkFlags,
     settings: SettingsDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ImprovementDetail:
     """Move the improvement along its workflow. Approving an EHR build sends its change
     request to informatics; going live needs ``go_live`` and ``reply`` (sent to every linked
@@ -188,9 +223,10 @@ async def transition_improvement(
         change,
         actor=_actor(principal),
         dashboard_url=settings.base_url,
+        if_match=_versions(if_match),
     )
     _audit(auditor, AuditAction.UPDATE, improvement, transition=change.to.value)
-    return await reading.detail(session, improvement)
+    return await _answer(session, improvement, response)
 
 
 @router.get(

@@ -73,17 +73,24 @@ class ImprovementIn(Input):
 
 
 class ImprovementPatch(Input):
-    """Change details; a field left out stays as it is."""
+    """Change details; a field left out stays as it is, and ``null`` clears notes or the
+    ticket reference."""
 
     title: Title | None = None
-    notes: Message | None = None
+    notes: Message | None = Field(default=None, description="null clears the notes.")
     owners: list[uuid.UUID] | None = Field(default=None, max_length=2)
     ticket_reference: Annotated[str, Field(min_length=1, max_length=TICKET_MAX_LENGTH)] | None = (
-        Field(default=None, description="The informatics team's ticket for the change request.")
+        Field(
+            default=None,
+            description="The informatics team's ticket for the change request; null clears it.",
+        )
     )
 
     @model_validator(mode="after")
     def _owners_are_a_dyad(self) -> ImprovementPatch:
+        for required in ("title", "owners"):
+            if required in self.model_fields_set and getattr(self, required) is None:
+                raise ValueError(f"'{required}' cannot be cleared; give one or leave it out")
         if self.owners is not None:
             if not self.owners:
                 raise ValueError("'owners' cannot be emptied; name the dyad or leave it out")
@@ -233,7 +240,8 @@ class EffectOut(BaseModel):
     rate_ratio: float | None
     ci95: list[float] | None
     enough_data: bool
-    min_events: int
+    min_events: int = Field(description="Events needed in each window for a ratio.")
+    min_after_days: int = Field(description="Days after go-live needed for a ratio.")
     annual_cost_at_stake: Decimal = Field(
         description="The estimated cost of a year of the flagged orders on the targets at the "
         "rate before go-live (the before window's cost x 365 / its days), in USD: a floor, as "

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import PreconditionFailed
 from app.flags import owners, shareable
 from app.flags.errors import FlagNotFound, OwnerNotAssignable
 from app.flags.models import Flag
@@ -62,11 +63,27 @@ def event(
     )
 
 
-async def get(session: AsyncSession, improvement_id: uuid.UUID) -> Improvement:
+# The versions a write may apply to (from If-Match); None sets no condition.
+Versions = frozenset[int] | None
+
+
+async def get(
+    session: AsyncSession, improvement_id: uuid.UUID, *, if_match: Versions = None
+) -> Improvement:
+    """The improvement, if it is still at one of the versions the caller based a change on."""
     improvement = await repository.get(session, improvement_id)
     if improvement is None:
         raise ImprovementNotFound(f"No improvement with id {improvement_id}.")
+    check_version(improvement, if_match)
     return improvement
+
+
+def check_version(improvement: Improvement, if_match: Versions) -> None:
+    if if_match is not None and improvement.version not in if_match:
+        raise PreconditionFailed(
+            f"This improvement changed since you loaded it (it is now at version "
+            f"{improvement.version}). Reload it, check the change, and try again."
+        )
 
 
 async def checked_owners(
@@ -144,14 +161,19 @@ async def create(
 
 
 async def update(
-    session: AsyncSession, improvement_id: uuid.UUID, patch: ImprovementPatch, *, actor: Actor
+    session: AsyncSession,
+    improvement_id: uuid.UUID,
+    patch: ImprovementPatch,
+    *,
+    actor: Actor,
+    if_match: Versions = None,
 ) -> Improvement:
     """Change the title, notes, owners or ticket reference; old and new go on the timeline."""
-    improvement = await get(session, improvement_id)
+    improvement = await get(session, improvement_id, if_match=if_match)
     changes: dict[str, Any] = {}
     for field in ("title", "notes", "ticket_reference"):
         value = getattr(patch, field)
-        if value is not None and value != getattr(improvement, field):
+        if field in patch.model_fields_set and value != getattr(improvement, field):
             changes[field] = {"from": getattr(improvement, field), "to": value}
             setattr(improvement, field, value)
     current = [improvement.clinical_lead_id, improvement.operational_lead_id]

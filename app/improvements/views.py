@@ -9,7 +9,12 @@ from app.flags.costs import cents_to_amount
 from app.flags.owners import People
 from app.flags.schemas import FlagSummary
 from app.improvements.catalog import ImprovementStatus, Kind
-from app.improvements.models import EVENT_KIND_LABELS, Improvement, ImprovementEventKind
+from app.improvements.models import (
+    EVENT_KIND_LABELS,
+    NOT_SENT_LABEL,
+    Improvement,
+    ImprovementEventKind,
+)
 from app.improvements.models import ImprovementEvent as StoredEvent
 from app.improvements.repository import AtStake
 from app.improvements.schemas import (
@@ -66,11 +71,20 @@ def summary(improvement: Improvement, stake: AtStake, people: People) -> Improve
     )
 
 
+def _label(stored: StoredEvent) -> str:
+    kind = ImprovementEventKind(stored.kind)
+    if kind is ImprovementEventKind.CHANGE_REQUESTED and not (stored.details or {}).get(
+        "endpoints"
+    ):
+        return NOT_SENT_LABEL
+    return EVENT_KIND_LABELS[kind]
+
+
 def timeline_event(stored: StoredEvent) -> ImprovementEvent:
     return ImprovementEvent(
         at=stored.at,
         kind=stored.kind,
-        label=EVENT_KIND_LABELS[ImprovementEventKind(stored.kind)],
+        label=_label(stored),
         actor_name=stored.actor_name,
         actor_role=stored.actor_role,
         from_status=ImprovementStatus(stored.from_status) if stored.from_status else None,

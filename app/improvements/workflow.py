@@ -12,7 +12,7 @@ does beyond the status:
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,7 @@ from app.improvements.errors import (
 )
 from app.improvements.models import Improvement, ImprovementEventKind
 from app.improvements.schemas import ImprovementTransitionIn
-from app.improvements.service import event
+from app.improvements.service import Versions, check_version, event
 from app.kit.time import utcnow
 
 
@@ -59,7 +59,9 @@ def _check(improvement: Improvement, change: ImprovementTransitionIn, today: dat
             "Going live needs 'go_live' (the date the change went live) and 'reply' (what "
             "changed, sent to every reporter of a linked flag)."
         )
-    if live and change.go_live is not None and change.go_live > today:
+    # A date is a day where the organization is; the latest calendar day anywhere is at
+    # most one ahead of UTC's, so "today" there is never refused.
+    if live and change.go_live is not None and change.go_live > today + timedelta(days=1):
         raise ImprovementRequirementMissing(
             f"'go_live' ({change.go_live}) is in the future: move the improvement to live on "
             "or after the day the change goes live."
@@ -82,11 +84,13 @@ async def transition(
     *,
     actor: Actor,
     dashboard_url: str,
+    if_match: Versions = None,
 ) -> Improvement:
     """Move the improvement, with everything the move does, in the caller's transaction."""
     improvement = await repository.lock(session, improvement_id)
     if improvement is None:
         raise ImprovementNotFound(f"No improvement with id {improvement_id}.")
+    check_version(improvement, if_match)
     now = utcnow()
     _check(improvement, change, now.date())
     from_status = improvement.status

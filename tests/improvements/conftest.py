@@ -32,7 +32,10 @@ async def dyad(session_factory) -> list[str]:
 async def propose(
     client: httpx.AsyncClient, tokens: Tokens, role: str = "analyst", **body: Any
 ) -> httpx.Response:
-    payload = {"title": "Remove lumbar MRI from the back-pain order set", "kind": "ehr_build"}
+    payload: dict[str, Any] = {
+        "title": "Remove lumbar MRI from the back-pain order set",
+        "kind": "ehr_build",
+    }
     payload.setdefault("targets", [MRI_TARGET])
     payload |= body
     return await client.post("/api/v1/improvements", json=payload, headers=tokens.header(role))

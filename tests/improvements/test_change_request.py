@@ -101,6 +101,7 @@ async def test_approving_an_ehr_build_sends_a_signed_change_request_without_pati
     requested = detail.json()["timeline"][-1]
     assert requested["kind"] == "change_requested"
     assert requested["details"] == {"endpoints": 1}
+    assert requested["label"] == "Change request sent to informatics"
 
 
 async def test_other_kinds_are_not_routed_to_informatics(
@@ -121,6 +122,7 @@ async def test_with_no_endpoint_subscribed_the_timeline_says_nothing_was_sent(
     approved = (await move(client, tokens, created["id"], to="approved")).json()
     assert approved["requested_at"] is None
     assert approved["timeline"][-1]["details"] == {"endpoints": 0}
+    assert approved["timeline"][-1]["label"].startswith("Change request not sent")
     assert await improvement_deliveries(session_factory) == []
 
 

@@ -3,12 +3,15 @@ weeks with its linked flags moved on and replied to, one proposed; made once per
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import sqlalchemy as sa
 
 from tests.test_cli import migrated, run
 
 
-def rows(database_file, sql: str) -> list[tuple]:
+def rows(database_file: Path, sql: str) -> list[tuple[Any, ...]]:
     engine = sa.create_engine(f"sqlite:///{database_file}")
     try:
         with engine.connect() as connection:

@@ -7,14 +7,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
 from app.flags import service as flag_service
 from app.flags.hooks import listening
-from app.flags.models import EventKind
+from app.flags.models import EventKind, Flag, FlagEvent
 from app.flags.review import Actor
+from app.flags.workflow import Status
 from app.improvements import workflow
 from app.improvements.schemas import ImprovementTransitionIn
 from app.kit.time import utcnow
@@ -29,7 +31,7 @@ REPLY = "Your flag contributed to this change: the back-pain order set no longer
 ANALYST = Actor(name="A. Rivera", role="analyst")
 
 
-async def live_improvement(client, tokens, flag_ids, dyad) -> dict:
+async def live_improvement(client, tokens, flag_ids, dyad) -> dict[str, Any]:
     created = await propose(client, tokens, owners=dyad, flag_ids=[str(f) for f in flag_ids])
     improvement = created.json()
     await move(client, tokens, improvement["id"], to="approved")
@@ -39,10 +41,13 @@ async def live_improvement(client, tokens, flag_ids, dyad) -> dict:
         client, tokens, improvement["id"], to="live", go_live=today.isoformat(), reply=REPLY
     )
     assert response.status_code == 200, response.text
-    return response.json()
+    live: dict[str, Any] = response.json()
+    return live
 
 
-async def flag_state(session_factory, flag_id):
+async def flag_state(
+    session_factory: async_sessionmaker[AsyncSession], flag_id: uuid.UUID
+) -> tuple[Flag, list[FlagEvent]]:
     async with session_factory() as session:
         flag = await flag_service.get_flag(session, flag_id)
         return flag, list(await flag_service.timeline(session, flag))
@@ -54,15 +59,15 @@ async def test_every_linked_reporter_hears_back_and_open_flags_move_on(
     new = (await flags(session_factory, 1))[0]
     owned_by = await make_staff(session_factory, name="Dr. Already Owner")
     accepted = (await flags(session_factory, 1))[0]
-    await move_flag(session_factory, accepted, "triaged")
-    await move_flag(session_factory, accepted, "accepted", owner={"lead": str(owned_by.id)})
+    await move_flag(session_factory, accepted, Status.TRIAGED)
+    await move_flag(session_factory, accepted, Status.ACCEPTED, owner={"lead": str(owned_by.id)})
     closed = (await flags(session_factory, 1))[0]
-    await move_flag(session_factory, closed, "triaged")
-    await move_flag(session_factory, closed, "not_low_value", reply="Indicated after all.")
-    await move_flag(session_factory, closed, "triaged")
-    await move_flag(session_factory, closed, "accepted", owner={"lead": str(owned_by.id)})
-    await move_flag(session_factory, closed, "action_taken")
-    await move_flag(session_factory, closed, "closed", reply="Handled.")
+    await move_flag(session_factory, closed, Status.TRIAGED)
+    await move_flag(session_factory, closed, Status.NOT_LOW_VALUE, reply="Indicated after all.")
+    await move_flag(session_factory, closed, Status.TRIAGED)
+    await move_flag(session_factory, closed, Status.ACCEPTED, owner={"lead": str(owned_by.id)})
+    await move_flag(session_factory, closed, Status.ACTION_TAKEN)
+    await move_flag(session_factory, closed, Status.CLOSED, reply="Handled.")
     anonymous = (await flags(session_factory, 1, anonymity="anonymous"))[0]
 
     live = await live_improvement(client, tokens, [new, accepted, closed, anonymous], dyad)

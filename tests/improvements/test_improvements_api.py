@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from app.audit.models import AuditEvent
+from app.flags.workflow import Status
 from app.improvements.models import Improvement, ImprovementFlag
+from app.kit.time import utcnow
 from tests.improvements.conftest import MRI_TARGET, flags, move, propose
 
 PROBLEM_JSON = "application/problem+json"
@@ -146,8 +149,8 @@ async def test_a_flag_judged_not_low_value_is_not_evidence(client, tokens, sessi
     from tests.flags.test_workflow import move as move_flag
 
     flag = (await flags(session_factory, 1))[0]
-    await move_flag(session_factory, flag, "triaged")
-    await move_flag(session_factory, flag, "not_low_value", reply="It was indicated.")
+    await move_flag(session_factory, flag, Status.TRIAGED)
+    await move_flag(session_factory, flag, Status.NOT_LOW_VALUE, reply="It was indicated.")
     response = await propose(client, tokens, flag_ids=[str(flag)])
     assert response.status_code == 422
     assert "not low-value" in response.json()["detail"]
@@ -212,8 +215,25 @@ async def test_going_live_needs_its_date_and_reply_and_no_future_date(client, to
     )
     assert future.status_code == 422
     assert "future" in future.json()["detail"]
-    misplaced = await move(client, tokens, created["id"], to="in_progress", reply="Not yet.")
+    day_after = await move(
+        client, tokens, created["id"], to="live", go_live="2026-01-02", reply="Changed."
+    )
+    assert day_after.status_code == 200  # a past date; see the next test for "today" abroad
+    misplaced = await move(client, tokens, created["id"], to="measured", reply="Not yet.")
     assert misplaced.status_code == 422
+
+
+async def test_going_live_on_tomorrows_utc_date_is_accepted_for_zones_ahead_of_utc(
+    client, tokens, dyad
+):
+    created = (await propose(client, tokens, owners=dyad)).json()
+    await move(client, tokens, created["id"], to="approved")
+    tomorrow = (utcnow().date() + timedelta(days=1)).isoformat()
+    later = (utcnow().date() + timedelta(days=2)).isoformat()
+    refused = await move(client, tokens, created["id"], to="live", go_live=later, reply="Done.")
+    assert refused.status_code == 422
+    accepted = await move(client, tokens, created["id"], to="live", go_live=tomorrow, reply="Done.")
+    assert accepted.status_code == 200, accepted.text
 
 
 async def test_declining_keeps_the_reason_and_can_be_proposed_again(client, tokens):
@@ -284,3 +304,47 @@ async def test_malformed_json_is_a_clear_400(client, tokens):
     )
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_a_write_based_on_an_old_version_is_refused_and_changes_nothing(client, tokens):
+    created = await propose(client, tokens)
+    url = f"/api/v1/improvements/{created.json()['id']}"
+    loaded = await client.get(url, headers=tokens.header("analyst"))
+    etag = loaded.headers["ETag"]
+    assert etag == f'"v{loaded.json()["version"]}"'
+
+    first = await client.patch(
+        url,
+        json={"ticket_reference": "INC-1"},
+        headers={**tokens.header("analyst"), "If-Match": etag},
+    )
+    assert first.status_code == 200
+    assert first.headers["ETag"] != etag
+    stale = await client.patch(
+        url,
+        json={"ticket_reference": "INC-2"},
+        headers={**tokens.header("analyst"), "If-Match": etag},
+    )
+    assert stale.status_code == 412
+    assert stale.headers["content-type"] == PROBLEM_JSON
+    moved = await client.post(
+        f"{url}/transitions",
+        json={"to": "declined", "reason": "Not now."},
+        headers={**tokens.header("analyst"), "If-Match": etag},
+    )
+    assert moved.status_code == 412
+    now = await client.get(url, headers=tokens.header("analyst"))
+    assert (now.json()["ticket_reference"], now.json()["status"]) == ("INC-1", "proposed")
+
+
+async def test_null_clears_the_ticket_and_notes_but_not_the_title(client, tokens):
+    created = (await propose(client, tokens, notes="Order set 14.")).json()
+    url = f"/api/v1/improvements/{created['id']}"
+    await client.patch(url, json={"ticket_reference": "INC-9"}, headers=tokens.header("analyst"))
+    cleared = await client.patch(
+        url, json={"ticket_reference": None, "notes": None}, headers=tokens.header("analyst")
+    )
+    assert (cleared.json()["ticket_reference"], cleared.json()["notes"]) == (None, None)
+    refused = await client.patch(url, json={"title": None}, headers=tokens.header("analyst"))
+    assert refused.status_code == 422
+    assert "cannot be cleared" in refused.json()["detail"]

@@ -8,12 +8,15 @@ import csv
 import io
 from datetime import timedelta
 
+import httpx
+
 from app.kit.time import utcnow
+from tests.conftest import Tokens
 from tests.factories import make_flag
 from tests.improvements.test_measurement import flag_at, live, midnight
 
 
-async def stats(client, tokens, **params):
+async def stats(client: httpx.AsyncClient, tokens: Tokens, **params: str) -> httpx.Response:
     response = await client.get(
         "/api/v1/stats/improvements", params=params, headers=tokens.header("lead")
     )

@@ -9,6 +9,7 @@ import itertools
 import math
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from tests.factories import make_flag
 from tests.improvements.conftest import move, propose
 
 LOINC = "http://loinc.org"
-VITAMIN_D = {
+VITAMIN_D: dict[str, Any] = {
     "resource_type": "ServiceRequest",
     "fhir_id": "sr-vitd",
     "code": {"system": LOINC, "code": "62292-8", "display": "Vitamin D"},
@@ -55,15 +56,16 @@ async def live(client, tokens, dyad, go_live: date, **body) -> str:
         client, tokens, created["id"], to="live", go_live=go_live.isoformat(), reply="Changed."
     )
     assert response.status_code == 200, response.text
-    return created["id"]
+    return str(created["id"])
 
 
-async def effect_of(client, tokens, improvement_id: str) -> dict:
+async def effect_of(client, tokens, improvement_id: str) -> dict[str, Any]:
     response = await client.get(
         f"/api/v1/improvements/{improvement_id}/effect", headers=tokens.header("lead")
     )
     assert response.status_code == 200, response.text
-    return response.json()
+    found: dict[str, Any] = response.json()
+    return found
 
 
 async def test_the_windows_split_at_go_live_and_the_ratio_matches_a_hand_computation(
@@ -115,7 +117,7 @@ async def test_the_windows_split_at_go_live_and_the_ratio_matches_a_hand_computa
     assert found["ci95"] == pytest.approx(
         [ratio * math.exp(-half_width), ratio * math.exp(half_width)]
     )
-    assert found["min_events"] == 10
+    assert (found["min_events"], found["min_after_days"]) == (10, 28)
     # 20 flags at $207.64 in 84 days, over a year: 4,152.80 x 365 / 84.
     assert found["annual_cost_at_stake"] == "18044.90"
 

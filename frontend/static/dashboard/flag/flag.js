@@ -1,4 +1,5 @@
-// One flag: what was flagged and why, its timeline, and the actions the role may take.
+// One flag: what was flagged and why, its timeline, the improvement it is part of (or ways to
+// start or join one: improvement.js), and the actions the role may take.
 //
 // The page keeps the last ETag it saw and sends it with every write (If-Match). When someone
 // else changed the flag first, the server answers 412; the page then shows a banner with a
@@ -9,6 +10,7 @@ import { request } from "../api.js";
 import { toast } from "../common.js";
 import { loadCatalog } from "../flag-format.js";
 import { setupActions } from "./actions.js";
+import { improvementSection } from "./improvement.js";
 import { renderTimeline } from "./timeline.js";
 import { displayOf, renderHeader, renderSections } from "./view.js";
 
@@ -24,6 +26,7 @@ let flag = null;
 let etag = null;
 let catalog = null;
 let actions = null;
+let improvement = null;
 // The form whose send hit the conflict: after Reload, focus goes back to it.
 let conflictedForm = null;
 
@@ -68,6 +71,7 @@ function apply(detail, newEtag) {
   renderSections(content, flag, catalog);
   renderTimeline(document.getElementById("timeline"), flag, catalog, hrefForFlag);
   actions.update(flag);
+  improvement.update(flag);
   setState("ready");
 }
 
@@ -82,6 +86,7 @@ async function start() {
     catalog = await loadCatalog();
     if (!actions) {
       actions = setupActions({ flagId, catalog, flag: () => flag, write });
+      improvement = improvementSection({ flagId, flagCatalog: catalog, flag: () => flag, refreshFlag });
     }
     const { data, etag: newEtag } = await fetchFlag();
     apply(data, newEtag);
@@ -91,6 +96,12 @@ async function start() {
       : `The flag could not be loaded: ${error.message}`;
     setState("error");
   }
+}
+
+/** Show the latest version (after a change made elsewhere on the page, e.g. a link). */
+async function refreshFlag() {
+  const { data, etag: newEtag } = await fetchFlag();
+  apply(data, newEtag);
 }
 
 // --- writing -----------------------------------------------------------------------------------
