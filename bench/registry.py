@@ -915,11 +915,14 @@ def _flatness(exports: list[ExportResult]) -> list[str]:
 # --- main --------------------------------------------------------------------------------------
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.registry",
-        description="Benchmark the registry API (lists, statistics, exports) on PostgreSQL.",
-    )
+_ORGANIZATIONS_HELP = (
+    "deal the flags over this many organizations (bench-01, ...) and measure as an analyst of "
+    "bench-01 and at the system level (with and without ?organization=bench-01)"
+)
+
+
+def add_database_arguments(parser: argparse.ArgumentParser, *, organizations_help: str) -> None:
+    """The options every benchmark on this database shares: its size, server and name."""
     parser.add_argument("--flags", type=int, default=1_000_000, help="flags to seed")
     parser.add_argument(
         "--server",
@@ -932,15 +935,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"benchmark database, created if missing; must start with {DATABASE_PREFIX} "
         f"(default {DATABASE_PREFIX}, or {DATABASE_PREFIX}_orgsN with --organizations N)",
     )
-    parser.add_argument(
-        "--organizations",
-        type=int,
-        default=0,
-        help="deal the flags over this many organizations (bench-01, ...) and measure as an "
-        "analyst of bench-01 and at the system level (with and without ?organization=bench-01)",
-    )
+    parser.add_argument("--organizations", type=int, default=0, help=organizations_help)
     parser.add_argument("--reseed", action="store_true", help="drop the database and seed again")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the synthetic data")
+
+
+def check_database_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse what :func:`add_database_arguments` cannot take, and name the database."""
+    if args.organizations < 0 or args.organizations > 99:
+        parser.error("--organizations must be between 0 and 99")
+    if args.database is None:
+        suffix = f"_orgs{args.organizations}" if args.organizations else ""
+        args.database = DATABASE_PREFIX + suffix
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.registry",
+        description="Benchmark the registry API (lists, statistics, exports) on PostgreSQL.",
+    )
+    add_database_arguments(parser, organizations_help=_ORGANIZATIONS_HELP)
     parser.add_argument("--requests", type=int, default=200, help="requests per list scenario")
     parser.add_argument("--pages", type=int, default=20, help="pages per cursor walk")
     parser.add_argument("--stat-runs", type=int, default=20, help="runs per statistic")
@@ -963,11 +977,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.flags < 1 or args.requests < 1 or args.pages < 1 or args.stat_runs < 1:
         parser.error("--flags, --requests, --pages and --stat-runs must be positive")
-    if args.organizations < 0 or args.organizations > 99:
-        parser.error("--organizations must be between 0 and 99")
-    if args.database is None:
-        suffix = f"_orgs{args.organizations}" if args.organizations else ""
-        args.database = DATABASE_PREFIX + suffix
+    check_database_arguments(parser, args)
     args.export_targets = sorted({int(n) for n in args.export_rows.split(",") if n.strip()})
     args.part_set = {part.strip() for part in args.parts.split(",") if part.strip()}
     unknown = args.part_set - {"lists", "stats", "exports"}

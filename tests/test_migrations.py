@@ -29,6 +29,7 @@ POSTGRES_ONLY_INDEXES = {
     "ix_flag_organization_new_first",
     "ix_flag_organization_loop",
     "ix_flag_organization_reply_wait",
+    "ix_flag_organization_order_code",
     "ix_flag_order_display_trgm",
     "ix_flag_service_stats",
     "ix_flag_reply_wait",

@@ -117,20 +117,27 @@ async def _rule_hits(
     )
 
 
-async def measure(session: AsyncSession, improvement: Improvement, *, today: date) -> EffectOut:
-    """The improvement's effect as of ``today`` (UTC)."""
+async def measure(
+    session: AsyncSession, improvement: Improvement, *, today: date, run_chart: bool = True
+) -> EffectOut:
+    """The improvement's effect as of ``today`` (UTC). Without ``run_chart`` the weekly
+    counts (and their median) are left empty: a summary of many improvements (Insights) does
+    not show them, and they are the costliest count."""
     if improvement.go_live is None:
         raise NotLiveYet(
             "This improvement has not gone live, so there is no before and after to compare "
             "yet; its effect is measured from the go-live date."
         )
     windows = method.windows(improvement.go_live, today)
-    known = await counts.order_codes(session, improvement.organization_id)
+    # The organization's codes are only needed to match its rules against.
+    known = (
+        await counts.order_codes(session, improvement.organization_id) if improvement.rules else []
+    )
     codes = targets.codes_of(improvement, known)
     before = await _flags_in(session, improvement, codes, windows[0])
     after = await _flags_in(session, improvement, codes, windows[1])
     found = method.effect(before.flags, windows[0].days, after.flags, windows[1].days)
-    weekly = await _weekly(session, improvement, codes, windows)
+    weekly = await _weekly(session, improvement, codes, windows) if run_chart else []
     return EffectOut(
         go_live=improvement.go_live,
         before=_window_out(windows[0], before.flags),

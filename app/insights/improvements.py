@@ -31,7 +31,7 @@ async def live_in_period(
     stakes = await repository.at_stake(session, [improvement.id for improvement in found])
     rows: list[ImprovementRow] = []
     for improvement in found:
-        effect = await measure(session, improvement, today=today)
+        effect = await measure(session, improvement, today=today, run_chart=False)
         stake = stakes.get(improvement.id, repository.AtStake())
         rows.append(
             ImprovementRow(

@@ -5,7 +5,9 @@ one; system-level staff see every organization's and choose whose work a new one
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
+from app.kit.time import utcnow
 from app.organizations.models import DEFAULT_ORGANIZATION_ID
 from tests.factories import make_staff
 
@@ -147,3 +149,33 @@ async def test_insights_count_only_the_readers_organizations_improvements(
     assert (await live_for("b_analyst")).json()["live"] == 1
     assert (await live_for("a_analyst")).json()["live"] == 0
     assert (await live_for("system_analyst")).json()["live"] == 1
+
+
+async def test_an_organizations_staff_measure_a_rule_target_on_their_own_flags_only(
+    client, session_factory, two_organizations
+):
+    orgs = two_organizations  # flag_b: the practice's vitamin D flag; flag_a: the hospital's
+    owners = [
+        str((await make_staff(session_factory, name=f"Practice {n}", organization="practice")).id)
+        for n in (1, 2)
+    ]
+    created = await client.post(
+        "/api/v1/improvements",
+        json={**BODY, "targets": [], "rules": ["vitamin-d-testing"], "owners": owners},
+        headers=orgs.header("b_analyst"),
+    )
+    url = f"/api/v1/improvements/{created.json()['id']}"
+    await client.post(
+        f"{url}/transitions", json={"to": "approved"}, headers=orgs.header("b_analyst")
+    )
+    tomorrow = (utcnow().date() + timedelta(days=1)).isoformat()
+    live = await client.post(
+        f"{url}/transitions",
+        json={"to": "live", "go_live": tomorrow, "reply": "Screening stopped."},
+        headers=orgs.header("b_analyst"),
+    )
+    assert live.status_code == 200, live.text
+    effect = await client.get(f"{url}/effect", headers=orgs.header("b_analyst"))
+    assert effect.status_code == 200, effect.text
+    # The practice's vitamin D flag is the rule's; the hospital's flags are not counted.
+    assert effect.json()["before"]["flags"] == 1
