@@ -49,6 +49,8 @@ async def request_change(
 ) -> int:
     """Put the change request in the outbox for every subscribed endpoint; how many."""
     data = await change_request(session, improvement, dashboard_url=dashboard_url)
-    planned = await webhooks.plan_event(session, EVENT, data)
+    planned = await webhooks.plan_event(
+        session, EVENT, data, organization_id=improvement.organization_id
+    )
     await outbox.enqueue(session, planned)
     return len(planned)

@@ -62,7 +62,8 @@ def webhooks_add(
     events: Annotated[
         str,
         typer.Option(
-            help="Comma-separated: flag.created, flag.status_changed, flag.replied, flag.assigned."
+            help="Comma-separated: flag.created, flag.status_changed, flag.replied, "
+            "flag.assigned, improvement.requested."
         ),
     ],
     secret: Annotated[
@@ -76,6 +77,10 @@ def webhooks_add(
         ),
     ] = False,
     description: Annotated[str | None, typer.Option(help="What the endpoint is.")] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(help="Only this organization's events (its code); default: every one's."),
+    ] = None,
 ) -> None:
     """Add a webhook endpoint. A generated secret is printed once, alone on the last line."""
     from app.commands import database_session as _session
@@ -83,6 +88,7 @@ def webhooks_add(
     from app.commands import settings_or_exit as _settings
     from app.errors import AppError
     from app.notifications import service
+    from app.organizations import service as organizations
 
     settings = _settings()
 
@@ -96,6 +102,7 @@ def webhooks_add(
                 secret=secret,
                 allow_patient_data=allow_patient_data,
                 description=description,
+                organization_id=await organizations.id_of(session, org),
             )
             await session.commit()
             return added
@@ -122,8 +129,12 @@ def webhooks_list() -> None:
             for endpoint in await service.all_webhooks(session):
                 state = "active" if endpoint.active else "off"
                 phi = "  patient data" if endpoint.allow_patient_data else ""
+                whose = (
+                    f"  organization {endpoint.organization_id}" if endpoint.organization_id else ""
+                )
                 typer.echo(
-                    f"{endpoint.id}  {state:6} {endpoint.url}  {','.join(endpoint.events)}{phi}"
+                    f"{endpoint.id}  {state:6} {endpoint.url}  {','.join(endpoint.events)}"
+                    f"{phi}{whose}"
                 )
 
     asyncio.run(read())

@@ -75,4 +75,7 @@ class WebhookEndpoint(SQLModel, table=True):
     allow_patient_data: bool = Field(default=False)
     active: bool = Field(default=True)
     description: str | None = Field(default=None, max_length=200)
+    # Whose events it gets: one organization's flags and improvement work, or (None) every
+    # organization's. A plain id, as on flags (organizations are never deleted).
+    organization_id: uuid.UUID | None = Field(default=None)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -20,6 +20,7 @@ from app.notifications.schemas import (
     WebhookCreated,
     WebhookPublic,
 )
+from app.organizations import service as organizations
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
@@ -46,6 +47,7 @@ async def add_webhook(
         secret=body.secret.get_secret_value() if body.secret else None,
         allow_patient_data=body.allow_patient_data,
         description=body.description,
+        organization_id=await organizations.id_of(session, body.organization),
     )
     return WebhookCreated(**WebhookPublic.of(added.endpoint).model_dump(), secret=added.secret)
 

@@ -41,6 +41,11 @@ class WebhookCreate(BaseModel):
         "Only for systems allowed to hold PHI.",
     )
     description: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    organization: Annotated[str, Field(min_length=1, max_length=20)] | None = Field(
+        default=None,
+        description="An organization's code: the endpoint gets only that organization's flag "
+        "events and change requests. Leave it out for every organization's.",
+    )
 
 
 class WebhookChange(BaseModel):
@@ -59,6 +64,9 @@ class WebhookPublic(BaseModel):
     allow_patient_data: bool
     active: bool
     description: str | None
+    organization_id: uuid.UUID | None = Field(
+        description="Whose events it gets; null: every organization's."
+    )
     created_at: datetime
 
     @classmethod

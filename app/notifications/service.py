@@ -69,6 +69,7 @@ async def add_webhook(
     secret: str | None = None,
     allow_patient_data: bool = False,
     description: str | None = None,
+    organization_id: uuid.UUID | None = None,
 ) -> AddedWebhook:
     """Add an endpoint; without a ``secret`` one is generated. The secret is returned once."""
     if secret is None:
@@ -81,6 +82,7 @@ async def add_webhook(
         secret_encrypted=webhook_box(settings).encrypt(secret),
         allow_patient_data=allow_patient_data,
         description=description,
+        organization_id=organization_id,
         created_at=utcnow(),
     )
     repository.add_endpoint(session, endpoint)

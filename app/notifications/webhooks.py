@@ -59,6 +59,11 @@ class Subscriber:
     endpoint_id: uuid.UUID
     events: frozenset[str]
     patient_data: bool
+    organization_id: uuid.UUID | None  # None: every organization's events
+
+    def hears(self, event: str, organization_id: uuid.UUID) -> bool:
+        """Subscribed to ``event``, and to events of that organization."""
+        return event in self.events and self.organization_id in (None, organization_id)
 
 
 # The active endpoints, read again after 5 s (app/kit/expiring.py): every flag write plans its
@@ -73,7 +78,12 @@ async def subscribers(session: AsyncSession) -> tuple[Subscriber, ...]:
     found = ACTIVE_ENDPOINTS.get("active")
     if found is None:
         found = tuple(
-            Subscriber(endpoint.id, frozenset(endpoint.events), endpoint.allow_patient_data)
+            Subscriber(
+                endpoint.id,
+                frozenset(endpoint.events),
+                endpoint.allow_patient_data,
+                endpoint.organization_id,
+            )
             for endpoint in await repository.active_endpoints(session)
         )
         ACTIVE_ENDPOINTS.put("active", found)
@@ -154,23 +164,23 @@ async def plan(
             flag_id=flag.id,
         )
         for subscriber in await subscribers(session)
-        if event in subscriber.events
+        if subscriber.hears(event, flag.organization_id)
     ]
 
 
 async def plan_event(
-    session: AsyncSession, event: str, data: Mapping[str, Any]
+    session: AsyncSession, event: str, data: Mapping[str, Any], *, organization_id: uuid.UUID
 ) -> list[PlannedDelivery]:
-    """One delivery of an event that is not about one flag (an improvement's change request)
-    per active endpoint subscribed to it. ``data`` must hold no patient data: it goes to every
-    subscriber, whatever its ``allow_patient_data``."""
+    """One delivery of an organization's event that is not about one flag (an improvement's
+    change request) per active endpoint subscribed to it. ``data`` must hold no patient data:
+    it goes to every such subscriber, whatever its ``allow_patient_data``."""
     body = {"type": event, "timestamp": utcnow().isoformat(), "data": dict(data)}
     return [
         PlannedDelivery(
             channel=CHANNEL, recipient=str(subscriber.endpoint_id), event=event, payload=body
         )
         for subscriber in await subscribers(session)
-        if event in subscriber.events
+        if subscriber.hears(event, organization_id)
     ]
 
 

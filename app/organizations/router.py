@@ -16,4 +16,6 @@ router = APIRouter(prefix="/api/v1", tags=["registry"])
 async def list_organizations(session: SessionDep, principal: CanReadFlags) -> OrganizationList:
     """Codes and names: every organization for system-level staff, else the caller's own."""
     found = await service.visible_to(session, principal.organization_id)
-    return OrganizationList(items=[OrganizationPublic(code=o.code, name=o.name) for o in found])
+    return OrganizationList(
+        items=[OrganizationPublic(id=o.id, code=o.code, name=o.name) for o in found]
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+import uuid
+
+from pydantic import BaseModel, Field
 
 
 class OrganizationPublic(BaseModel):
+    id: uuid.UUID = Field(description="What flags, improvements and webhooks name it by.")
     code: str
     name: str
 

@@ -87,3 +87,35 @@ def test_a_webhook_added_on_the_admin_page_is_retried_from_the_dead_letters(
         finally:
             with staff_api(stack, Role.ADMIN) as api:
                 api.delete(f"/webhooks/{endpoint['id']}")
+
+
+def test_a_webhook_of_one_organization_is_added_and_listed_with_it(
+    admin_page: Any, stack: Stack
+) -> None:
+    with staff_api(stack, Role.ADMIN) as api:
+        organizations = api.get("/organizations").json()["items"]
+    chosen = organizations[-1]
+    page = admin_page
+    page.goto(f"{stack.base_url}/dashboard/admin#webhooks")
+    form = page.locator("#add-webhook")
+    url = f"http://127.0.0.1:9/{secrets.token_hex(4)}"  # nothing is sent: no event is caused
+    form.get_by_label("URL").fill(url)
+    for label in (
+        "A flag is created",
+        "A flag's status changes",
+        "The team replies to the reporter",
+    ):
+        form.get_by_label(label).uncheck()
+    form.get_by_label("An EHR build is approved (change request to informatics)").check()
+    form.get_by_label("Organization").select_option(label=chosen["name"])
+    form.get_by_role("button", name="Add webhook").click()
+    row = page.locator("#webhooks tr", has_text=url)
+    row.wait_for()
+    with staff_api(stack, Role.ADMIN) as api:
+        [endpoint] = [e for e in api.get("/webhooks").json() if e["url"] == url]
+        try:
+            assert chosen["name"] in row.inner_text()
+            assert endpoint["organization_id"] == chosen["id"]
+            assert endpoint["events"] == ["improvement.requested"]
+        finally:
+            api.delete(f"/webhooks/{endpoint['id']}")

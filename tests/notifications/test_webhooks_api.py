@@ -200,3 +200,36 @@ def test_serve_starts_a_worker_unless_switched_off(monkeypatch):
 def test_a_lease_shorter_than_a_send_is_refused():
     with pytest.raises(ValueError, match="must be longer than"):
         Settings(mode=Mode.DEMO, outbox_lease_seconds=5, outbound_timeout_seconds=10)
+
+
+def test_the_command_line_adds_an_endpoint_of_one_organization(cli_env):
+    env = migrated(cli_env)
+    assert run(env, "orgs", "add", "practice", "--name", "Riverside Practice").exit_code == 0
+
+    added = run(
+        env,
+        "webhooks",
+        "add",
+        "https://tickets.example.org/p",
+        "--events",
+        "flag.created",
+        "--org",
+        "practice",
+    )
+    unknown = run(
+        env,
+        "webhooks",
+        "add",
+        "https://tickets.example.org/x",
+        "--events",
+        "flag.created",
+        "--org",
+        "nowhere",
+    )
+    listed = run(env, "webhooks", "list")
+
+    assert added.exit_code == 0, added.output
+    assert unknown.exit_code == 1
+    assert "nowhere" in unknown.output
+    assert "  organization " in listed.output
+    assert "tickets.example.org/x" not in listed.output

@@ -27,11 +27,31 @@ export class WebhooksSection {
 
   async load() {
     try {
-      this.render(await get("webhooks"));
+      const [endpoints, { items: organizations }] = await Promise.all([get("webhooks"), get("organizations")]);
+      this.organizations = new Map(organizations.map((organization) => [organization.id, organization]));
+      this.offerOrganizations(organizations);
+      this.render(endpoints);
     } catch (error) {
       this.tableBox.hidden = true;
       setState(this.section, `The webhooks could not be loaded: ${error.message}`, { error: true });
     }
+  }
+
+  /** The organization choice: every organization, or one of them (by code). */
+  offerOrganizations(organizations) {
+    const select = this.form.elements.organization;
+    const chosen = select.value;
+    select.replaceChildren(
+      el("option", { value: "", text: "Every organization" }),
+      ...organizations.map((organization) => el("option", { value: organization.code, text: organization.name })),
+    );
+    select.value = chosen;
+  }
+
+  organizationName(endpoint) {
+    if (!endpoint.organization_id) return "Every organization";
+    const organization = this.organizations && this.organizations.get(endpoint.organization_id);
+    return organization ? organization.name : endpoint.organization_id;
   }
 
   render(endpoints) {
@@ -48,6 +68,7 @@ export class WebhooksSection {
       columns: [
         { header: "URL", rowHeader: true, class: "wrap", cell: (endpoint) => el("code", { text: endpoint.url }) },
         { header: "Events", cell: (endpoint) => listCell(endpoint.events) },
+        { header: "Organization", cell: (endpoint) => this.organizationName(endpoint) },
         { header: "Patient data", cell: (endpoint) => (endpoint.allow_patient_data ? "Sent" : "Not sent") },
         { header: "Status", cell: (endpoint) => (endpoint.active ? "Active" : "Off") },
         { header: "Actions", cell: (endpoint) => this.actions(endpoint) },
@@ -111,6 +132,7 @@ export class WebhooksSection {
     };
     const secret = elements.secret.value.trim();
     if (secret) body.secret = secret;
+    if (elements.organization.value) body.organization = elements.organization.value;
     return body;
   }
 
