@@ -31,9 +31,10 @@ async def summaries(
     )
     stakes = await repository.at_stake(session, [improvement.id for improvement in found])
     people = await staff_by_ids(session, views.owner_ids(found))
+    no_flags = repository.AtStake()
     return [
-        views.summary(improvement, stake, people)
-        for improvement, stake in zip(found, views.stakes_or_zero(stakes, found), strict=True)
+        views.summary(improvement, stakes.get(improvement.id, no_flags), people)
+        for improvement in found
     ]
 
 

@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import PreconditionFailed
 from app.flags import owners, shareable
-from app.flags.errors import FlagNotFound, OwnerNotAssignable
+from app.flags import repository as flags_repository
+from app.flags.errors import OwnerNotAssignable
 from app.flags.models import Flag
 from app.flags.review import Actor
 from app.flags.schemas import OwnerIn
+from app.flags.service import get_flag
 from app.flags.workflow import Status
 from app.improvements import closing, repository, targets
 from app.improvements.catalog import WENT_LIVE, ImprovementStatus
@@ -125,7 +127,7 @@ async def organization_for(
     if body.organization is not None:
         return (await organizations.by_code(session, body.organization)).id
     if body.flag_ids:
-        first = (await repository.flags_by_id(session, body.flag_ids[:1])).get(body.flag_ids[0])
+        first = await flags_repository.get(session, body.flag_ids[0])
         if first is not None:
             return first.organization_id
     return DEFAULT_ORGANIZATION_ID
@@ -312,9 +314,7 @@ async def _close_late_loops(
 async def siblings(session: AsyncSession, flag_id: uuid.UUID) -> Sequence[Flag]:
     """The flag's likely siblings: unlinked flags of the same department in the last
     90 days on the same order code or judged by one of the same rules."""
-    flag = (await repository.flags_by_id(session, [flag_id])).get(flag_id)
-    if flag is None:
-        raise FlagNotFound(f"No flag with id {flag_id}.")
+    flag = await get_flag(session, flag_id)
     rule_ids = [agreed["rule_id"] for agreed in flag.rule_agreement or [] if "rule_id" in agreed]
     found = await repository.siblings(
         session,

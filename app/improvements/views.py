@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from app.flags.costs import cents_to_amount
 from app.flags.owners import People
@@ -111,9 +111,3 @@ def detail(
         flags=list(flags),
         timeline=[timeline_event(stored) for stored in events],
     )
-
-
-def stakes_or_zero(
-    stakes: Mapping[uuid.UUID, AtStake], improvements: Sequence[Improvement]
-) -> list[AtStake]:
-    return [stakes.get(improvement.id, AtStake()) for improvement in improvements]
